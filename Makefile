@@ -1,0 +1,33 @@
+# Two commands do everything: `make book` and `make test`. Both set up .venv first when it is missing or
+# older than pyproject.toml, the single source of truth for dependencies.
+PYTHON ?= python3
+PARAMS ?= params/default.yml
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test data validate clean env
+
+book: $(STAMP)
+	$(BIN)/mg-book --params $(PARAMS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Validate the input data named by the parameters file, without building.
+validate: $(STAMP)
+	$(BIN)/mg-validate --params $(PARAMS)
+
+# Regenerate the synthetic cohort (deterministic: the committed file must not change).
+data: $(STAMP)
+	$(BIN)/python -m helpers.synthetic
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf _build

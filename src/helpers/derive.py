@@ -1,0 +1,90 @@
+"""Derived variables. They are computed here from the input columns and never read from input."""
+
+import numpy as np
+import pandas as pd
+
+# Serum magnesium: 1 mmol/L = 2.431 mg/dL (molar mass 24.305 g/mol); 1 mEq/L = 0.5 mmol/L = 1.2155 mg/dL.
+MG_UNIT_FACTORS = {"mg/dL": 1.0, "mmol/L": 2.431, "mEq/L": 1.2155}
+
+
+def mg_to_mgdl(values, unit: str):
+    """Serum magnesium in mg/dL from values in ``unit`` (mg/dL, mmol/L or mEq/L)."""
+    return values * MG_UNIT_FACTORS[unit]
+
+
+def mg_group_labels(cutpoints) -> list[str]:
+    """Labels of the three Mg groups, low to high, for cut-points in mg/dL: ['<1.8', '1.8–2.2', '>2.2']."""
+    low, high = cutpoints
+    return [f"<{low:g}", f"{low:g}–{high:g}", f">{high:g}"]
+
+
+def mg_group(mg: pd.Series, cutpoints) -> pd.Series:
+    """Ordered Mg group: below the lower cut-point, between the two inclusive, above the upper (thesis 2.1.1).
+
+    ``mg`` and ``cutpoints`` are in mg/dL. Values are compared after rounding to 1e-9 mg/dL so that a value
+    converted from another unit and landing on a cut-point up to floating-point error counts as on it.
+    """
+    low, high = cutpoints
+    x = mg.round(9)
+    codes = np.select([x < low, x <= high, x > high], [0, 1, 2], default=-1)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=mg_group_labels(cutpoints), ordered=True), index=mg.index
+    )
+
+
+def corrected_calcium(calcium, albumin):
+    """Albumin-corrected calcium, mg/dL: calcium + 0.8 × (4 − albumin) when albumin < 4.0 g/dL (thesis 2.1.2).
+
+    Calcium in mg/dL, albumin in g/dL. Where albumin is at least 4.0 g/dL the measured calcium is kept.
+    """
+    calcium, albumin = np.asarray(calcium, float), np.asarray(albumin, float)
+    return np.where(albumin < 4.0, calcium + 0.8 * (4.0 - albumin), calcium)
+
+
+def mean_arterial_pressure(sbp, dbp):
+    """Mean arterial pressure, mmHg: DBP + (SBP − DBP) / 3."""
+    return dbp + (sbp - dbp) / 3.0
+
+
+def pulse_pressure(sbp, dbp):
+    """Pulse pressure, mmHg: SBP − DBP."""
+    return sbp - dbp
+
+
+def cac_progression(cac_baseline, cac_year4, threshold: float = 2.5):
+    """CAC progression: √(CAC at 4 years) − √(CAC at baseline) ≥ 2.5 (thesis 2.1.5, after Hokanson 2004).
+
+    Scores in Agatston units. Missing where either score is missing (float 1.0/0.0/NaN).
+    """
+    base, year4 = np.asarray(cac_baseline, float), np.asarray(cac_year4, float)
+    with np.errstate(invalid="ignore"):
+        flag = (np.sqrt(year4) - np.sqrt(base) >= threshold - 1e-12).astype(float)
+    flag[np.isnan(base) | np.isnan(year4)] = np.nan
+    return flag
+
+
+def pwv_progression(pwv_baseline, pwv_year4, rise: float = 0.10):
+    """Arterial stiffness progression: mean baPWV at 4 years at least 10% above baseline (thesis 2.1.5).
+
+    Velocities in m/s. Missing where either measurement is missing (float 1.0/0.0/NaN).
+    """
+    base, year4 = np.asarray(pwv_baseline, float), np.asarray(pwv_year4, float)
+    with np.errstate(invalid="ignore"):
+        flag = ((year4 - base) / base >= rise - 1e-12).astype(float)
+    flag[np.isnan(base) | np.isnan(year4)] = np.nan
+    return flag
+
+
+def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
+    """A copy of a validated cohort (Mg in mg/dL) with every derived variable of the data dictionary."""
+    out = df.copy()
+    out["mg_group"] = mg_group(out["mg"], cutpoints)
+    out["corrected_calcium"] = corrected_calcium(out["calcium"], out["albumin"])
+    out["map"] = mean_arterial_pressure(out["sbp"], out["dbp"])
+    out["pulse_pressure"] = pulse_pressure(out["sbp"], out["dbp"])
+    for col in ("cac_baseline", "cac_year4", "revasc_by_year4", "pwv_baseline", "pwv_year4"):
+        if col not in out.columns:
+            out[col] = np.nan
+    out["cac_progression"] = cac_progression(out["cac_baseline"], out["cac_year4"])
+    out["pwv_progression"] = pwv_progression(out["pwv_baseline"], out["pwv_year4"])
+    return out

@@ -1,0 +1,52 @@
+"""The data dictionary, ``data/dictionary.csv``: every column's meaning, unit, type, range and status.
+
+Both the validation and the book's data page read it, so the contract is written down once.
+"""
+
+import pandas as pd
+
+from helpers import paths
+
+
+def load() -> pd.DataFrame:
+    """The dictionary as a DataFrame indexed by column name (input columns first, then derived ones)."""
+    dd = pd.read_csv(paths.DICTIONARY, dtype=str, keep_default_na=False).set_index("column")
+    for col in ("min", "max"):
+        dd[col] = pd.to_numeric(dd[col].replace("", None))
+    dd["allowed"] = dd["allowed"].map(lambda s: s.split("|") if s else None)
+    dd["required"] = dd["required"] == "yes"
+    dd["nullable"] = dd["nullable"] == "yes"
+    return dd
+
+
+def inputs() -> pd.DataFrame:
+    """The rows of the dictionary that describe input columns."""
+    dd = load()
+    return dd[dd["role"] == "input"]
+
+
+def for_readers(role: str) -> pd.DataFrame:
+    """The dictionary laid out for the book's data page: one row per column of the given role."""
+    dd = load()
+    dd = dd[dd["role"] == role].reset_index()
+
+    def allowed_range(row):
+        if row["allowed"]:
+            return ", ".join(row["allowed"])
+        if pd.notna(row["min"]):
+            return f"{row['min']:g} to {row['max']:g}"
+        return ""
+
+    table = pd.DataFrame(
+        {
+            "Column": dd["column"],
+            "Meaning": dd["label"] + ": " + dd["description"],
+            "Unit": dd["unit"],
+            "Type": dd["type"],
+        }
+    )
+    if role == "input":
+        table["Allowed"] = dd.apply(allowed_range, axis=1)
+        table["Column required"] = dd["required"].map({True: "yes", False: "no"})
+        table["May be empty"] = dd["nullable"].map({True: "yes", False: "no"})
+    return table

@@ -1,0 +1,96 @@
+"""Figure style and the figures that are not statistics (flow diagrams).
+
+One colour-blind-safe palette (Okabe & Ito) and one set of font sizes serve every chapter.
+"""
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.patches import FancyBboxPatch
+
+# Okabe–Ito palette; the Mg groups low, reference, high take the first three.
+PALETTE = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 110,
+    "savefig.bbox": "tight",
+}
+
+
+def _box(ax, x, y, text, width, face, edge="#333333"):
+    height = 0.07 + 0.028 * text.count("\n")
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.008",
+            facecolor=face, edgecolor=edge, linewidth=0.9,
+        )
+    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=8.5, wrap=True)
+    return height
+
+
+def _arrow(ax, start, end):
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "#333333", "lw": 0.9})
+
+
+def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | None = None):
+    """Draw a participant flow (a frame from :mod:`helpers.cohort`) as boxes and arrows; return the figure.
+
+    Boxes of kind 'main' form the trunk, 'excluded' boxes stand to the right of the step they leave, and
+    'group' boxes close the diagram in one row. With ``published`` (counts indexed by box key), each box
+    shows the thesis's count beside this run's.
+    """
+
+    def count(row):
+        n = f"n = {row['n']:,}"
+        if published is not None and row["key"] in published.index:
+            n += f" (thesis {int(published[row['key']]):,})"
+        return n
+
+    main = flow[flow["kind"] != "group"].reset_index(drop=True)
+    groups = flow[flow["kind"] == "group"]
+    n_rows = len(main) + (1 if len(groups) else 0)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.2, 0.95 * n_rows + 0.4))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    step = 1.0 / (n_rows + 0.2)
+    y = 1 - step * 0.6
+    trunk_x, side_x = 0.3, 0.74
+    last_main_y = None
+    for _, row in main.iterrows():
+        text = f"{textwrap.fill(row['label'], 34)}\n{count(row)}"
+        if row["kind"] == "main":
+            if last_main_y is not None:
+                _arrow(ax, (trunk_x, last_main_y - 0.045), (trunk_x, y + 0.045))
+            _box(ax, trunk_x, y, text, 0.42, "#E8F1FA")
+            last_main_y = y
+        else:
+            _box(ax, side_x, y, "Excluded: " + text, 0.48, "#F7F7F7")
+            _arrow(ax, (trunk_x, y), (side_x - 0.23, y))
+            ax.plot([trunk_x, trunk_x], [y + 0.001, y - 0.001], color="#333333", lw=0.9)
+        y -= step
+    if len(groups):
+        xs = [0.17, 0.5, 0.83]
+        for x, (_, row), colour in zip(xs, groups.iterrows(), PALETTE):
+            _box(ax, x, y, f"{row['label']}\n{count(row)}", 0.3, "white", edge=colour)
+            _arrow(ax, (trunk_x, last_main_y - 0.045), (x, y + 0.045))
+    if title:
+        ax.set_title(title, loc="left", fontsize=10.5)
+    return finish(fig)
+
+
+def finish(fig):
+    """Detach a finished figure from pyplot and return it.
+
+    A notebook cell that ends with the returned figure displays it exactly once: pyplot no longer holds
+    it, so the inline backend does not show it a second time, and its image comes from the cell's value.
+    """
+    plt.close(fig)
+    return fig

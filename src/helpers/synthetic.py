@@ -1,0 +1,306 @@
+"""The seeded generator of the synthetic cohort, ``data/cohort.csv``.
+
+The thesis's patient data are not public. This generator draws a synthetic twin whose participant flow
+is exactly the thesis's (2,238 enrolled; 251 without Mg; 340 with Mg ≥ 2.6 mg/dL; 1 without follow-up;
+1,646 analysed as 37 / 914 / 695; 916 with both CAC scans of whom 15 were revascularised; 886 with both
+baPWV measurements) and whose marginal distributions follow Table 2.2.1 of the thesis by Mg group.
+
+How each part is made (every assumption is stated here):
+
+- Serum Mg is recorded to 0.1 mg/dL, with fixed counts at each value chosen so that each group's median
+  and quartiles are those of Table 2.2.1.
+- Continuous variables: within each Mg group a split normal on the log scale whose median and quartiles
+  are the group's published median and quartiles (a monotone map, so quantiles carry over exactly in
+  expectation). The normal scores are correlated within a patient by a Gaussian copula with these assumed
+  correlations: eGFR with phosphate −0.40, with haemoglobin 0.45, with intact PTH −0.45, with age −0.25,
+  with proteinuria −0.30; phosphate with intact PTH 0.30; SBP with DBP 0.60; age with DBP −0.20.
+- Categorical variables: the per-group counts of Table 2.2.1, exactly, in random order; HbA1c values are
+  given preferentially to patients with diabetes by ranking (this keeps HbA1c's marginal).
+- Outcomes: from enrolment, spread evenly over 2011–2016, to administrative end on 2020-12-31; the
+  composite (status 1) has a cause-specific hazard of 0.02 per year scaled by planted hazard ratios
+  (HR_GROUP; age 1.04 per year; male 1.3; diabetes 1.6; eGFR 0.985 per mL/min/1.73 m²); the competing kidney
+  outcome (status 2) a hazard of 0.03 per year scaled by 0.96 per mL/min/1.73 m² of eGFR above 50 and
+  1.5 per doubling of proteinuria; loss to follow-up 0.06 per year. Times are rounded to whole days.
+
+Calibration of outcomes and of the finer aggregates is refined in later work; what the twin reproduces
+is listed in the book's data page. It says nothing about whether the thesis's findings are true.
+"""
+
+import argparse
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers import dictionary, paths
+
+SEED = 20240521
+GROUPS = ("low", "mid", "high")
+
+# Serum Mg in mg/dL: count of patients at each reported value.
+MG_COUNTS = {
+    "low": {1.4: 3, 1.5: 4, 1.6: 10, 1.7: 20},  # 37
+    "mid": {1.8: 60, 1.9: 100, 2.0: 170, 2.1: 284, 2.2: 300},  # 914
+    "high": {2.3: 300, 2.4: 200, 2.5: 195},  # 695
+    "excluded_high": {2.6: 150, 2.7: 90, 2.8: 50, 2.9: 25, 3.0: 15, 3.1: 10},  # 340
+}
+N_ENROLLED, N_MG_MISSING = 2238, 251
+
+# Table 2.2.1: median, first and third quartile by group (total, <1.8, 1.8–2.2, >2.2), and the rounding.
+MARGINALS = {
+    #              total                 low                   mid                   high                decimals
+    "age": ((54.0, 45.0, 63.0), (54.0, 45.0, 61.0), (54.0, 44.0, 62.0), (55.0, 45.0, 64.0), 0),
+    "egfr": ((50.4, 31.2, 76.5), (47.8, 37.0, 76.4), (52.6, 33.5, 79.2), (46.5, 28.7, 72.3), 1),
+    "pwv_baseline": ((14.5, 12.9, 17.0), (15.6, 13.3, 17.4), (14.5, 13.0, 16.9), (14.4, 12.8, 17.0), 2),
+    "sbp": ((127.0, 118.0, 136.0), (127.0, 118.0, 138.0), (127.0, 118.0, 136.0), (126.0, 117.0, 136.0), 0),
+    "dbp": ((77.0, 70.0, 84.0), (75.0, 67.0, 82.0), (78.0, 70.0, 85.0), (76.0, 69.0, 82.0), 0),
+    "bmi": ((24.4, 22.4, 26.5), (24.9, 22.2, 26.8), (24.5, 22.7, 26.7), (24.3, 22.1, 26.4), 1),
+    "phosphate": ((3.6, 3.2, 4.0), (3.3, 2.9, 3.6), (3.6, 3.2, 4.0), (3.7, 3.2, 4.1), 1),
+    "calcium": ((9.0, 8.8, 9.2), (9.1, 8.8, 9.4), (9.0, 8.8, 9.3), (9.0, 8.7, 9.2), 1),
+    "alp": ((68.0, 54.0, 91.0), (80.0, 56.0, 93.0), (67.0, 52.0, 90.0), (69.0, 55.0, 91.5), 0),
+    "ipth": ((47.0, 30.9, 75.2), (54.5, 26.2, 92.6), (45.9, 29.0, 72.6), (49.3, 33.0, 78.0), 1),
+    "vitd25": ((16.5, 12.1, 23.0), (15.9, 12.7, 26.0), (16.6, 12.0, 23.2), (16.2, 12.2, 22.4), 1),
+    "tco2": ((26.0, 24.0, 28.0), (26.0, 24.0, 28.0), (26.3, 24.0, 28.0), (26.0, 23.0, 28.1), 1),
+    "hemoglobin": ((12.9, 11.5, 14.5), (12.0, 11.0, 13.4), (13.0, 11.5, 14.6), (12.9, 11.4, 14.4), 1),
+    "albumin": ((4.2, 4.0, 4.5), (4.2, 3.8, 4.4), (4.2, 4.0, 4.5), (4.3, 4.0, 4.5), 1),
+    "total_chol": ((172.0, 147.0, 198.0), (178.0, 148.0, 203.0), (172.0, 147.0, 199.0), (171.0, 148.0, 197.0), 0),
+    "triglycerides": ((134.0, 91.0, 196.0), (181.0, 113.0, 294.0), (137.0, 91.5, 206.0), (128.0, 90.0, 179.0), 0),
+    "hscrp": ((0.6, 0.2, 1.7), (0.7, 0.2, 1.8), (0.6, 0.2, 1.8), (0.6, 0.2, 1.4), 2),
+    "hba1c": ((6.4, 5.7, 7.4), (6.8, 6.1, 7.3), (6.6, 5.8, 7.5), (6.3, 5.6, 7.1), 1),
+    "proteinuria": ((540.1, 160.9, 1448.8), (921.6, 487.5, 3034.0), (579.1, 160.0, 1692.0), (500.0, 154.7, 1239.7), 1),
+}
+# Plausible bounds; values beyond them are clipped (clipping the tails leaves medians and quartiles as they
+# are). Age: the cohort enrolled patients aged 20 to 75 years (thesis 2.1.1).
+BOUNDS = {
+    "age": (20, 75), "egfr": (6, 140), "pwv_baseline": (8, 35), "sbp": (85, 200), "dbp": (45, 120),
+    "bmi": (15, 45), "phosphate": (1.5, 9), "calcium": (7, 11.5), "alp": (20, 600), "ipth": (5, 900),
+    "vitd25": (3, 80), "tco2": (12, 38), "hemoglobin": (7, 18.5), "albumin": (2.2, 5.4), "total_chol": (70, 400),
+    "triglycerides": (30, 1500), "hscrp": (0.01, 60), "hba1c": (4.2, 14), "proteinuria": (10, 20000),
+}
+MARGINAL_COLUMN = {"total": 0, "low": 1, "mid": 2, "high": 3}
+
+# Assumed correlations of the copula's normal scores (stated in the module docstring).
+CORRELATIONS = {
+    ("egfr", "phosphate"): -0.40,
+    ("egfr", "hemoglobin"): 0.45,
+    ("egfr", "ipth"): -0.45,
+    ("egfr", "age"): -0.25,
+    ("egfr", "proteinuria"): -0.30,
+    ("phosphate", "ipth"): 0.30,
+    ("sbp", "dbp"): 0.60,
+    ("age", "dbp"): -0.20,
+}
+
+# Table 2.2.1: counts per group (<1.8, 1.8–2.2, >2.2); the remainder of a group is missing.
+CATEGORICAL = {
+    "sex": {"M": (27, 580, 402), "F": (10, 334, 293)},
+    "ckd_etiology": {
+        "GN": (13, 346, 248), "DN": (7, 197, 155), "HTN": (6, 151, 135), "PKD": (3, 157, 128), "Other": (8, 63, 29),
+    },
+    "smoking": {"never": (14, 461, 388), "former": (12, 290, 202), "current": (11, 163, 103)},
+    "diabetes": {1: (17, 309, 212), 0: (20, 605, 483)},
+    "cvd": {1: (7, 141, 103), 0: (30, 773, 592)},
+    # Medication rows: the denominators are implied by the printed percentages.
+    "diuretic": {1: (13, 262, 210), 0: (24, 600, 440)},
+    "vitd_agonist": {1: (0, 13, 13), 0: (5, 219, 211)},
+    "phosphate_binder": {1: (1, 76, 60), 0: (4, 155, 164)},
+    # Not in Table 2.2.1 (the thesis uses it only as a CAC covariate): assumed about half of each group.
+    "lipid_lowering": {1: (18, 457, 347), 0: (19, 457, 348)},
+}
+# Baseline CAC category counts per group (0; 0 < CAC < 100; ≥ 100).
+CAC_CATEGORIES = {"low": (17, 11, 7), "mid": (442, 249, 194), "high": (330, 177, 163)}
+# Among the analysed: both CAC scans (analysed for progression, revascularised), progressors; PWV the same.
+CAC_FOLLOWUP = {"low": (24, 0, 11), "mid": (497, 9, 155), "high": (380, 6, 133)}
+PWV_FOLLOWUP = {"low": (19, 10), "mid": (490, 216), "high": (377, 158)}
+PWV_BASELINE_SHARE = 0.95
+
+HR_GROUP = {"low": 2.5, "mid": 1.0, "high": 0.93}
+STUDY_END = 2021.0  # 2020-12-31, as decimal years
+
+
+def _correlation_matrix(names):
+    corr = np.eye(len(names))
+    pos = {n: i for i, n in enumerate(names)}
+    for (a, b), r in CORRELATIONS.items():
+        corr[pos[a], pos[b]] = corr[pos[b], pos[a]] = r
+    np.linalg.cholesky(corr)  # fails loudly if the stated correlations are not a valid matrix
+    return corr
+
+
+def _split_lognormal(z, median, q1, q3):
+    """Map standard normal scores to a skewed positive variable with the given median and quartiles."""
+    z75 = stats.norm.ppf(0.75)
+    lo = (np.log(median) - np.log(q1)) / z75
+    hi = (np.log(q3) - np.log(median)) / z75
+    return np.exp(np.log(median) + np.where(z < 0, z * lo, z * hi))
+
+
+def _exact(rng, counts: dict, n: int):
+    """A random arrangement of exactly the given counts of each value, padded with missing to length n."""
+    values = [v for v, k in counts.items() for _ in range(k)]
+    values += [None] * (n - len(values))
+    if len(values) != n:
+        raise ValueError(f"counts add up to more than {n}")
+    return rng.permutation(np.array(values, dtype=object))
+
+
+def _continuous(rng, group: str, n: int) -> pd.DataFrame:
+    names = list(MARGINALS)
+    z = rng.multivariate_normal(np.zeros(len(names)), _correlation_matrix(names), size=n, method="cholesky")
+    out = {}
+    for j, name in enumerate(names):
+        median, q1, q3 = MARGINALS[name][MARGINAL_COLUMN[group]]
+        values = np.clip(_split_lognormal(z[:, j], median, q1, q3), *BOUNDS[name])
+        out[name] = np.round(values, MARGINALS[name][-1])
+    return pd.DataFrame(out)
+
+
+def _categorical(rng, group: str, n: int) -> pd.DataFrame:
+    out = {}
+    for name, levels in CATEGORICAL.items():
+        if group == "total":
+            p = np.array([sum(c) for c in levels.values()], float)
+            out[name] = rng.choice(np.array(list(levels), dtype=object), size=n, p=p / p.sum())
+        else:
+            out[name] = _exact(rng, {v: c[GROUPS.index(group)] for v, c in levels.items()}, n)
+    return pd.DataFrame(out)
+
+
+def _couple(rng, values, score):
+    """Reassign ``values`` so that higher values go to higher ``score``; the set of values is unchanged."""
+    values = np.sort(np.asarray(values, float))
+    order = np.argsort(score + rng.normal(size=len(score)), kind="stable")
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _cac_scores(rng, categories):
+    n = len(categories)
+    low = np.round(np.exp(rng.uniform(np.log(1), np.log(99.9), n)), 1)
+    high = np.round(np.minimum(100 + np.exp(rng.normal(5.0, 1.2, n)), 15000), 1)
+    return np.select([categories == 0, categories == 1], [0.0, low], high)
+
+
+def _cac_year4(rng, baseline, progress):
+    root = np.sqrt(baseline)
+    step = np.where(progress, rng.uniform(2.7, 9.0, len(root)), rng.uniform(-0.3, 2.3, len(root)))
+    step = np.where(~progress & (root == 0), np.where(rng.random(len(root)) < 0.8, 0.0, rng.uniform(0, 2.3, len(root))), step)
+    return np.round(np.maximum(root + step, 0.0) ** 2, 1)
+
+
+def _flow_layout(rng):
+    """Who is where in the flow: Mg value, group and follow-up availability for every enrolled patient."""
+    rows = []
+    for group in ("low", "mid", "high", "excluded_high"):
+        for value, k in MG_COUNTS[group].items():
+            rows += [(value, group)] * k
+    rows.append((2.4, "no_followup"))  # the one patient lost before any follow-up (Mg below 2.6 mg/dL)
+    rows += [(np.nan, "mg_missing")] * N_MG_MISSING
+    layout = pd.DataFrame(rows, columns=["mg", "slot"])
+    assert len(layout) == N_ENROLLED
+    return layout.iloc[rng.permutation(len(layout))].reset_index(drop=True)
+
+
+def _outcomes(rng, df, group):
+    n = len(df)
+    enrol = rng.uniform(2011.0, 2016.0, n)
+    potential = STUDY_END - enrol
+    male = (df["sex"] == "M").to_numpy(float)
+    dm = pd.to_numeric(df["diabetes"]).fillna(0).to_numpy(float)
+    hr = np.array([HR_GROUP.get(g, 1.0) for g in group])
+    rate1 = 0.02 * hr * 1.04 ** (df["age"] - 54) * 1.3 ** (male - 0.61) * 1.6 ** (dm - 0.33) * 0.985 ** (df["egfr"] - 50)
+    rate2 = 0.03 * 0.96 ** (df["egfr"] - 50) * 1.5 ** np.log2(df["proteinuria"] / 540.0)
+    t1, t2, t3 = (rng.exponential(1.0 / np.asarray(r, float)) for r in (rate1, rate2, np.full(n, 0.06)))
+    time = np.minimum.reduce([t1, t2, t3, potential])
+    status = np.select([time == t1, time == t2], [1, 2], 0)
+    days = np.maximum(np.round(time * 365.25), 1)
+    return np.round(days / 365.25, 4), status
+
+
+def generate(seed: int = SEED) -> pd.DataFrame:
+    """Draw the synthetic cohort: one row per enrolled patient, in the columns of the data dictionary."""
+    rng = np.random.default_rng(seed)
+    layout = _flow_layout(rng)
+    parts = []
+    for slot, idx in layout.groupby("slot", sort=True).groups.items():
+        group = slot if slot in GROUPS else "total"
+        n = len(idx)
+        part = pd.concat([_continuous(rng, group, n), _categorical(rng, group, n)], axis=1)
+        part.index = idx
+        part["hba1c"] = _couple(rng, part["hba1c"], 1.5 * pd.to_numeric(part["diabetes"]).fillna(0).to_numpy(float))
+        part = _follow_up_measurements(rng, part, group if group in GROUPS else None)
+        parts.append(part)
+    df = pd.concat(parts).sort_index()
+    df["mg"] = layout["mg"]
+    df["followup_years"], df["status"] = _outcomes(rng, df, layout["slot"].to_numpy())
+    lost = layout["slot"] == "no_followup"
+    df.loc[lost, "followup_years"] = np.nan
+    df["status"] = df["status"].astype("Int64")
+    df.loc[lost, "status"] = pd.NA
+    df.insert(0, "patient_id", [f"SYN{i:05d}" for i in range(1, len(df) + 1)])
+    columns = list(dictionary.inputs().index)
+    return df[columns]
+
+
+def _follow_up_measurements(rng, part, group):
+    """CAC and baPWV at baseline and at 4 years, and revascularisation between the scans."""
+    n = len(part)
+    if group is None:  # not analysed: plausible values, no exact counts to meet
+        cats = rng.choice([0, 1, 2], size=n, p=[0.496, 0.275, 0.229])
+        part["cac_baseline"] = np.where(rng.random(n) < 0.95, _cac_scores(rng, cats), np.nan)
+        have = ~np.isnan(part["cac_baseline"].to_numpy()) & (rng.random(n) < 0.55)
+        part["cac_year4"] = np.where(have, _cac_year4(rng, np.nan_to_num(part["cac_baseline"].to_numpy()), rng.random(n) < 0.33), np.nan)
+        part["revasc_by_year4"] = np.where(have, (rng.random(n) < 0.016).astype(float), np.nan)
+        part["pwv_baseline"] = np.where(rng.random(n) < PWV_BASELINE_SHARE, part["pwv_baseline"], np.nan)
+        have = ~np.isnan(part["pwv_baseline"].to_numpy()) & (rng.random(n) < 0.55)
+        part["pwv_year4"] = np.where(have, np.round(part["pwv_baseline"] * rng.uniform(0.85, 1.35, n), 2), np.nan)
+        return part
+    # CAC: exact baseline categories, then both scans for the first kept + revascularised of those measured.
+    cats = _exact(rng, {0: CAC_CATEGORIES[group][0], 1: CAC_CATEGORIES[group][1], 2: CAC_CATEGORIES[group][2]}, n)
+    measured = np.flatnonzero(pd.notna(cats))
+    base = np.full(n, np.nan)
+    base[measured] = _cac_scores(rng, cats[measured].astype(int))
+    kept, revasc, progressors = CAC_FOLLOWUP[group]
+    chosen = rng.choice(measured, size=kept + revasc, replace=False)
+    progress = np.zeros(n, bool)
+    progress[chosen[:progressors]] = True
+    year4 = np.full(n, np.nan)
+    year4[chosen] = _cac_year4(rng, base[chosen], progress[chosen])
+    rv = np.full(n, np.nan)
+    rv[chosen] = 0.0
+    rv[chosen[kept:]] = 1.0
+    part["cac_baseline"], part["cac_year4"], part["revasc_by_year4"] = base, year4, rv
+    # baPWV: baseline for most, both for the published count, progressors exactly.
+    pwv0 = part["pwv_baseline"].to_numpy(float).copy()
+    both, prog = PWV_FOLLOWUP[group]
+    chosen = rng.choice(n, size=both, replace=False)
+    missing_base = np.setdiff1d(np.arange(n), chosen)
+    n_missing = int(round((1 - PWV_BASELINE_SHARE) * n))
+    pwv0[rng.choice(missing_base, size=min(n_missing, len(missing_base)), replace=False)] = np.nan
+    rise = np.where(np.arange(both) < prog, rng.uniform(0.12, 0.40, both), rng.uniform(-0.15, 0.08, both))
+    pwv1 = np.full(n, np.nan)
+    pwv1[chosen] = np.round(pwv0[chosen] * (1 + rise), 2)
+    part["pwv_baseline"], part["pwv_year4"] = pwv0, pwv1
+    return part
+
+
+def write(path=None, seed: int = SEED) -> pd.DataFrame:
+    """Generate the cohort and write it as CSV (default ``data/cohort.csv``)."""
+    df = generate(seed)
+    df.to_csv(paths.resolve(path or paths.DATA / "cohort.csv"), index=False, lineterminator="\n")
+    return df
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.synthetic", description="Write the synthetic cohort.")
+    parser.add_argument("--out", default=str(paths.DATA / "cohort.csv"))
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    df = write(args.out, args.seed)
+    print(f"{paths.shown(args.out)}: {len(df):,} synthetic patients (seed {args.seed}).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

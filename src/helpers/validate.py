@@ -1,0 +1,177 @@
+"""Reading and validating the cohort file against the data dictionary.
+
+Bad input ends in one :class:`~helpers.errors.InputError` whose message names the file, the column and up
+to five offending rows (as line numbers of the CSV file, with the patient_id); input files are only read.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers import dictionary, paths
+from helpers import params as params_mod
+from helpers.derive import MG_UNIT_FACTORS
+from helpers.errors import InputError
+
+NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+MAX_ROWS_SHOWN = 5
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV file as text (every cell a string or missing), refusing what is not a readable CSV."""
+    path = paths.resolve(path)
+    where = paths.shown(path)
+    if not path.is_file():
+        raise InputError(f"{where}: file not found.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{where}: not UTF-8 text (first bad byte on line {line}); save the file as UTF-8.") from None
+    if not text.strip():
+        raise InputError(f"{where}: the file is empty.")
+    header = text.splitlines()[0]
+    if "," not in header:
+        for name, sep in (("semicolons", ";"), ("tabs", "\t"), ("pipes", "|")):
+            if sep in header:
+                raise InputError(f"{where}: the header is separated by {name}; the file must be comma-separated.")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=NA_VALUES, encoding="utf-8-sig")
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{where}: not a well-formed CSV file ({str(exc).strip()}).") from None
+    if df.empty:
+        raise InputError(f"{where}: the file has a header but no rows.")
+    df.columns = [c.strip() for c in df.columns]
+    return df
+
+
+def _rows(df: pd.DataFrame, index) -> str:
+    """Describe rows by their line in the CSV file (the header is line 1) and their patient_id."""
+    index = list(dict.fromkeys(i for i in index if i is not None))
+    shown = []
+    for i in index[:MAX_ROWS_SHOWN]:
+        pid = df.at[i, "patient_id"] if "patient_id" in df.columns else None
+        shown.append(f"line {int(i) + 2}" + (f" (patient_id {pid})" if isinstance(pid, str) else ""))
+    more = f" and {len(index) - MAX_ROWS_SHOWN} more" if len(index) > MAX_ROWS_SHOWN else ""
+    return ", ".join(shown) + more
+
+
+def _describe(check: str, spec: pd.Series, values) -> str:
+    values = list(dict.fromkeys(map(str, values)))[:MAX_ROWS_SHOWN]
+    seen = ", ".join(repr(v) for v in values)
+    if check.startswith("coerce_dtype") or check.startswith("dtype"):
+        kind = "whole numbers" if spec["type"] == "integer" else "numbers"
+        return f"values that are not {kind} ({seen})"
+    if check.startswith("in_range"):
+        unit = f" {spec['unit']}" if spec["unit"] else ""
+        return f"values outside the allowed range {spec['min']:g} to {spec['max']:g}{unit} ({seen})"
+    if check.startswith("isin"):
+        return f"values other than {', '.join(spec['allowed'])} ({seen})"
+    if check == "field_uniqueness":
+        return f"duplicate values ({seen})"
+    if check == "not_nullable":
+        return "empty values where a value is required"
+    return f"values failing the check {check} ({seen})"
+
+
+def _schema(dd: pd.DataFrame, columns, stage: str) -> pa.DataFrameSchema:
+    """Stage 'types': every cell converts to its type. Stage 'values': ranges, categories, emptiness."""
+    out = {}
+    for name, spec in dd.iterrows():
+        if name not in columns:
+            continue
+        numeric = spec["type"] in ("number", "integer", "binary")
+        dtype = float if numeric else str
+        if stage == "types":
+            out[name] = pa.Column(dtype, coerce=True, nullable=True)
+            continue
+        checks = []
+        if spec["allowed"]:
+            allowed = [float(a) for a in spec["allowed"]] if numeric else spec["allowed"]
+            checks.append(pa.Check.isin(allowed))
+        elif pd.notna(spec["min"]):
+            checks.append(pa.Check.in_range(spec["min"], spec["max"]))
+        if spec["type"] == "integer" and not spec["allowed"]:
+            checks.append(pa.Check(lambda s: s == s.round(), element_wise=False, name="whole numbers"))
+        out[name] = pa.Column(dtype, checks, nullable=bool(spec["nullable"]), unique=spec["type"] == "id")
+    return pa.DataFrameSchema(out)
+
+
+def _raise_first(errors: pa.errors.SchemaErrors, text: pd.DataFrame, dd: pd.DataFrame, where: str):
+    """Turn pandera's failure cases into one message about the first failing column, in dictionary order.
+
+    Offending values are quoted as written in the file (``text``), not as converted.
+    """
+    cases = errors.failure_cases
+    cases = cases[cases["column"].notna()]
+    order = {name: i for i, name in enumerate(dd.index)}
+    cols = sorted(cases["column"].unique(), key=lambda c: order.get(c, len(order)))
+    col = cols[0]
+    mine = cases[cases["column"] == col]
+    check = mine["check"].iloc[0]
+    index = [i for i in mine.loc[mine["check"] == check, "index"] if i is not None and pd.notna(i)]
+    values = [text.at[i, col] for i in index]
+    others = f" Other columns with problems: {', '.join(cols[1:])}." if len(cols) > 1 else ""
+    raise InputError(f"{where}: column '{col}' has {_describe(check, dd.loc[col], values)} at {_rows(text, index)}.{others}")
+
+
+def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "cohort") -> pd.DataFrame:
+    """Check a cohort read as text against the dictionary; return it with numeric columns as floats.
+
+    Serum Mg is converted from ``mg_unit`` to mg/dL before its range is checked, so the range is always
+    the physiological one. The returned frame keeps Mg in mg/dL.
+    """
+    dd = dictionary.inputs()
+    missing = [c for c in dd.index[dd["required"]] if c not in df.columns]
+    if missing:
+        raise InputError(f"{where}: required column(s) {', '.join(map(repr, missing))} missing.")
+    text = df
+    try:
+        typed = _schema(dd, df.columns, "types").validate(df.copy(), lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _raise_first(exc, text, dd, where)
+    typed["mg"] = typed["mg"] * MG_UNIT_FACTORS[mg_unit]
+    try:
+        _schema(dd, df.columns, "values").validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _raise_first(exc, text, dd, where)
+    # Across columns: an event needs a follow-up time; a follow-up time needs a status.
+    fu, status = typed["followup_years"], typed["status"]
+    bad = typed.index[(status.isin([1, 2]) & ~(fu > 0))]
+    if len(bad):
+        raise InputError(
+            f"{where}: column 'followup_years' is empty or 0 for patients with an event (status 1 or 2) at "
+            f"{_rows(text, bad)}."
+        )
+    bad = typed.index[(fu > 0) & status.isna()]
+    if len(bad):
+        raise InputError(f"{where}: column 'status' is empty for patients with follow-up at {_rows(text, bad)}.")
+    return typed
+
+
+def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:
+    """Read and validate the cohort file. Extra columns are kept; column order does not matter."""
+    return validate_cohort(read_csv(path), mg_unit, where=paths.shown(path))
+
+
+def main(argv=None) -> int:
+    """Command line: validate the input data named by a parameters file."""
+    parser = argparse.ArgumentParser(prog="mg-validate", description=__doc__.splitlines()[0])
+    parser.add_argument("--params", default=str(paths.DEFAULT_PARAMS), help="parameters file (YAML)")
+    args = parser.parse_args(argv)
+    try:
+        params = params_mod.load(args.params)
+        df = load_cohort(params["cohort_csv"], params["mg_unit"])
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{paths.shown(params['cohort_csv'])}: {len(df):,} rows, {df.shape[1]} columns, valid.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

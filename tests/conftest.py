@@ -1,0 +1,43 @@
+"""Shared fixtures: small cohorts written to temporary files, and the default parameters."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from helpers import params, paths
+
+
+@pytest.fixture
+def default_params():
+    return params.load()
+
+
+@pytest.fixture
+def cohort_text():
+    """The default cohort as text, exactly as read from disk (every cell a string)."""
+    return pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write a DataFrame (or raw text/bytes) to a CSV file in a temporary folder and return its path."""
+
+    def write(content, name="cohort.csv"):
+        path = tmp_path / name
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(path, index=False)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def copy_of_default_cohort(tmp_path):
+    path = tmp_path / "cohort.csv"
+    shutil.copy(paths.DATA / "cohort.csv", path)
+    return path

@@ -1,0 +1,119 @@
+"""One full build of the book on the default data, and what a build must never do."""
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import build, paths
+
+pytestmark = pytest.mark.book
+
+
+def _sources():
+    files = [paths.ROOT / f"{doc}.md" for doc in build.toc_documents()]
+    return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in [*files, paths.DATA / "cohort.csv"]}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    before = _sources()
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result, before
+
+
+def test_build_reports_each_notebook_and_the_book(built):
+    out, result, _ = built
+    lines = result.stdout.splitlines()
+    notebooks = [d for d in build.toc_documents() if build.is_notebook(paths.ROOT / f"{d}.md")]
+    for doc in notebooks:
+        assert any(re.search(rf"executed {re.escape(doc)} in \d+\.\d s", ln) for ln in lines), doc
+    assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
+    assert "Traceback" not in result.stderr
+
+
+def test_every_page_of_the_toc_is_built(built):
+    out, _, _ = built
+    for doc in build.toc_documents():
+        assert (out / "html" / f"{doc}.html").is_file(), doc
+
+
+def test_cohort_chapter_shows_the_flow_counts_and_says_the_data_are_synthetic(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "01_cohort.html").read_text(encoding="utf-8")
+    assert "Synthetic data" in page and "not the thesis" in page
+    for count in ("2,238", "1,646", "916", "901", "886"):
+        assert count in page, count
+    assert page.count("<img") >= 3, "the three flow diagrams are missing"
+    assert "flow_primary.csv" in page
+
+
+def test_tables_are_written_as_csv(built):
+    out, _, _ = built
+    flow = pd.read_csv(out / "tables" / "flow_primary.csv")
+    assert flow.set_index("Box").loc["analysed", "This run"] == 1646
+    for name in ("flow_cac", "flow_pwv", "data_dictionary", "colophon_inputs", "colophon_packages"):
+        assert (out / "tables" / f"{name}.csv").is_file(), name
+
+
+def test_colophon_names_the_parameters_and_hashes_the_data(built):
+    out, _, _ = built
+    page = (out / "html" / "book" / "colophon.html").read_text(encoding="utf-8")
+    digest = hashlib.sha256((paths.DATA / "cohort.csv").read_bytes()).hexdigest()
+    assert digest in page
+    assert "params/default.yml" in page
+
+
+def test_sources_are_never_written(built):
+    _, _, before = built
+    assert _sources() == before
+    for doc in build.toc_documents():
+        assert "injected-parameters" not in (paths.ROOT / f"{doc}.md").read_text(encoding="utf-8")
+        assert not (paths.ROOT / f"{doc}.ipynb").exists()
+
+
+def test_injected_parameters_stay_out_of_the_html(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "01_cohort.html").read_text(encoding="utf-8")
+    assert "tables_dir" not in page and ".next" not in page
+
+
+def test_a_failed_build_leaves_the_last_good_book(built, tmp_path, cohort_text):
+    good, _, _ = built
+    out = tmp_path / "out"
+    shutil.copytree(good / "html", out / "html")
+    index = (out / "html" / "index.html").read_bytes()
+    cohort_text.loc[0, "mg"] = "lots"
+    bad = tmp_path / "bad.csv"
+    cohort_text.to_csv(bad, index=False)
+    params_file = tmp_path / "p.yml"
+    params_file.write_text(f"cohort_csv: {bad}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"column 'mg' has values that are not numbers ('lots') at line 2" in result.stderr
+    assert (out / "html" / "index.html").read_bytes() == index
+
+
+def test_a_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
+    nb = tmp_path / "broken.md"
+    nb.write_text(
+        (paths.ROOT / "notebooks" / "01_cohort.md").read_text().replace(
+            "the_cohort, analysed = cohort.load(params)", "raise ValueError('planted failure')"
+        )
+    )
+    with pytest.raises(build.BuildError) as err:
+        build._execute(nb, tmp_path / "broken.ipynb", {})
+    assert "failed in cell 3 ('raise ValueError(\\'planted failure\\')')" in str(err.value) or "failed in cell 3" in str(err.value)
+    assert "ValueError: planted failure" in str(err.value)

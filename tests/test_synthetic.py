@@ -1,0 +1,24 @@
+"""The synthetic cohort is deterministic and is what the committed data file holds."""
+
+from helpers import paths, synthetic
+
+
+def test_regenerating_gives_the_committed_file_byte_for_byte(tmp_path):
+    out = tmp_path / "cohort.csv"
+    synthetic.write(out)
+    assert out.read_bytes() == (paths.DATA / "cohort.csv").read_bytes()
+
+
+def test_mg_is_recorded_to_a_tenth():
+    df = synthetic.generate()
+    mg = df["mg"].dropna()
+    assert ((mg * 10).round(9) % 1 == 0).all()
+
+
+def test_group_quartiles_of_mg_match_table_2_2_1():
+    df = synthetic.generate()
+    for group, (median, q1, q3) in {"low": (1.7, 1.6, 1.7), "mid": (2.1, 2.0, 2.2), "high": (2.4, 2.3, 2.5)}.items():
+        values = [v for v, k in synthetic.MG_COUNTS[group].items() for _ in range(k)]
+        import numpy as np
+
+        assert np.quantile(values, [0.25, 0.5, 0.75]).round(2).tolist() == [q1, median, q3]

@@ -1,0 +1,143 @@
+"""Bad input gets one clear message naming the file, the column and the offending rows; never a traceback."""
+
+import hashlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import validate
+from helpers.errors import InputError
+
+
+def _run_cli(params_file):
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.validate", "--params", str(params_file)], capture_output=True, text=True
+    )
+
+
+def test_default_cohort_is_valid(default_params):
+    df = validate.load_cohort(default_params["cohort_csv"])
+    assert len(df) == 2238
+    assert df["mg"].dtype == float
+
+
+def test_missing_required_column(cohort_text, write_csv):
+    path = write_csv(cohort_text.drop(columns=["egfr"]))
+    with pytest.raises(InputError) as err:
+        validate.load_cohort(path)
+    assert str(err.value) == f"{path}: required column(s) 'egfr' missing."
+
+
+def test_non_numeric_value_names_column_line_and_patient(cohort_text, write_csv):
+    cohort_text.loc[4, "albumin"] = "4,1"
+    cohort_text.loc[9, "albumin"] = "high"
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError) as err:
+        validate.load_cohort(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: column 'albumin' has values that are not numbers ('4,1', 'high')")
+    assert "line 6 (patient_id SYN00005)" in message and "line 11 (patient_id SYN00010)" in message
+
+
+def test_out_of_range_value_is_quoted_as_written(cohort_text, write_csv):
+    cohort_text.loc[0, "sbp"] = "1200"
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError, match=r"column 'sbp' has values outside the allowed range 50 to 260 mmHg \('1200'\) at line 2 \(patient_id SYN00001\)"):
+        validate.load_cohort(path)
+
+
+def test_at_most_five_rows_are_listed(cohort_text, write_csv):
+    cohort_text.loc[0:7, "sex"] = "X"
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError) as err:
+        validate.load_cohort(path)
+    message = str(err.value)
+    assert "column 'sex' has values other than M, F ('X')" in message
+    assert message.count("line ") == 5 and message.endswith("and 3 more.")
+
+
+def test_status_outside_0_1_2(cohort_text, write_csv):
+    cohort_text.loc[2, "status"] = "3"
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError, match=r"column 'status' has values other than 0, 1, 2 \('3'\) at line 4"):
+        validate.load_cohort(path)
+
+
+def test_duplicate_patient_id(cohort_text, write_csv):
+    cohort_text.loc[5, "patient_id"] = cohort_text.loc[4, "patient_id"]
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError, match=r"column 'patient_id' has duplicate values \('SYN00005'\) at line 6 \(patient_id SYN00005\), line 7"):
+        validate.load_cohort(path)
+
+
+def test_negative_follow_up(cohort_text, write_csv):
+    cohort_text.loc[3, "followup_years"] = "-1.5"
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError, match=r"column 'followup_years' has values outside the allowed range 0 to 30 years \('-1.5'\) at line 5"):
+        validate.load_cohort(path)
+
+
+def test_event_without_follow_up(cohort_text, write_csv):
+    row = cohort_text.index[cohort_text["status"] == "1"][0]
+    cohort_text.loc[row, "followup_years"] = ""
+    path = write_csv(cohort_text)
+    with pytest.raises(InputError, match=rf"'followup_years' is empty or 0 for patients with an event .* at line {row + 2}"):
+        validate.load_cohort(path)
+
+
+def test_mg_range_is_checked_in_its_unit(cohort_text, write_csv):
+    path = write_csv(cohort_text)
+    # mg/dL values read as mmol/L are 2.431 times too high: 2.1 mmol/L is 5.1 mg/dL, above the range.
+    with pytest.raises(InputError, match=r"column 'mg' has values outside the allowed range 0.4 to 5 mg/dL"):
+        validate.load_cohort(path, mg_unit="mmol/L")
+
+
+def test_mg_in_mmol_per_litre_is_converted(cohort_text, write_csv):
+    mg = cohort_text["mg"].replace("", None).astype(float)
+    cohort_text["mg"] = (mg / 2.431).map(lambda v: "" if v != v else f"{v:.6f}")
+    df = validate.load_cohort(write_csv(cohort_text), mg_unit="mmol/L")
+    assert df["mg"].sub(mg).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("", "the file is empty"),
+        ("patient_id,mg\n", "the file has a header but no rows"),
+        ("patient_id;mg;status\nA;2.0;0\n", "separated by semicolons; the file must be comma-separated"),
+        ("patient_id\tmg\tstatus\nA\t2.0\t0\n", "separated by tabs"),
+        ("patient_id,mg\nJos\xe9,2.0\n".encode("latin-1"), "not UTF-8 text (first bad byte on line 2)"),
+    ],
+)
+def test_unreadable_files(write_csv, content, fragment):
+    path = write_csv(content)
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        validate.load_cohort(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        validate.load_cohort(tmp_path / "nope.csv")
+
+
+def test_command_line_prints_one_message_and_exits_2(cohort_text, write_csv, tmp_path):
+    cohort_text.loc[1, "age"] = "abc"
+    data = write_csv(cohort_text)
+    before = hashlib.sha256(data.read_bytes()).hexdigest()
+    params_file = tmp_path / "p.yml"
+    params_file.write_text(f"cohort_csv: {data}\n")
+    result = _run_cli(params_file)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {data}: column 'age' has values that are not numbers ('abc') at line 3 (patient_id SYN00002)."
+    ]
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == before, "the input file was modified"
+
+
+def test_command_line_accepts_the_default_data():
+    result = subprocess.run([sys.executable, "-m", "helpers.validate"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "data/cohort.csv: 2,238 rows" in result.stdout
