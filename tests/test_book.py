@@ -117,3 +117,10 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
         build._execute(nb, tmp_path / "broken.ipynb", {})
     assert "failed in cell 3 ('raise ValueError(\\'planted failure\\')')" in str(err.value) or "failed in cell 3" in str(err.value)
     assert "ValueError: planted failure" in str(err.value)
+
+
+def test_every_table_written_is_linked_from_a_page(built):
+    out, _, _ = built
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "html").rglob("*.html"))
+    for table in (out / "tables").glob("*.csv"):
+        assert re.search(rf'href="[./]*_downloads/[0-9a-f]+/{re.escape(table.name)}"', pages), f"{table.name} is not linked"
