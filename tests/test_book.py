@@ -124,3 +124,18 @@ def test_every_table_written_is_linked_from_a_page(built):
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "html").rglob("*.html"))
     for table in (out / "tables").glob("*.csv"):
         assert re.search(rf'href="[./]*_downloads/[0-9a-f]+/{re.escape(table.name)}"', pages), f"{table.name} is not linked"
+
+
+def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "02_baseline.html").read_text(encoding="utf-8")
+    assert "Synthetic data" in page
+    assert "Table 2.2.1, reproduced" in page
+    for label in ("Age (years)", "Proteinuria (mg/day)", "Glomerulonephritis", "P for trend"):
+        assert label in page, label
+    table = pd.read_csv(out / "tables" / "baseline.csv")
+    assert list(table.columns[:5]) == ["Variable", "Total (n = 1,646)", "<1.8 (n = 37)", "1.8–2.2 (n = 914)", ">2.2 (n = 695)"]
+    assert len(table) == 43
+    comparison = pd.read_csv(out / "tables" / "baseline_vs_published.csv")
+    assert {"Published", "Reproduced", "Within tolerance"} <= set(comparison.columns)
+    assert re.search(r"\d+ of \d+</span> published cells", page) or re.search(r"\d+ of \d+ published cells", page)

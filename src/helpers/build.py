@@ -23,7 +23,7 @@ from helpers import validate
 from helpers.errors import InputError
 
 # Book sources copied into the staging folder besides the pages the table of contents lists.
-EXTRA_SOURCES = ("_config.yml", "_toc.yml")
+EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static")
 
 
 class BuildError(Exception):
@@ -129,7 +129,11 @@ def build(params_file=None, out: Path | None = None, log=print) -> Path:
     src = stage / "src"
     src.mkdir(parents=True)
     for name in EXTRA_SOURCES:
-        shutil.copy2(paths.ROOT / name, src / name)
+        source = paths.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, src / name)
+        else:
+            shutil.copy2(source, src / name)
     run_params = {
         **params,
         "tables_dir": paths.shown(src / "tables"),

@@ -75,6 +75,16 @@ def pwv_progression(pwv_baseline, pwv_year4, rise: float = 0.10):
     return flag
 
 
+CAC_CATEGORIES = ["0", "0–100", "≥100"]
+
+
+def cac_category(cac_baseline) -> pd.Series:
+    """Baseline CAC category (thesis Table 2.2.1): '0', '0–100' (above 0, below 100) or '≥100' Agatston units."""
+    cac = pd.Series(cac_baseline, dtype=float)
+    codes = np.select([cac == 0, (cac > 0) & (cac < 100), cac >= 100], [0, 1, 2], default=-1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=CAC_CATEGORIES, ordered=True), index=cac.index)
+
+
 def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     """A copy of a validated cohort (Mg in mg/dL) with every derived variable of the data dictionary."""
     out = df.copy()
@@ -85,6 +95,7 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     for col in ("cac_baseline", "cac_year4", "revasc_by_year4", "pwv_baseline", "pwv_year4"):
         if col not in out.columns:
             out[col] = np.nan
+    out["cac_category"] = cac_category(out["cac_baseline"])
     out["cac_progression"] = cac_progression(out["cac_baseline"], out["cac_year4"])
     out["pwv_progression"] = pwv_progression(out["pwv_baseline"], out["pwv_year4"])
     return out

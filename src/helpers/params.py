@@ -69,6 +69,8 @@ def check(params: dict, path: Path) -> dict:
         or not cuts[0] < cuts[1]
     ):
         raise InputError(f"{where}: mg_cutpoints must be two increasing numbers in mg/dL, like [1.8, 2.2].")
+    if params["baseline_summary"] not in ("auto", "median", "mean"):
+        raise InputError(f"{where}: baseline_summary is {params['baseline_summary']!r}; it must be auto, median or mean.")
     upper = params["mg_exclude_at_or_above"]
     if upper is not None and not (isinstance(upper, (int, float)) and upper > cuts[1]):
         raise InputError(f"{where}: mg_exclude_at_or_above must be a number above the upper cut-point, or null.")
