@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import baseline, derive, tables
+from helpers import baseline, derive, outputs, tables
 
 
 def _cohort():
@@ -113,8 +113,8 @@ def test_parse_cell(text, parsed):
 
 
 def test_p_formats():
-    assert baseline.format_p(0.0004) == "<0.001"
-    assert baseline.format_p(0.0456) == "0.046"
+    assert outputs.format_p(0.0004) == "<0.001"
+    assert outputs.format_p(0.0456) == "0.046"
     assert baseline.parse_p("<0.001") == 0.001
 
 

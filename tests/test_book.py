@@ -139,3 +139,15 @@ def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
     comparison = pd.read_csv(out / "tables" / "baseline_vs_published.csv")
     assert {"Published", "Reproduced", "Within tolerance"} <= set(comparison.columns)
     assert re.search(r"\d+ of \d+</span> published cells", page) or re.search(r"\d+ of \d+ published cells", page)
+
+
+def test_hazards_chapter_has_its_tables_and_figures(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    assert "Synthetic data" in page and "Table 2.2.2, reproduced" in page
+    assert "Gray" in page and "Number at risk" not in page  # the risk table is drawn inside the figure
+    assert page.count("<img") >= 2
+    for name in ("incidence", "cause_specific", "cumulative_incidence", "proportional_hazards"):
+        assert (out / "tables" / f"{name}.csv").is_file(), name
+    cs = pd.read_csv(out / "tables" / "cause_specific.csv")
+    assert set(cs["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"} and set(cs["term"]) == {"mg_low", "mg_high"}

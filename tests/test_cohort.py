@@ -17,7 +17,7 @@ def _tiny():
             "revasc_by_year4": [0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
             "pwv_baseline": [14] * 10,
             "pwv_year4": [15, 15, 15, 15, 15, np.nan, 15, 15, 15, np.nan],
-            "calcium": 9.0, "albumin": 4.0, "sbp": 120.0, "dbp": 80.0,
+            "calcium": 9.0, "albumin": 4.0, "sbp": 120.0, "dbp": 80.0, "sex": "F",
         }
     )
 

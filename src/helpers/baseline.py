@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths, tables
+from helpers.outputs import format_p
 
 # Causes of CKD have no order: a trend test across them has no meaning, so the table gives the
 # chi-square test of independence as the P and shows the linear-by-linear value beside it, as printed.
@@ -42,13 +43,6 @@ def parse_p(text: str) -> float:
     """A printed P value as a number; '<0.001' becomes 0.001 (an upper bound)."""
     text = text.strip()
     return float(text.lstrip("<")) if text else np.nan
-
-
-def format_p(p: float) -> str:
-    """P to three decimals, or '<0.001'."""
-    if p is None or np.isnan(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _number(v: float, decimals: int = 1) -> str:

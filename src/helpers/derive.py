@@ -89,6 +89,10 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     """A copy of a validated cohort (Mg in mg/dL) with every derived variable of the data dictionary."""
     out = df.copy()
     out["mg_group"] = mg_group(out["mg"], cutpoints)
+    low, _, high = mg_group_labels(cutpoints)
+    out["mg_low"] = (out["mg_group"] == low).astype(float).where(out["mg_group"].notna())
+    out["mg_high"] = (out["mg_group"] == high).astype(float).where(out["mg_group"].notna())
+    out["male"] = (out["sex"] == "M").astype(float).where(out["sex"].notna())
     out["corrected_calcium"] = corrected_calcium(out["calcium"], out["albumin"])
     out["map"] = mean_arterial_pressure(out["sbp"], out["dbp"])
     out["pulse_pressure"] = pulse_pressure(out["sbp"], out["dbp"])

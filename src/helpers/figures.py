@@ -1,11 +1,13 @@
-"""Figure style and the figures that are not statistics (flow diagrams).
+"""Figure style and every figure of the book: flow diagrams, cumulative incidence, residual plots.
 
-One colour-blind-safe palette (Okabe & Ito) and one set of font sizes serve every chapter.
+One colour-blind-safe palette (Okabe & Ito) and one set of font sizes serve every chapter. Figures only
+draw; what they show is computed by the statistical helpers.
 """
 
 import textwrap
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
@@ -94,3 +96,69 @@ def finish(fig):
     """
     plt.close(fig)
     return fig
+
+
+def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title: str = "", note: str = ""):
+    """Step curves of cumulative incidence by group with 95% bands, and the number at risk beneath.
+
+    ``curves`` come from ``survival.cumulative_incidence`` (group, time, cif, lower, upper); ``at_risk``
+    from ``survival.number_at_risk`` (rows groups, columns times), whose columns set the time ticks.
+    """
+    groups = list(dict.fromkeys(curves["group"]))
+    with plt.rc_context(STYLE):
+        fig, (ax, table) = plt.subplots(
+            2, 1, figsize=(7.2, 5.2), gridspec_kw={"height_ratios": [4, 0.35 + 0.28 * len(groups)]}, sharex=True
+        )
+        for g, colour in zip(groups, PALETTE):
+            c = curves[curves["group"] == g]
+            ax.step(c["time"], c["cif"], where="post", color=colour, lw=1.6, label=f"Mg {g} mg/dL")
+            ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=colour, alpha=0.15, lw=0)
+        ax.set_ylabel("Cumulative incidence")
+        ax.set_ylim(0, None)
+        ax.legend(loc="upper left", frameon=False)
+        if title:
+            ax.set_title(title, loc="left")
+        if note:
+            ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
+        times = list(at_risk.columns)
+        ax.set_xticks(times)
+        ax.set_xlim(times[0], times[-1])
+        table.set_axis_off()
+        table.set_ylim(len(groups) - 0.5, -1.2)
+        table.text(times[0], -1.0, "Number at risk", fontsize=8.5, fontweight="bold")
+        for i, (g, colour) in enumerate(zip(groups, PALETTE)):
+            for t in times:
+                table.text(t, i, f"{at_risk.loc[g, t]:,}", ha="center", va="center", fontsize=8.5, color=colour)
+        table.set_xlabel("Years since enrolment")
+        ax.tick_params(labelbottom=True)
+        ax.set_xlabel("Years since enrolment")
+        fig.tight_layout()
+    return finish(fig)
+
+
+def schoenfeld_plot(ph, terms, labels=None):
+    """Scaled Schoenfeld residuals against the Kaplan–Meier transformed time, with a lowess smooth.
+
+    ``ph`` is the result of ``survival.proportional_hazards_test``. A flat smooth around the coefficient (the
+    dashed line) is what proportional hazards predict; a trend suggests a hazard ratio that changes.
+    """
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    scaled, g = ph.scaled_residuals, ph.transformed_time
+    labels = labels or {}
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(terms), figsize=(3.6 * len(terms), 3.2), squeeze=False)
+        for ax, term, colour in zip(axes[0], terms, PALETTE):
+            y = scaled[term].to_numpy()
+            ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
+            smooth = lowess(y, g, frac=0.6, return_sorted=True)
+            ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
+            beta = float(np.mean(y))
+            ax.axhline(beta, color="grey", ls="--", lw=0.9)
+            ax.set_title(f"{labels.get(term, term)} (P = {ph.table.at[term, 'p']:.2f})", fontsize=10)
+            ax.set_xlabel("1 − KM(t), transformed time")
+            ax.set_ylabel("β(t), scaled residual")
+            low, high = np.percentile(y, [2, 98])
+            ax.set_ylim(low - 0.5 * abs(high - low), high + 0.5 * abs(high - low))
+        fig.tight_layout()
+    return finish(fig)

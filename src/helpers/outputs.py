@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
@@ -35,5 +36,24 @@ def save_table(table: pd.DataFrame, name: str, params: dict) -> Path:
 
 def show(table: pd.DataFrame, caption: str = ""):
     """A table as it should be displayed in the book: no index column, an optional caption."""
-    styler = table.style.hide(axis="index").format(precision=1, thousands=",", na_rep="")
+    styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
     return styler.set_caption(caption) if caption else styler
+
+
+def format_p(p: float) -> str:
+    """P to three decimals, or '<0.001'; empty when missing."""
+    if p is None or np.isnan(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def format_ratio(estimate: float, lower: float, upper: float) -> str:
+    """A ratio with its 95% CI to two decimals, as the thesis prints it: '2.53 (1.12–5.69)'."""
+    if any(v is None or np.isnan(v) for v in (estimate, lower, upper)):
+        return ""
+    return f"{estimate:.2f} ({lower:.2f}–{upper:.2f})"
+
+
+def format_rates(incidence: pd.DataFrame) -> list[str]:
+    """Rates with their 95% CI to one decimal: '20.8 (17.6–24.4)', from ``survival.incidence_rate``."""
+    return [f"{r:.1f} ({lo:.1f}–{hi:.1f})" for r, lo, hi in zip(incidence["rate"], incidence["lower"], incidence["upper"])]

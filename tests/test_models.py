@@ -1,0 +1,47 @@
+"""Model definitions and the Table 2.2.2 layout."""
+
+import numpy as np
+import pandas as pd
+
+from helpers import derive, models, survival
+
+
+def test_models_add_covariates_in_the_thesis_order():
+    assert models.MODEL_1 == ["age", "male", "bmi"]
+    assert models.MODEL_2[3:] == ["egfr", "total_chol", "albumin", "phosphate", "corrected_calcium"]
+    assert models.MODEL_3[-1] == "map" and models.MODEL_4[-1] == "diabetes"
+    assert models.covariates("Model 4")[:2] == ["mg_low", "mg_high"]
+
+
+def _cohort(seed=3, n=400):
+    rng = np.random.default_rng(seed)
+    mg = pd.Series(rng.choice([1.7, 2.0, 2.1, 2.4], n, p=[0.1, 0.3, 0.3, 0.3]))
+    df = pd.DataFrame({
+        "mg": mg, "sex": rng.choice(["M", "F"], n), "age": rng.normal(55, 10, n), "bmi": rng.normal(24, 3, n),
+        "calcium": 9.0, "albumin": rng.normal(4.1, 0.3, n), "sbp": 120.0, "dbp": 80.0,
+        "followup_years": rng.exponential(5, n).round(2) + 0.01, "status": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
+    })
+    return derive.add_derived(df, [1.8, 2.2])
+
+
+def test_fit_models_collects_each_model_and_term():
+    df = _cohort()
+    few = {"Model 1": models.MODEL_1, "Sex only": ["male"]}
+    res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models=few, cause=1)
+    assert list(res["model"]) == ["Model 1", "Model 1", "Sex only", "Sex only"]
+    direct = survival.cause_specific_cox(df, "followup_years", "status", ["mg_low", "mg_high", "male"])
+    got = res[(res["model"] == "Sex only") & (res["term"] == "mg_low")].iloc[0]
+    assert got["hr"] == direct.at["mg_low", "hr"] and got["events"] == direct.attrs["events"]
+
+
+def test_hazard_ratio_table_counts_and_formats():
+    df = _cohort()
+    res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models={"Model 1": models.MODEL_1})
+    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    assert list(table["Source"]) == ["This run", "Thesis"] * 3
+    low = table.iloc[0]
+    n_low = int((df["mg_group"] == "<1.8").sum())
+    e_low = int(((df["mg_group"] == "<1.8") & (df["status"] == 1)).sum())
+    assert low["Participants"] == f"{n_low:,}" and low["Events (%)"] == f"{e_low} ({100 * e_low / n_low:.1f})"
+    assert table.iloc[1]["Model 1 HR (95% CI)"] == "2.44 (1.10–5.41)"
+    assert table.iloc[3]["Events (%)"] == "83 (9.1)" and table.iloc[2]["Model 1 HR (95% CI)"] == "1 (reference)"
