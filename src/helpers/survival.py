@@ -373,3 +373,8 @@ def proportional_hazards_test(df, duration, event, covariates, cause=1, ties="ef
     table.loc["GLOBAL"] = [np.nan, global_chisq, k, stats.chi2.sf(global_chisq, k)]
     residuals = pd.DataFrame(scaled + fit.table["coef"].to_numpy(), columns=fit.table.index, index=resid.index)
     return ProportionalHazardsResult(table, residuals, g)
+
+
+# --- Fine–Gray ----------------------------------------------------------------------------------------
+
+from helpers.finegray import fine_gray  # noqa: E402,F401  (the subdistribution model, beside the others)
