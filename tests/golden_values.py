@@ -14,7 +14,7 @@ GOLDEN = paths.ROOT / "tests" / "golden"
 
 def results(name: str) -> pd.DataFrame:
     """The golden results ``tests/golden/<name>.csv`` with values as floats."""
-    table = pd.read_csv(GOLDEN / f"{name}.csv")
+    table = pd.read_csv(GOLDEN / f"{name}.csv", float_precision="round_trip")
     table["value"] = table["value"].astype(float)
     return table
 

@@ -45,3 +45,23 @@ def test_hazard_ratio_table_counts_and_formats():
     assert low["Participants"] == f"{n_low:,}" and low["Events (%)"] == f"{e_low} ({100 * e_low / n_low:.1f})"
     assert table.iloc[1]["Model 1 HR (95% CI)"] == "2.44 (1.10–5.41)"
     assert table.iloc[3]["Events (%)"] == "83 (9.1)" and table.iloc[2]["Model 1 HR (95% CI)"] == "1 (reference)"
+
+
+def test_group_profiles_set_indicators_and_means():
+    df = _cohort()
+    cov = models.covariates("Model 1")
+    prof = models.group_profiles(df, cov, [1.8, 2.2])
+    assert list(prof.index) == ["<1.8", "1.8–2.2", ">2.2"]
+    assert prof[["mg_low", "mg_high"]].values.tolist() == [[1, 0], [0, 0], [0, 1]]
+    assert prof.loc["<1.8", "age"] == df[cov].dropna()["age"].mean()
+
+
+def test_cutpoint_sensitivity_regroups_and_refits():
+    df = _cohort()
+    out = models.cutpoint_sensitivity(df, [[1.8, 2.2], [2.05, 2.2]], {"CS": survival.cause_specific_cox},
+                                      "followup_years", "status", model="Model 1")
+    first = out[(out["cut-points"] == "1.8 / 2.2") & (out["group"] == "<1.8")].iloc[0]
+    direct = survival.cause_specific_cox(df, "followup_years", "status", models.covariates("Model 1"))
+    assert first["hr"] == direct.at["mg_low", "hr"]
+    second = out[(out["cut-points"] == "2.05 / 2.2") & (out["group"] == "<2.05")].iloc[0]
+    assert second["participants"] == int((df["mg"] < 2.05).sum())

@@ -7,10 +7,10 @@ import pytest
 from golden_values import GOLDEN, rerun
 from helpers import survival
 
-DATA = pd.read_csv(GOLDEN / "survival_data.csv")
-GOLD = pd.read_csv(GOLDEN / "survival.csv", keep_default_na=False)
+DATA = pd.read_csv(GOLDEN / "survival_data.csv", float_precision="round_trip")
+GOLD = pd.read_csv(GOLDEN / "survival.csv", keep_default_na=False, float_precision="round_trip")
 GOLD["value"] = GOLD["value"].astype(float)
-CURVES = pd.read_csv(GOLDEN / "survival_cuminc.csv")
+CURVES = pd.read_csv(GOLDEN / "survival_cuminc.csv", float_precision="round_trip")
 COVARIATES = ["grplow", "grphigh", "x1", "x2", "x3"]
 COX_SETS = ["ties", "sparse", "very_sparse", "cohort_size"]
 
@@ -146,3 +146,9 @@ def test_number_at_risk():
 
 def test_golden_values_are_what_r_makes(tmp_path):
     rerun("survival.R", tmp_path, "survival.csv", "survival_cuminc.csv", "survival_data.csv")
+
+
+def test_at_times_reads_a_step_function():
+    curve = pd.DataFrame({"time": [0.0, 1.0, 2.5], "cif": [0.0, 0.1, 0.3]})
+    assert survival.at_times(curve, [0.5, 1.0, 2.0, 9.0], "cif").tolist() == [0.0, 0.1, 0.1, 0.3]
+    assert survival.at_times(curve.iloc[1:], [0.5], "cif", start=0.0).tolist() == [0.0]

@@ -92,6 +92,7 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     low, _, high = mg_group_labels(cutpoints)
     out["mg_low"] = (out["mg_group"] == low).astype(float).where(out["mg_group"].notna())
     out["mg_high"] = (out["mg_group"] == high).astype(float).where(out["mg_group"].notna())
+    out["mg_tenths"] = out["mg"] * 10.0  # so that a hazard ratio reads per 0.1 mg/dL
     out["male"] = (out["sex"] == "M").astype(float).where(out["sex"].notna())
     out["corrected_calcium"] = corrected_calcium(out["calcium"], out["albumin"])
     out["map"] = mean_arterial_pressure(out["sbp"], out["dbp"])

@@ -159,6 +159,44 @@ def _crr_variance(data: _Data, hess, parts):
     return inv @ (u.T @ u) @ inv
 
 
+class _FineGrayFit:
+    """A fitted model: the coefficient table and what predictions need (baseline jumps, scaling)."""
+
+    def __init__(self, df, duration, event, covariates, cause):
+        d = df[[duration, event, *covariates]].dropna()
+        code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
+        x = d[covariates].to_numpy(float)
+        # Standardised for the fit (exactly undone below): crr's own Hessian is singular on a covariate
+        # in the thousands, such as proteinuria in mg/day.
+        self.centre, self.scale = x.mean(axis=0), x.std(axis=0)
+        self.scale[self.scale == 0] = 1.0
+        data = _Data(d[duration].to_numpy(float), code, (x - self.centre) / self.scale)
+        if data.fail.sum() == 0:
+            raise ValueError(f"no event of cause {cause} to model")
+        beta, nll, hess, parts, converged = _fit(data)
+        cov = _crr_variance(data, hess, parts) / np.outer(self.scale, self.scale)
+        self.coef = beta / self.scale
+        se = np.sqrt(np.diag(cov))
+        self.table = pd.DataFrame(
+            {
+                "coef": self.coef, "se": se, "hr": np.exp(self.coef),
+                "lower": np.exp(self.coef - Z95 * se), "upper": np.exp(self.coef + Z95 * se),
+                "p": 2 * stats.norm.sf(np.abs(self.coef / se)),
+            },
+            index=pd.Index(covariates, name="covariate"),
+        )
+        self.table.attrs.update(n=len(d), events=int((code == 1).sum()), loglik=-nll, converged=bool(converged))
+        # Breslow-type jumps of the baseline cumulative subdistribution hazard at the centred covariates.
+        shift = float((data.x @ beta).max())
+        self.times = data.ut[data.fb]
+        self.jumps = data.d / (parts["s0"] * np.exp(shift))
+
+    def cumulative_incidence(self, profile) -> np.ndarray:
+        """1 − exp(−Λ0(t)·exp((x − centre)'b)) at each event time, for covariate values ``profile``."""
+        lp = (np.asarray(profile, float) - self.centre) @ self.coef
+        return 1.0 - np.exp(-np.cumsum(self.jumps) * np.exp(lp))
+
+
 def fine_gray(df, duration, event, covariates, cause=1) -> pd.DataFrame:
     """Fine–Gray model for the subdistribution hazard of ``cause``; other positive codes compete.
 
@@ -168,27 +206,19 @@ def fine_gray(df, duration, event, covariates, cause=1) -> pd.DataFrame:
     censoring distribution); ``attrs`` hold ``n``, ``events``, ``loglik`` and ``converged``.
     Matches ``cmprsk::crr`` to 1e-6 in the coefficients and 1e-4 (relative) in the standard errors.
     """
-    d = df[[duration, event, *covariates]].dropna()
-    code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
-    x = d[covariates].to_numpy(float)
-    # Standardised for the fit (exactly undone below): crr's own Hessian is singular on a covariate in
-    # the thousands, such as proteinuria in mg/day.
-    centre, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    data = _Data(d[duration].to_numpy(float), code, (x - centre) / scale)
-    if data.fail.sum() == 0:
-        raise ValueError(f"no event of cause {cause} to model")
-    beta, nll, hess, parts, converged = _fit(data)
-    cov = _crr_variance(data, hess, parts) / np.outer(scale, scale)
-    coef = beta / scale
-    se = np.sqrt(np.diag(cov))
-    out = pd.DataFrame(
-        {
-            "coef": coef, "se": se, "hr": np.exp(coef),
-            "lower": np.exp(coef - Z95 * se), "upper": np.exp(coef + Z95 * se),
-            "p": 2 * stats.norm.sf(np.abs(coef / se)),
-        },
-        index=pd.Index(covariates, name="covariate"),
-    )
-    out.attrs.update(n=len(d), events=int((code == 1).sum()), loglik=-nll, converged=bool(converged))
-    return out
+    return _FineGrayFit(df, duration, event, covariates, cause).table
+
+
+def fine_gray_cumulative_incidence(df, duration, event, covariates, profiles: pd.DataFrame, cause=1) -> pd.DataFrame:
+    """Cumulative incidence of ``cause`` that a Fine–Gray model implies for covariate profiles.
+
+    ``profiles`` has one row per profile (its index names it) and the ``covariates`` as columns.
+    Returns a tidy frame ``profile, time, cif`` at each time with an event of ``cause``; matches
+    ``predict.crr(crr(...), cov1 = profiles)``.
+    """
+    fit = _FineGrayFit(df, duration, event, covariates, cause)
+    frames = [
+        pd.DataFrame({"profile": name, "time": fit.times, "cif": fit.cumulative_incidence(row[covariates])})
+        for name, row in profiles.iterrows()
+    ]
+    return pd.concat(frames, ignore_index=True)

@@ -82,3 +82,44 @@ def hazard_ratio_table(results: pd.DataFrame, df: pd.DataFrame, event, cause, cu
                     prow[f"{m} P"] = f"{h['p']:.3f}"
             rows.append(prow)
     return pd.DataFrame(rows).fillna("")
+
+
+def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:
+    """One covariate profile per Mg group: its indicators set, every other covariate at its mean.
+
+    Means are taken over the patients with every covariate recorded (those a model is fitted on).
+    The index holds the group labels, low to high.
+    """
+    complete = df[covariates].dropna()
+    low, mid, high = derive.mg_group_labels(cutpoints)
+    rows = {}
+    for label, flags in ((low, (1.0, 0.0)), (mid, (0.0, 0.0)), (high, (0.0, 1.0))):
+        row = complete.mean()
+        row[EXPOSURE] = flags
+        rows[label] = row
+    return pd.DataFrame(rows).T
+
+
+def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
+    """Model ``model`` refitted with the Mg groups of each pair of cut-points, by each fitter.
+
+    ``fitters`` maps a name to a function like ``survival.cause_specific_cox``. Returns one row per pair,
+    fitter and exposure term: the groups' sizes and events, and ``hr, lower, upper, p``.
+    """
+    rows = []
+    for cuts in cutpoint_sets:
+        d = df.copy()
+        labels = derive.mg_group_labels(cuts)
+        groups = derive.mg_group(d["mg"], cuts)
+        d["mg_low"] = (groups == labels[0]).astype(float)
+        d["mg_high"] = (groups == labels[2]).astype(float)
+        for name, fitter in fitters.items():
+            fit = fitter(d, duration, event, covariates(model), cause=cause)
+            for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
+                part = d[groups == label]
+                rows.append({
+                    "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "model": name, "group": label,
+                    "reference": labels[1], "participants": len(part), "events": int((part[event] == cause).sum()),
+                    **fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict(),
+                })
+    return pd.DataFrame(rows)

@@ -34,9 +34,18 @@ def save_table(table: pd.DataFrame, name: str, params: dict) -> Path:
     return path
 
 
+def _compact(value) -> str:
+    """A float with at most three decimals and no trailing zeros: 0.041, 8.4, 1,646."""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def show(table: pd.DataFrame, caption: str = ""):
-    """A table as it should be displayed in the book: no index column, an optional caption."""
+    """A table as it should be displayed in the book: no index column, compact numbers, a caption."""
+    floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
+    if floats:
+        styler = styler.format(_compact, subset=floats, na_rep="")
     return styler.set_caption(caption) if caption else styler
 
 

@@ -69,6 +69,12 @@ def check(params: dict, path: Path) -> dict:
         or not cuts[0] < cuts[1]
     ):
         raise InputError(f"{where}: mg_cutpoints must be two increasing numbers in mg/dL, like [1.8, 2.2].")
+    pairs = params["sensitivity_cutpoints"] or []
+    if not isinstance(pairs, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(c, (int, float)) for c in pair) and pair[0] < pair[1]
+        for pair in pairs
+    ):
+        raise InputError(f"{where}: sensitivity_cutpoints must be a list of increasing pairs, like [[1.7, 2.2]].")
     if params["baseline_summary"] not in ("auto", "median", "mean"):
         raise InputError(f"{where}: baseline_summary is {params['baseline_summary']!r}; it must be auto, median or mean.")
     upper = params["mg_exclude_at_or_above"]

@@ -377,4 +377,23 @@ def proportional_hazards_test(df, duration, event, covariates, cause=1, ties="ef
 
 # --- Fine–Gray ----------------------------------------------------------------------------------------
 
-from helpers.finegray import fine_gray  # noqa: E402,F401  (the subdistribution model, beside the others)
+from helpers.finegray import fine_gray, fine_gray_cumulative_incidence  # noqa: E402,F401
+
+
+def kaplan_meier(df, duration, event, cause=1) -> pd.DataFrame:
+    """Kaplan–Meier estimate of staying free of ``cause``, other events censored (statsmodels'
+    ``SurvfuncRight``; matches ``survival::survfit``). Returns ``time, surv`` at each event time."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    d = df[[duration, event]].dropna()
+    fit = SurvfuncRight(d[duration].to_numpy(float), (d[event] == cause).to_numpy(float))
+    return pd.DataFrame({"time": fit.surv_times, "surv": fit.surv_prob})
+
+
+
+def at_times(curve: pd.DataFrame, times, value: str, start: float = 0.0) -> np.ndarray:
+    """A right-continuous step function (``time`` and ``value`` columns) read at ``times``."""
+    t = curve["time"].to_numpy(float)
+    v = curve[value].to_numpy(float)
+    at = np.searchsorted(t, np.asarray(times, float), side="right") - 1
+    return np.where(at >= 0, v[np.maximum(at, 0)], start)

@@ -11,6 +11,7 @@ args <- commandArgs(trailingOnly = TRUE)
 out_dir <- if (length(args)) args[1] else "tests/golden"
 data <- read.csv("tests/golden/survival_data.csv")
 results <- list()
+curves <- list()
 put <- function(dataset, term, quantity, value) {
   results[[length(results) + 1]] <<- data.frame(dataset = dataset, term = term, quantity = quantity, value = value)
 }
@@ -29,9 +30,26 @@ for (name in c("ties", "sparse", "very_sparse", "cohort_size")) {
       put(name, term, paste0("p_cause", cause), 2 * pnorm(-abs(fit$coef[k] / se[k])))
     }
     put(name, "", paste0("loglik_cause", cause), fit$loglik)
+    if (cause == 1 && name %in% c("ties", "cohort_size")) {
+      # Cumulative incidence the model implies for three covariate profiles (predict.crr).
+      profiles <- rbind(mid = c(0, 0, 50, 0, 0.6), low = c(1, 0, 50, 0, 0.6), high = c(0, 1, 45, 1, 2.0))
+      pr <- predict(fit, cov1 = profiles)
+      for (k in seq_len(nrow(profiles))) {
+        curves[[length(curves) + 1]] <- data.frame(kind = "predict_crr", dataset = name,
+                                                   profile = rownames(profiles)[k], time = pr[, 1], value = pr[, k + 1])
+      }
+      # Kaplan-Meier of the event of interest with competing events censored (survival::survfit).
+      km <- survfit(Surv(d$time, d$status == 1) ~ 1)
+      curves[[length(curves) + 1]] <- data.frame(kind = "km", dataset = name, profile = "",
+                                                 time = km$time, value = km$surv)
+    }
   }
 }
 out <- do.call(rbind, results)
 out$value <- sprintf("%.17g", out$value)
 write.csv(out, file.path(out_dir, "fine_gray.csv"), row.names = FALSE, quote = FALSE)
+curves <- do.call(rbind, curves)
+curves$time <- sprintf("%.17g", curves$time)
+curves$value <- sprintf("%.17g", curves$value)
+write.csv(curves, file.path(out_dir, "fine_gray_curves.csv"), row.names = FALSE, quote = FALSE)
 cat(R.version.string, "; cmprsk", as.character(packageVersion("cmprsk")), "\n", file = file.path(out_dir, "fine_gray.version"))
