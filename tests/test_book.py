@@ -163,3 +163,12 @@ def test_sensitivity_chapter(built):
     assert sweep["cut-points"].nunique() == 3 and set(sweep["model"]) == {"Cause-specific", "Fine–Gray"}
     teaching = pd.read_csv(out / "tables" / "km_versus_aalen_johansen.csv")
     assert (teaching["1 − Kaplan–Meier"] >= teaching["Aalen–Johansen"]).all()
+
+
+def test_every_chapter_says_its_numbers_are_synthetic(built):
+    out, _, _ = built
+    chapters = [d for d in build.toc_documents() if d.startswith("notebooks/")]
+    assert chapters
+    for doc in chapters:
+        page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
+        assert "Synthetic data" in page and "not the thesis" in page, doc
