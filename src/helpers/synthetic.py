@@ -1,29 +1,48 @@
 """The seeded generator of the synthetic cohort, ``data/cohort.csv``.
 
-The thesis's patient data are not public. This generator draws a synthetic twin whose participant flow
-is exactly the thesis's (2,238 enrolled; 251 without Mg; 340 with Mg ≥ 2.6 mg/dL; 1 without follow-up;
-1,646 analysed as 37 / 914 / 695; 916 with both CAC scans of whom 15 were revascularised; 886 with both
-baPWV measurements) and whose marginal distributions follow Table 2.2.1 of the thesis by Mg group.
+The thesis's patient data are not public. This generator draws a synthetic twin calibrated to the
+aggregates the thesis published; ``helpers.calibration`` recomputes every target from the written file
+and ``tests/test_calibration.py`` requires each to be met. How each part is made (every assumption is
+stated here, with its number in the constants below):
 
-How each part is made (every assumption is stated here):
+- **Flow.** Exactly the thesis's: 2,238 enrolled; 251 without Mg; 340 with Mg ≥ 2.6 mg/dL; 1 without
+  follow-up; 1,646 analysed as 37 / 914 / 695; 916 with both CAC scans, 15 of them revascularised; 886
+  with baPWV at both visits.
+- **Serum Mg** is recorded to 0.1 mg/dL, with fixed counts at each value (``MG_COUNTS``) that give each
+  group the median and quartiles of Table 2.2.1.
+- **Continuous variables.** Normal scores are drawn from a Gaussian copula with these assumed
+  correlations: eGFR with phosphate −0.40, haemoglobin 0.45, intact PTH −0.45, age −0.25, proteinuria
+  −0.30; phosphate with intact PTH 0.30; SBP with DBP by group, the value the published quartiles of SBP,
+  DBP and pulse pressure imply (0.72, 0.54 and 0.62 from the lowest group up). Only the scores' ranks
+  are kept: the i-th smallest value of a variable in a group of n is the target quantile at (i − 0.5)/n
+  of a split log-normal through the group's published median and quartiles, clipped to plausible
+  bounds (``BOUNDS``; age to the enrolment range 20–75). Medians and quartiles are therefore met by
+  construction. Within each group DBP is then re-paired with SBP (both marginals unchanged) by the first
+  of a fixed sequence of rank couplings at that correlation whose pulse pressure meets its quartiles.
+- **Categorical variables.** The per-group counts of Table 2.2.1, exactly, in random order, with the
+  missing values its denominators imply (medications, smoking, calcium score). Diabetic nephropathy is
+  given only to patients with diabetes; HbA1c values go preferentially to patients with diabetes (by
+  rank, so its marginal is unchanged). Lipid-lowering treatment, absent from Table 2.2.1, is assumed in
+  about half of each group.
+- **CAC and baPWV.** Baseline CAC categories exactly as Table 2.2.1; scans at 4 years and progression
+  (√CAC rise ≥ 2.5; baPWV rise ≥ 10%) in exactly the published numbers of each group.
+- **Outcomes** come from a stated model: the composite's cause-specific hazard is ``BASE_COMPOSITE``
+  per year times the planted hazard ratios ``HR_GROUP`` (the thesis's Model 4 estimates, 2.53 and 0.93)
+  and ``HR_COVARIATE`` (per unit of each Model 4 covariate); the competing kidney outcome's hazard is an
+  assumption (``KIDNEY``: 0.035 per year at eGFR 50 and proteinuria 540 mg/day, × 0.96 per eGFR unit,
+  × 1.5 per doubling of proteinuria), not a figure of the thesis; loss to follow-up 0.0375 per year;
+  enrolment evenly over 2011–2016 and administrative censoring at the end of 2019. Times are whole days.
+- **How the outcome draw was chosen.** Attempt k draws outcomes from the k-th child of
+  ``numpy.random.SeedSequence(SEED)``. Within an attempt, each Mg group's outcomes are redrawn until its
+  number of composite events equals the published one (7, 83, 63): the draw is conditioned on the
+  published counts. The first attempt whose person-years lie within 2% of 7,368 and whose Model 4
+  hazard ratios for both Mg indicators lie inside the published 95% CIs, by both the cause-specific and
+  the Fine–Gray model, is kept. ``SEED`` was fixed before any calibration and never searched; with it the
+  first attempt (k = 0) meets the targets.
 
-- Serum Mg is recorded to 0.1 mg/dL, with fixed counts at each value chosen so that each group's median
-  and quartiles are those of Table 2.2.1.
-- Continuous variables: within each Mg group a split normal on the log scale whose median and quartiles
-  are the group's published median and quartiles (a monotone map, so quantiles carry over exactly in
-  expectation). The normal scores are correlated within a patient by a Gaussian copula with these assumed
-  correlations: eGFR with phosphate −0.40, with haemoglobin 0.45, with intact PTH −0.45, with age −0.25,
-  with proteinuria −0.30; phosphate with intact PTH 0.30; SBP with DBP 0.60; age with DBP −0.20.
-- Categorical variables: the per-group counts of Table 2.2.1, exactly, in random order; HbA1c values are
-  given preferentially to patients with diabetes by ranking (this keeps HbA1c's marginal).
-- Outcomes: from enrolment, spread evenly over 2011–2016, to administrative end on 2020-12-31; the
-  composite (status 1) has a cause-specific hazard of 0.02 per year scaled by planted hazard ratios
-  (HR_GROUP; age 1.04 per year; male 1.3; diabetes 1.6; eGFR 0.985 per mL/min/1.73 m²); the competing kidney
-  outcome (status 2) a hazard of 0.03 per year scaled by 0.96 per mL/min/1.73 m² of eGFR above 50 and
-  1.5 per doubling of proteinuria; loss to follow-up 0.06 per year. Times are rounded to whole days.
-
-Calibration of outcomes and of the finer aggregates is refined in later work; what the twin reproduces
-is listed in the book's data page. It says nothing about whether the thesis's findings are true.
+What the twin cannot do: it reproduces what the thesis printed, by construction, and so says nothing
+about whether the thesis's findings are true. Its P values for trend follow from the marginals alone;
+the book's data page reports how many fall on the same side of 0.05 as the published ones.
 """
 
 import argparse
@@ -87,8 +106,7 @@ CORRELATIONS = {
     ("egfr", "age"): -0.25,
     ("egfr", "proteinuria"): -0.30,
     ("phosphate", "ipth"): 0.30,
-    ("sbp", "dbp"): 0.60,
-    ("age", "dbp"): -0.20,
+    ("sbp", "dbp"): None,  # by group, from the published quartiles: see _sbp_dbp_correlation
 }
 
 # Table 2.2.1: counts per group (<1.8, 1.8–2.2, >2.2); the remainder of a group is missing.
@@ -114,14 +132,74 @@ CAC_FOLLOWUP = {"low": (24, 0, 11), "mid": (497, 9, 155), "high": (380, 6, 133)}
 PWV_FOLLOWUP = {"low": (19, 10), "mid": (490, 216), "high": (377, 158)}
 PWV_BASELINE_SHARE = 0.95
 
-HR_GROUP = {"low": 2.5, "mid": 1.0, "high": 0.93}
-STUDY_END = 2021.0  # 2020-12-31, as decimal years
+# Outcome model (all assumptions, stated). Composite (status 1): cause-specific hazard
+#   BASE_COMPOSITE × HR_GROUP[group] × Π HR_COVARIATE[c]^(x_c − reference_c)
+# Competing kidney outcome (status 2): hazard 0.035 per year at eGFR 50 mL/min/1.73 m² and proteinuria
+# 540 mg/day, × 0.96 per unit of eGFR above 50 and × 1.5 per doubling of proteinuria: an assumed rate in
+# the range that pre-dialysis cohorts report, not a figure of the thesis. Loss to follow-up 0.0375 per year.
+# Enrolment evenly over 2011–2016; administrative end STUDY_END.
+HR_GROUP = {"low": 2.53, "mid": 1.0, "high": 0.93}  # the thesis's Model 4 estimates, planted
+HR_COVARIATE = {  # per unit of each Model 4 covariate: (hazard ratio, reference value)
+    "age": (1.04, 54.0), "male": (1.3, 0.61), "bmi": (1.01, 24.4), "egfr": (0.985, 50.0),
+    "total_chol": (1.0, 172.0), "albumin": (0.7, 4.2), "phosphate": (1.15, 3.6),
+    "corrected_calcium": (1.0, 9.0), "map": (1.01, 93.7), "diabetes": (1.6, 0.33),
+}
+BASE_COMPOSITE = 0.0195
+KIDNEY = {"base": 0.035, "egfr": 0.96, "proteinuria_doubling": 1.5}
+LOSS_TO_FOLLOW_UP = 0.0375
+STUDY_END = 2020.0  # 2019-12-31, as decimal years
+# Targets the outcome draw is conditioned on (thesis 2.2.2, Table 2.2.2).
+EVENTS = {"low": 7, "mid": 83, "high": 63}
+PERSON_YEARS, PERSON_YEARS_TOLERANCE = 7368.0, 0.02
+MAX_ATTEMPTS = 200
 
 
-def _correlation_matrix(names):
+# Pulse pressure (SBP − DBP) of Table 2.2.1 by group (total, <1.8, 1.8–2.2, >2.2): median, Q1, Q3.
+PULSE_PRESSURE = ((49.0, 42.0, 57.0), (51.0, 43.0, 57.0), (49.0, 42.0, 58.0), (50.0, 42.0, 57.0))
+PAIRING_ATTEMPTS = 500
+
+
+def _sbp_dbp_correlation(group: str) -> float:
+    """The SBP–DBP correlation that the group's published quartiles of SBP, DBP and pulse pressure imply.
+
+    With normal spreads σ = IQR / 1.349: var(SBP − DBP) = σ_S² + σ_D² − 2ρσ_Sσ_D, solved for ρ.
+    """
+    k = MARGINAL_COLUMN[group]
+    iqr = 2 * stats.norm.ppf(0.75)
+    s_sbp = (MARGINALS["sbp"][k][2] - MARGINALS["sbp"][k][1]) / iqr
+    s_dbp = (MARGINALS["dbp"][k][2] - MARGINALS["dbp"][k][1]) / iqr
+    _, low, high = PULSE_PRESSURE[k]
+    s_pp = (high - low) / iqr
+    return float(np.clip((s_sbp**2 + s_dbp**2 - s_pp**2) / (2 * s_sbp * s_dbp), 0.0, 0.95))
+
+
+def _pair_blood_pressures(rng, part: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Re-pair the group's DBP values with its SBP values so that pulse pressure meets its quartiles.
+
+    Both marginals stay exactly as drawn. DBP goes to patients in the order of a bivariate normal score
+    with the group's SBP–DBP correlation; the first of a fixed sequence of such scores whose pulse
+    pressure has each published quartile within 5% (or 1 mmHg) is kept.
+    """
+    rho = _sbp_dbp_correlation(group)
+    n = len(part)
+    z_sbp = stats.norm.ppf((stats.rankdata(part["sbp"], method="ordinal") - 0.5) / n)
+    dbp_sorted = np.sort(part["dbp"].to_numpy())
+    target = PULSE_PRESSURE[MARGINAL_COLUMN[group]]
+    for _ in range(PAIRING_ATTEMPTS):
+        score = rho * z_sbp + np.sqrt(1 - rho**2) * rng.normal(size=n)
+        dbp = np.empty(n)
+        dbp[np.argsort(score, kind="stable")] = dbp_sorted
+        q1, median, q3 = np.quantile(part["sbp"].to_numpy() - dbp, [0.25, 0.5, 0.75])
+        if all(abs(got - want) <= max(0.05 * want, 1.0) for got, want in zip((median, q1, q3), target)):
+            break
+    return part.assign(dbp=dbp)
+
+
+def _correlation_matrix(names, group="total"):
     corr = np.eye(len(names))
     pos = {n: i for i, n in enumerate(names)}
     for (a, b), r in CORRELATIONS.items():
+        r = _sbp_dbp_correlation(group) if (a, b) == ("sbp", "dbp") else r
         corr[pos[a], pos[b]] = corr[pos[b], pos[a]] = r
     np.linalg.cholesky(corr)  # fails loudly if the stated correlations are not a valid matrix
     return corr
@@ -145,12 +223,18 @@ def _exact(rng, counts: dict, n: int):
 
 
 def _continuous(rng, group: str, n: int) -> pd.DataFrame:
+    """Copula draws whose ranks are kept and whose values are the target quantiles at those ranks.
+
+    Each variable's i-th smallest value is the target quantile at (i − 0.5)/n: the group's median and
+    quartiles are reproduced by construction, and the copula's rank correlations are kept.
+    """
     names = list(MARGINALS)
-    z = rng.multivariate_normal(np.zeros(len(names)), _correlation_matrix(names), size=n, method="cholesky")
+    z = rng.multivariate_normal(np.zeros(len(names)), _correlation_matrix(names, group), size=n, method="cholesky")
+    scores = stats.norm.ppf((stats.rankdata(z, axis=0, method="ordinal") - 0.5) / n)
     out = {}
     for j, name in enumerate(names):
         median, q1, q3 = MARGINALS[name][MARGINAL_COLUMN[group]]
-        values = np.clip(_split_lognormal(z[:, j], median, q1, q3), *BOUNDS[name])
+        values = np.clip(_split_lognormal(scores[:, j], median, q1, q3), *BOUNDS[name])
         out[name] = np.round(values, MARGINALS[name][-1])
     return pd.DataFrame(out)
 
@@ -163,7 +247,22 @@ def _categorical(rng, group: str, n: int) -> pd.DataFrame:
             out[name] = rng.choice(np.array(list(levels), dtype=object), size=n, p=p / p.sum())
         else:
             out[name] = _exact(rng, {v: c[GROUPS.index(group)] for v, c in levels.items()}, n)
-    return pd.DataFrame(out)
+    out = pd.DataFrame(out)
+    # Diabetic nephropathy needs diabetes: the DN causes go to patients with diabetes, the others to the
+    # rest (every group has more patients with diabetes than with DN in Table 2.2.1).
+    dm = out["diabetes"].to_numpy() == 1
+    causes = out["ckd_etiology"].to_numpy()
+    is_dn = causes == "DN"
+    if group != "total" and is_dn.sum() <= dm.sum():
+        others = rng.permutation(causes[~is_dn])
+        slots = rng.permutation(np.flatnonzero(dm))
+        dn_slots = slots[: is_dn.sum()]
+        rest = np.setdiff1d(np.arange(n), dn_slots)
+        new = np.empty(n, dtype=object)
+        new[dn_slots] = "DN"
+        new[rest] = others
+        out["ckd_etiology"] = new
+    return out
 
 
 def _couple(rng, values, score):
@@ -202,20 +301,76 @@ def _flow_layout(rng):
     return layout.iloc[rng.permutation(len(layout))].reset_index(drop=True)
 
 
-def _outcomes(rng, df, group):
-    n = len(df)
-    enrol = rng.uniform(2011.0, 2016.0, n)
-    potential = STUDY_END - enrol
-    male = (df["sex"] == "M").to_numpy(float)
-    dm = pd.to_numeric(df["diabetes"]).fillna(0).to_numpy(float)
-    hr = np.array([HR_GROUP.get(g, 1.0) for g in group])
-    rate1 = 0.02 * hr * 1.04 ** (df["age"] - 54) * 1.3 ** (male - 0.61) * 1.6 ** (dm - 0.33) * 0.985 ** (df["egfr"] - 50)
-    rate2 = 0.03 * 0.96 ** (df["egfr"] - 50) * 1.5 ** np.log2(df["proteinuria"] / 540.0)
-    t1, t2, t3 = (rng.exponential(1.0 / np.asarray(r, float)) for r in (rate1, rate2, np.full(n, 0.06)))
+def _hazards(df):
+    """Composite and kidney hazards per year for each patient, from the stated outcome model."""
+    from helpers import derive
+
+    d = df.assign(male=(df["sex"] == "M").astype(float), diabetes=pd.to_numeric(df["diabetes"]).fillna(0.0))
+    d["corrected_calcium"] = derive.corrected_calcium(d["calcium"], d["albumin"])
+    d["map"] = derive.mean_arterial_pressure(d["sbp"], d["dbp"])
+    log_hr = sum(np.log(hr) * (d[c].to_numpy(float) - ref) for c, (hr, ref) in HR_COVARIATE.items())
+    composite = BASE_COMPOSITE * np.exp(log_hr)
+    kidney = (
+        KIDNEY["base"] * KIDNEY["egfr"] ** (d["egfr"].to_numpy(float) - 50.0)
+        * KIDNEY["proteinuria_doubling"] ** np.log2(d["proteinuria"].to_numpy(float) / 540.0)
+    )
+    return composite, kidney
+
+
+def _draw(rng, composite, kidney, group_hr):
+    """One draw of follow-up (years, to whole days) and status for the given patients."""
+    n = len(composite)
+    potential = STUDY_END - rng.uniform(2011.0, 2016.0, n)
+    t1 = rng.exponential(1.0 / (composite * group_hr))
+    t2 = rng.exponential(1.0 / kidney)
+    t3 = rng.exponential(1.0 / LOSS_TO_FOLLOW_UP, n)
     time = np.minimum.reduce([t1, t2, t3, potential])
     status = np.select([time == t1, time == t2], [1, 2], 0)
     days = np.maximum(np.round(time * 365.25), 1)
     return np.round(days / 365.25, 4), status
+
+
+def _outcomes(seed, df, slot):
+    """Follow-up and status for every patient; see :func:`generate` for how the draw is conditioned."""
+    composite, kidney = _hazards(df)
+    group_hr = np.array([HR_GROUP.get(s, 1.0) for s in slot])
+    for attempt, child in enumerate(np.random.SeedSequence(seed).spawn(MAX_ATTEMPTS)):
+        rng = np.random.default_rng(child)
+        time, status = _draw(rng, composite, kidney, group_hr)
+        for group, target in EVENTS.items():
+            rows = np.flatnonzero(slot == group)
+            while int((status[rows] == 1).sum()) != target:  # condition on the published count
+                time[rows], status[rows] = _draw(rng, composite[rows], kidney[rows], group_hr[rows])
+        analysed = np.isin(slot, GROUPS)
+        years = time[analysed].sum()
+        if abs(years / PERSON_YEARS - 1.0) > PERSON_YEARS_TOLERANCE:
+            continue
+        if _hazard_ratios_inside(df, time, status, slot):
+            return time, status, attempt
+    raise RuntimeError(f"no outcome draw met the targets in {MAX_ATTEMPTS} attempts")
+
+
+def _hazard_ratios_inside(df, time, status, slot) -> bool:
+    """Do the Model 4 hazard ratios of both Mg indicators lie inside the thesis's 95% CIs, by both models?"""
+    from helpers import derive, models, survival
+
+    analysed = np.isin(slot, GROUPS)
+    d = df[analysed].assign(followup_years=time[analysed], status=status[analysed])
+    d["mg_low"] = (slot[analysed] == "low").astype(float)
+    d["mg_high"] = (slot[analysed] == "high").astype(float)
+    d["male"] = (d["sex"] == "M").astype(float)
+    d["diabetes"] = pd.to_numeric(d["diabetes"])
+    d["corrected_calcium"] = derive.corrected_calcium(d["calcium"], d["albumin"])
+    d["map"] = derive.mean_arterial_pressure(d["sbp"], d["dbp"])
+    covariates = models.covariates("Model 4")
+    for fitter, table in ((survival.cause_specific_cox, "table_2_2_2"), (survival.fine_gray, "table_2_2_3")):
+        fit = fitter(d, "followup_years", "status", covariates)
+        published = models.published_hazards(table)
+        for term, group in (("mg_low", "low"), ("mg_high", "high")):
+            row = published[(published["group"] == group) & (published["model"] == "Model 4")].iloc[0]
+            if not row["lower"] <= fit.at[term, "hr"] <= row["upper"]:
+                return False
+    return True
 
 
 def generate(seed: int = SEED) -> pd.DataFrame:
@@ -229,11 +384,14 @@ def generate(seed: int = SEED) -> pd.DataFrame:
         part = pd.concat([_continuous(rng, group, n), _categorical(rng, group, n)], axis=1)
         part.index = idx
         part["hba1c"] = _couple(rng, part["hba1c"], 1.5 * pd.to_numeric(part["diabetes"]).fillna(0).to_numpy(float))
+        if group in GROUPS:
+            part = _pair_blood_pressures(rng, part, group)
         part = _follow_up_measurements(rng, part, group if group in GROUPS else None)
         parts.append(part)
     df = pd.concat(parts).sort_index()
     df["mg"] = layout["mg"]
-    df["followup_years"], df["status"] = _outcomes(rng, df, layout["slot"].to_numpy())
+    df["followup_years"], df["status"], attempt = _outcomes(seed, df, layout["slot"].to_numpy())
+    df.attrs["outcome_attempt"] = attempt
     lost = layout["slot"] == "no_followup"
     df.loc[lost, "followup_years"] = np.nan
     df["status"] = df["status"].astype("Int64")
