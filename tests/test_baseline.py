@@ -136,3 +136,13 @@ def test_comparison_flags_cells_outside_tolerance():
     assert out[("Male", "<1.8")] and not out[("Male", "1.8–2.2")]
     p_age = table.set_index("row").at["age", "p_trend"]
     assert out[("Age (years)", "P for trend")] == (p_age >= 0.05)
+
+
+def test_a_count_with_another_denominator_is_flagged():
+    df = _cohort()
+    spec = SPEC.iloc[[1]].copy()
+    # Low group: 2 men of 3 (66.7%). Printed as 2 (50.0) the denominator would be 4: not reproduced.
+    spec.loc[1, ["total", "low", "mid", "high", "p_trend"]] = ["4 (44.4)", "2 (50.0)", "1 (33.3)", "1 (33.3)", ""]
+    table, numbers = baseline.baseline_table(df, summary="median", spec=spec)
+    out = baseline.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])["Within tolerance"]
+    assert out[("Male", "Total")] and out[("Male", "1.8–2.2")] and not out[("Male", "<1.8")]

@@ -205,7 +205,8 @@ def _within(published: float, reproduced: float, unit: float = 0.1) -> bool:
 def compare_with_published(table: pd.DataFrame, numbers: pd.DataFrame, spec=None) -> pd.DataFrame:
     """Each published cell beside the reproduced one, and whether it lies within tolerance.
 
-    Medians and quartiles: within 5% or one reporting unit (0.1), whichever is larger; counts: equal.
+    Medians and quartiles: within 5% or one reporting unit (0.1), whichever is larger; counts: equal, with
+    the percentage within 0.1 of the printed one (so the denominator, and with it the missing values, match).
     The P for trend rows say whether the reproduced P lies on the same side of 0.05 as the published one;
     for a nominal variable the thesis's P for trend is compared with the linear-by-linear P.
     """
@@ -230,8 +231,12 @@ def compare_with_published(table: pd.DataFrame, numbers: pd.DataFrame, spec=None
                 rep = [nums.get((r["row"], column, s), np.nan) for s in ("median", "q1", "q3")]
                 ok = all(_within(p, q) for p, q in zip((pub["median"], pub["q1"], pub["q3"]), rep))
             else:
+                # The count must be equal and its percentage within 0.1 of the printed one, which pins
+                # the denominator (0.1 rather than 0.05: the thesis's own totals are not always consistent
+                # with its group denominators).
                 rep_n = nums.get((r["row"], column, "n"), np.nan)
-                ok = bool(rep_n == pub["n"])
+                rep_pct = nums.get((r["row"], column, "pct"), np.nan)
+                ok = bool(rep_n == pub["n"] and abs(rep_pct - pub["pct"]) <= 0.1 + 1e-9)
             out.append({"Row": r["label"], "Column": column, "Published": text, "Reproduced": rep_text, "Within tolerance": ok})
         if r["p_trend"]:
             p_pub = parse_p(r["p_trend"])
