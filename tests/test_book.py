@@ -172,3 +172,15 @@ def test_every_chapter_says_its_numbers_are_synthetic(built):
     for doc in chapters:
         page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
         assert "Synthetic data" in page and "not the thesis" in page, doc
+
+
+def test_progression_chapter(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "05_progression.html").read_text(encoding="utf-8")
+    assert "Figure 2.2.2" in page and "Non-linearity" not in page  # the test result is drawn in the figure
+    for name in ("progression_cac", "progression_pwv", "progression_cac_spline", "progression_pwv_spline"):
+        assert (out / "tables" / f"{name}.csv").is_file(), name
+    cac = pd.read_csv(out / "tables" / "progression_cac.csv")
+    assert set(cac["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"} and (cac["n"] <= 901).all()
+    spline = pd.read_csv(out / "tables" / "progression_cac_spline.csv")
+    assert spline.loc[(spline["mg"] - 2.0).abs().idxmin(), "or"] == pytest.approx(1.0)

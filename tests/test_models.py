@@ -65,3 +65,17 @@ def test_cutpoint_sensitivity_regroups_and_refits():
     assert first["hr"] == direct.at["mg_low", "hr"]
     second = out[(out["cut-points"] == "2.05 / 2.2") & (out["group"] == "<2.05")].iloc[0]
     assert second["participants"] == int((df["mg"] < 2.05).sum())
+
+
+def test_fit_logistic_models_and_ratio_table():
+    df = _cohort(seed=5, n=600)
+    df["progressed"] = (np.random.default_rng(2).random(len(df)) < 0.3).astype(float)
+    res = models.fit_logistic_models(df, "progressed", models={"Model 1": models.MODEL_1}, extra=["albumin"])
+    from helpers import regression
+
+    direct = regression.logistic(df, "progressed", [*models.covariates("Model 1"), "albumin"])
+    assert res.set_index("term").at["mg_low", "or"] == direct.at["mg_low", "or"]
+    counts = {"low": (10, 3), "mid": (20, 5), "high": (30, 9)}
+    table = models.ratio_table(res, counts, [1.8, 2.2], "OR", "Progressed (%)", published_counts={"low": (24, 11)})
+    assert table.iloc[0]["Progressed (%)"] == "3 (30.0)" and table.iloc[1]["Progressed (%)"] == "11 (45.8)"
+    assert "Model 1 OR (95% CI)" in table.columns and table.iloc[2]["Model 1 OR (95% CI)"] == "1 (reference)"

@@ -101,6 +101,7 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
         if col not in out.columns:
             out[col] = np.nan
     out["cac_category"] = cac_category(out["cac_baseline"])
+    out["log_cac_baseline"] = np.log1p(out["cac_baseline"])
     out["cac_progression"] = cac_progression(out["cac_baseline"], out["cac_year4"])
     out["pwv_progression"] = pwv_progression(out["pwv_baseline"], out["pwv_year4"])
     return out

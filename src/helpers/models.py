@@ -43,45 +43,91 @@ def published_hazards(name: str = "table_2_2_2") -> pd.DataFrame:
     return pd.read_csv(paths.PUBLISHED / f"{name}.csv")
 
 
-def hazard_ratio_table(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None) -> pd.DataFrame:
-    """A table in the manner of Table 2.2.2: one row per Mg group (this run, then the thesis under it).
+def ratio_table(results: pd.DataFrame, counts: dict, cutpoints, ratio: str = "HR", count_label: str = "Events (%)",
+                published: pd.DataFrame | None = None, published_counts: dict | None = None) -> pd.DataFrame:
+    """A table in the manner of Tables 2.2.2 and 2.2.3: one row per Mg group, this run then the thesis.
 
-    Columns: participants, events (%), then HR (95% CI) and P for each model; the middle group is the
-    reference. ``results`` come from :func:`fit_models`; participants and events are counted in ``df``.
+    ``results`` come from :func:`fit_models` or :func:`fit_logistic_models` (columns model, term, and the
+    ratio in ``hr`` or ``or``); ``counts`` maps each group key ('low', 'mid', 'high') to (participants,
+    events). ``published`` has the thesis's ratios by group and model; ``published_counts`` its counts.
     """
-    labels = derive.mg_group_labels(cutpoints)
-    keys = {"mg_low": ("low", labels[0]), None: ("mid", labels[1]), "mg_high": ("high", labels[2])}
-    models = list(dict.fromkeys(results["model"]))
+    labels = dict(zip(("low", "mid", "high"), derive.mg_group_labels(cutpoints)))
+    terms = {"low": "mg_low", "mid": None, "high": "mg_high"}
+    column = "hr" if "hr" in results.columns else "or"
+    models_ = list(dict.fromkeys(results["model"]))
+
+    def cells(get):
+        out = {}
+        for m in models_:
+            got = get(m)
+            out[f"{m} {ratio} (95% CI)"], out[f"{m} P"] = got if got else ("", "")
+        return out
+
     rows = []
-    for term, (key, label) in keys.items():
-        part = df[df["mg_group"] == label]
-        events = int((part[event] == cause).sum())
-        row = {"Serum Mg (mg/dL)": label, "Source": "This run", "Participants": f"{len(part):,}",
-               "Events (%)": f"{events} ({100 * events / max(len(part), 1):.1f})"}
-        for m in models:
+    for key, label in labels.items():
+        n, events = counts[key]
+        row = {"Serum Mg (mg/dL)": label, "Source": "This run", "Participants": f"{n:,}",
+               count_label: f"{events} ({100 * events / max(n, 1):.1f})"}
+
+        def ours(m, term=terms[key]):
             if term is None:
-                row[f"{m} HR (95% CI)"], row[f"{m} P"] = "1 (reference)", ""
-            else:
-                r = results[(results["model"] == m) & (results["term"] == term)].iloc[0]
-                row[f"{m} HR (95% CI)"] = outputs.format_ratio(r["hr"], r["lower"], r["upper"])
-                row[f"{m} P"] = outputs.format_p(r["p"])
-        rows.append(row)
-        if published is not None:
-            pub = published[published["group"] == key]
-            prow = {"Serum Mg (mg/dL)": label, "Source": "Thesis"}
-            if len(pub):
-                first = pub.iloc[0]
-                prow |= {"Participants": f"{first['participants']:,}", "Events (%)": f"{first['events']} ({first['events_pct']:.1f})"}
-            for m in models:
-                hit = pub[pub["model"] == m]
-                if term is None:
-                    prow[f"{m} HR (95% CI)"], prow[f"{m} P"] = "1 (reference)", ""
-                elif len(hit):
-                    h = hit.iloc[0]
-                    prow[f"{m} HR (95% CI)"] = outputs.format_ratio(h["hr"], h["lower"], h["upper"])
-                    prow[f"{m} P"] = f"{h['p']:.3f}"
-            rows.append(prow)
+                return "1 (reference)", ""
+            r = results[(results["model"] == m) & (results["term"] == term)].iloc[0]
+            return outputs.format_ratio(r[column], r["lower"], r["upper"]), outputs.format_p(r["p"])
+
+        rows.append(row | cells(ours))
+        if published is None and published_counts is None:
+            continue
+        prow = {"Serum Mg (mg/dL)": label, "Source": "Thesis"}
+        if published_counts and key in published_counts:
+            pn, pe = published_counts[key]
+            prow |= {"Participants": f"{pn:,}", count_label: f"{pe} ({100 * pe / pn:.1f})"}
+
+        def theirs(m, key=key):
+            if key == "mid":
+                return "1 (reference)", ""
+            if published is None:
+                return None
+            hit = published[(published["group"] == key) & (published["model"] == m)]
+            if not len(hit):
+                return None
+            h = hit.iloc[0]
+            return outputs.format_ratio(h["hr"], h["lower"], h["upper"]), f"{h['p']:.3f}"
+
+        rows.append(prow | cells(theirs))
     return pd.DataFrame(rows).fillna("")
+
+
+def hazard_ratio_table(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None) -> pd.DataFrame:
+    """Table 2.2.2 or 2.2.3: participants, events (%) and HR (95% CI) and P per model, by Mg group."""
+    labels = dict(zip(("low", "mid", "high"), derive.mg_group_labels(cutpoints)))
+    counts = {
+        key: (int((df["mg_group"] == label).sum()), int(((df["mg_group"] == label) & (df[event] == cause)).sum()))
+        for key, label in labels.items()
+    }
+    published_counts = None
+    if published is not None:
+        first = published.groupby("group").first()
+        published_counts = {k: (int(first.at[k, "participants"]), int(first.at[k, "events"])) for k in first.index}
+    return ratio_table(results, counts, cutpoints, "HR", "Events (%)", published, published_counts)
+
+
+def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=()) -> pd.DataFrame:
+    """Logistic models of a 0/1 ``outcome`` for each adjustment set (plus ``extra`` covariates in each).
+
+    Returns the tidy frame of :func:`fit_models` with ``or`` in place of ``hr``.
+    """
+    from helpers import regression
+
+    rows = []
+    for name, adjustment in models.items():
+        fit = regression.logistic(df, outcome, [*exposure, *adjustment, *extra])
+        for term in exposure:
+            rows.append({
+                "model": name, "term": term, **fit.loc[term, ["coef", "se", "or", "lower", "upper", "p"]].to_dict(),
+                "n": fit.attrs["n"], "events": fit.attrs["events"],
+            })
+    return pd.DataFrame(rows)
 
 
 def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:

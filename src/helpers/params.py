@@ -75,6 +75,10 @@ def check(params: dict, path: Path) -> dict:
         for pair in pairs
     ):
         raise InputError(f"{where}: sensitivity_cutpoints must be a list of increasing pairs, like [[1.7, 2.2]].")
+    if params["spline_knots"] not in (3, 4, 5, 6, 7):
+        raise InputError(f"{where}: spline_knots is {params['spline_knots']!r}; it must be 3 to 7.")
+    if not isinstance(params["spline_reference_mg"], (int, float)):
+        raise InputError(f"{where}: spline_reference_mg must be a number in mg/dL.")
     if params["baseline_summary"] not in ("auto", "median", "mean"):
         raise InputError(f"{where}: baseline_summary is {params['baseline_summary']!r}; it must be auto, median or mean.")
     upper = params["mg_exclude_at_or_above"]
