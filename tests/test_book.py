@@ -184,3 +184,13 @@ def test_progression_chapter(built):
     assert set(cac["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"} and (cac["n"] <= 901).all()
     spline = pd.read_csv(out / "tables" / "progression_cac_spline.csv")
     assert spline.loc[(spline["mg"] - 2.0).abs().idxmin(), "or"] == pytest.approx(1.0)
+
+
+def test_subgroup_chapter(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "06_subgroups.html").read_text(encoding="utf-8")
+    assert "<img" in page and "P for interaction" in page
+    table = pd.read_csv(out / "tables" / "subgroups.csv")
+    assert len(table) == 16 and table["subgroup"].nunique() == 8
+    assert (table.loc[table["estimable"], "upper"] < 1e4).all()
+    assert table.loc[~table["estimable"], "reason"].notna().all()

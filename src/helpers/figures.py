@@ -223,3 +223,58 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = ""):
         hist.set_xlabel(exposure_label)
         fig.tight_layout()
     return finish(fig)
+
+
+def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: str = "1.8–2.2", title: str = ""):
+    """A forest plot in the manner of Figure 2.2.4: one row per stratum under its subgroup, log scale.
+
+    ``table`` comes from ``subgroups.subgroup_analysis``. Columns at the left give patients and events in
+    the low and reference Mg groups; at the right the HR (95% CI) and the subgroup's P for interaction.
+    Strata that cannot be estimated say why instead of showing a point.
+    """
+    from helpers.outputs import format_p, format_ratio
+
+    lines = []  # (kind, label, row)
+    for subgroup, rows in table.groupby("subgroup", sort=False):
+        lines.append(("head", subgroup, rows.iloc[0]))
+        lines += [("stratum", r["stratum"], r) for _, r in rows.iterrows()]
+    n = len(lines)
+    est = table[table["estimable"]]
+    lo = max(min(est["lower"].min() if len(est) else 0.5, 0.5) / 1.3, 0.02)
+    hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(8.6, 0.3 * n + 1.0))
+        ax = fig.add_axes((0.40, 0.6 / (0.3 * n + 1.0), 0.27, (0.3 * n) / (0.3 * n + 1.0)))
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(n - 0.5, -1.3)
+        ax.axvline(1.0, color="grey", lw=0.9)
+        ax.spines[["left", "top", "right"]].set_visible(False)
+        ax.set_yticks([])
+        ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 25, 50, 100) if lo <= t <= hi]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xlabel(f"HR, Mg {low_label} against {reference_label}")
+        header = -1.0
+        place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / fig.get_size_inches()[1], text, va="center", fontsize=8.5, **kw)  # noqa: E731
+        fig.canvas.draw()
+        for x, text in ((0.01, "Subgroup"), (0.20, f"Patients\n{low_label} / ref."), (0.31, f"Events\n{low_label} / ref."),
+                        (0.69, "HR (95% CI)"), (0.90, "P for\ninteraction")):
+            place(x, header, text, fontweight="bold")
+        for y, (kind, label, r) in enumerate(lines):
+            if kind == "head":
+                place(0.01, y, label, fontweight="bold")
+                place(0.90, y, format_p(r["p_interaction"]) or "—")
+                continue
+            place(0.025, y, label)
+            place(0.20, y, f"{r['n_low']:,} / {r['n_mid']:,}")
+            place(0.31, y, f"{r['events_low']} / {r['events_mid']}")
+            if r["estimable"]:
+                ax.plot([r["lower"], r["upper"]], [y, y], color="black", lw=1.1)
+                ax.plot([r["hr"]], [y], "s", color=PALETTE[0], ms=5)
+                place(0.69, y, format_ratio(r["hr"], r["lower"], r["upper"]))
+            else:
+                place(0.69, y, f"not estimable: {r['reason']}", color="#555555", fontstyle="italic")
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+    return finish(fig)

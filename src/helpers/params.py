@@ -75,6 +75,10 @@ def check(params: dict, path: Path) -> dict:
         for pair in pairs
     ):
         raise InputError(f"{where}: sensitivity_cutpoints must be a list of increasing pairs, like [[1.7, 2.2]].")
+    cutoffs = params["subgroup_cutoffs"]
+    known = {"age", "sbp", "dbp", "bmi", "egfr", "proteinuria"}
+    if not isinstance(cutoffs, dict) or set(cutoffs) - known or not all(isinstance(v, (int, float)) for v in cutoffs.values()):
+        raise InputError(f"{where}: subgroup_cutoffs must map some of {', '.join(sorted(known))} to numbers.")
     if params["spline_knots"] not in (3, 4, 5, 6, 7):
         raise InputError(f"{where}: spline_knots is {params['spline_knots']!r}; it must be 3 to 7.")
     if not isinstance(params["spline_reference_mg"], (int, float)):

@@ -1,0 +1,158 @@
+"""Subgroup analyses (thesis 2.2.5, Figure 2.2.4): Model 4 within strata and P for interaction.
+
+Subgroups as the thesis defines them, with the cut-offs as parameters: age, sex, diabetes, uncontrolled
+hypertension (SBP ≥ 130 or DBP ≥ 80 mmHg), obesity (BMI ≥ 25 kg/m²), eGFR, proteinuria, smoking history.
+Within each stratum the cause-specific Model 4 hazard ratio of low against reference Mg is estimated,
+leaving out the subgroup's own variable where it is a covariate; the P for interaction is the
+likelihood-ratio test of the Mg-group × subgroup terms in the whole cohort (``interaction_test``, matched
+to R's ``coxph`` in ``tests/test_subgroups.py``).
+
+Strata are small (37 patients have low Mg in all): a stratum whose low or reference group has no event,
+or whose fit does not converge or gives an unstable estimate, is reported as not estimable with the
+reason, never as an absurd number.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers import derive, survival
+
+DEFAULT_CUTOFFS = {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}
+# Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about
+# 130,000) the estimate says nothing and is reported as not estimable.
+MAX_SE = 3.0
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    key: str
+    label: str
+    levels: tuple  # stratum labels, in display order
+    drop: tuple  # covariates of the model that define the subgroup, left out within it
+
+
+def subgroup_definitions(cutoffs: dict) -> list[Subgroup]:
+    c = {**DEFAULT_CUTOFFS, **(cutoffs or {})}
+    return [
+        Subgroup("age", "Age", (f"< {c['age']:g} years", f"≥ {c['age']:g} years"), ("age",)),
+        Subgroup("sex", "Sex", ("Male", "Female"), ("male",)),
+        Subgroup("diabetes", "Diabetes", ("Yes", "No"), ("diabetes",)),
+        Subgroup("hypertension", "Uncontrolled hypertension", ("Yes", "No"), ()),
+        Subgroup("obesity", "Obesity", ("Yes", "No"), ("bmi",)),
+        Subgroup("egfr", "eGFR", (f"< {c['egfr']:g}", f"≥ {c['egfr']:g}"), ("egfr",)),
+        Subgroup("proteinuria", "Proteinuria", (f"< {c['proteinuria']:g} mg/day", f"≥ {c['proteinuria']:g} mg/day"), ()),
+        Subgroup("smoking", "Smoking history", ("Ever", "Never"), ()),
+    ]
+
+
+def subgroup_flags(df: pd.DataFrame, cutoffs: dict) -> pd.DataFrame:
+    """For each subgroup, 1 for the first stratum, 0 for the second, missing where it is not known."""
+    c = {**DEFAULT_CUTOFFS, **(cutoffs or {})}
+
+    def flag(condition, known):
+        return condition.astype(float).where(known)
+
+    sbp, dbp = df["sbp"], df["dbp"]
+    uncontrolled = (sbp >= c["sbp"]) | (dbp >= c["dbp"])
+    return pd.DataFrame({
+        "age": flag(df["age"] < c["age"], df["age"].notna()),
+        "sex": flag(df["sex"] == "M", df["sex"].notna()),
+        "diabetes": flag(df["diabetes"] == 1, df["diabetes"].notna()),
+        "hypertension": flag(uncontrolled, sbp.notna() & dbp.notna()),
+        "obesity": flag(df["bmi"] >= c["bmi"], df["bmi"].notna()),
+        "egfr": flag(df["egfr"] < c["egfr"], df["egfr"].notna()),
+        "proteinuria": flag(df["proteinuria"] < c["proteinuria"], df["proteinuria"].notna()),
+        "smoking": flag(df["smoking"].isin(["former", "current"]), df["smoking"].notna()),
+    }, index=df.index)
+
+
+@dataclass(frozen=True)
+class InteractionTest:
+    statistic: float
+    df: int
+    pvalue: float
+
+
+def interaction_test(df, duration, event, covariates, exposure, modifier, cause=1) -> InteractionTest:
+    """Likelihood-ratio test of exposure × modifier terms in a cause-specific Cox model.
+
+    Both models contain ``covariates`` (which include ``exposure``) and ``modifier``; the larger one adds
+    the product of each exposure term with the modifier. Patients missing any of them are left out of
+    both. Matches ``anova(coxph(base), coxph(with interactions))`` in R.
+    """
+    d = df[list(dict.fromkeys([duration, event, *covariates, modifier]))].dropna().copy()
+    # A modifier that is a covariate already (sex, diabetes), or its complement, adds no main effect.
+    same = [c for c in covariates if c != modifier and ((d[c] == d[modifier]).all() or (d[c] == 1 - d[modifier]).all())]
+    base = list(covariates) if same or modifier in covariates else [*covariates, modifier]
+    products = []
+    for term in exposure:
+        name = f"{term}:{modifier}"
+        d[name] = d[term] * d[modifier]
+        products.append(name)
+    small = survival.cause_specific_cox(d, duration, event, base, cause=cause)
+    large = survival.cause_specific_cox(d, duration, event, [*base, *products], cause=cause)
+    lr = 2.0 * (large.attrs["loglik"] - small.attrs["loglik"])
+    return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
+
+
+def _estimate(d, duration, event, covariates, cause):
+    """Model 4's HR of low Mg within a stratum, or the reason it cannot be estimated."""
+    events = {t: int(((d[t] == 1) & (d[event] == cause)).sum()) for t in ("mg_low",)}
+    reference = int(((d["mg_low"] == 0) & (d["mg_high"] == 0) & (d[event] == cause)).sum())
+    if (d["mg_low"] == 1).sum() == 0:
+        return None, "no patient with low Mg"
+    if events["mg_low"] == 0:
+        return None, "no event with low Mg"
+    if reference == 0:
+        return None, "no event in the reference group"
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # a diverging fit warns; its result is judged below instead
+            fit = survival.cause_specific_cox(d, duration, event, covariates, cause=cause)
+    except (RuntimeError, np.linalg.LinAlgError, ValueError):
+        return None, "the model did not converge"
+    row = fit.loc["mg_low"]
+    if not (np.isfinite(row["coef"]) and np.isfinite(row["se"])) or row["se"] > MAX_SE or abs(row["coef"]) > 10:
+        return None, "too few events for a stable estimate"
+    return row, ""
+
+
+def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2)) -> pd.DataFrame:
+    """Every subgroup's strata: counts and events by Mg group, the low-Mg HR, and P for interaction.
+
+    ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first).
+    Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
+    """
+    labels = derive.mg_group_labels(cutpoints)
+    flags = subgroup_flags(df, cutoffs)
+    rows = []
+    for sub in subgroup_definitions(cutoffs):
+        within = [c for c in covariates if c not in sub.drop]
+        modifier = f"sub_{sub.key}"
+        d = df.assign(**{modifier: flags[sub.key]})
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                inter = interaction_test(d, duration, event, covariates, ["mg_low", "mg_high"], modifier, cause)
+            p_inter = inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
+        except (RuntimeError, np.linalg.LinAlgError, ValueError):
+            p_inter = np.nan
+        for value, level in zip((1.0, 0.0), sub.levels):
+            part = d[d[modifier] == value]
+            row = {"subgroup": sub.label, "stratum": level}
+            for label, key in zip(labels, ("low", "mid", "high")):
+                in_group = part["mg_group"] == label
+                row[f"n_{key}"] = int(in_group.sum())
+                row[f"events_{key}"] = int((in_group & (part[event] == cause)).sum())
+            estimate, reason = _estimate(part, duration, event, within, cause)
+            if estimate is None:
+                row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
+            else:
+                row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
+            row["p_interaction"] = p_inter
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,90 @@
+"""Subgroups: definitions, the interaction test against R, and sparse strata reported, never absurd."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from golden_values import GOLDEN, rerun
+from helpers import derive, models, subgroups
+
+DATA = pd.read_csv(GOLDEN / "survival_data.csv", float_precision="round_trip")
+GOLD = pd.read_csv(GOLDEN / "subgroups.csv", float_precision="round_trip")
+
+
+def _data(name):
+    d = DATA[DATA["dataset"] == name].copy()
+    d["low"] = (d["grp"] == "low").astype(float)
+    d["high"] = (d["grp"] == "high").astype(float)
+    d["old"] = (d["x1"] >= 55).astype(float)
+    return d
+
+
+@pytest.mark.parametrize("name", ["ties", "cohort_size"])
+@pytest.mark.parametrize("modifier", ["x2", "old"])
+def test_interaction_test_matches_coxph_anova(name, modifier):
+    res = subgroups.interaction_test(_data(name), "time", "status", ["low", "high", "x1", "x2", "x3"], ["low", "high"], modifier)
+    g = GOLD[(GOLD["dataset"] == name) & (GOLD["modifier"] == modifier)].set_index("quantity")["value"]
+    assert res.statistic == pytest.approx(g["chisq"], rel=1e-6, abs=1e-9)
+    assert res.df == g["df"]
+    assert res.pvalue == pytest.approx(g["p"], rel=1e-6)
+
+
+def _cohort(n=800, seed=11):
+    rng = np.random.default_rng(seed)
+    mg = pd.Series(rng.choice([1.7, 2.0, 2.1, 2.4], n, p=[0.06, 0.4, 0.2, 0.34]))
+    df = pd.DataFrame({
+        "mg": mg, "sex": rng.choice(["M", "F"], n), "age": rng.normal(55, 10, n).round(), "bmi": rng.normal(24.5, 3, n),
+        "calcium": 9.0, "albumin": rng.normal(4.2, 0.3, n), "sbp": rng.normal(127, 14, n).round(),
+        "dbp": rng.normal(77, 10, n).round(), "egfr": rng.normal(50, 20, n).clip(8), "total_chol": rng.normal(172, 35, n),
+        "phosphate": rng.normal(3.6, 0.6, n), "diabetes": rng.binomial(1, 0.33, n).astype(float),
+        "proteinuria": rng.lognormal(6.3, 1.2, n), "smoking": rng.choice(["never", "former", "current"], n),
+        "followup_years": rng.exponential(5, n).round(2) + 0.01, "status": rng.choice([0, 1, 2], n, p=[0.75, 0.15, 0.1]),
+    })
+    return derive.add_derived(df, [1.8, 2.2])
+
+
+def test_flags_follow_the_cut_offs():
+    df = pd.DataFrame({"age": [59, 60, np.nan], "sex": ["M", "F", "M"], "diabetes": [1.0, 0.0, np.nan],
+                       "sbp": [129, 130, 120], "dbp": [79, 70, 80], "bmi": [24.9, 25.0, 30], "egfr": [44.9, 45, 60],
+                       "proteinuria": [499, 500, 10], "smoking": ["never", "former", None]})
+    f = subgroups.subgroup_flags(df, {})
+    assert f["age"].tolist()[:2] == [1.0, 0.0] and np.isnan(f.loc[2, "age"])
+    assert f["hypertension"].tolist() == [0.0, 1.0, 1.0]
+    assert f["obesity"].tolist() == [0.0, 1.0, 1.0] and f["egfr"].tolist() == [1.0, 0.0, 0.0]
+    assert f["smoking"].tolist()[:2] == [0.0, 1.0] and np.isnan(f.loc[2, "smoking"])
+    assert subgroups.subgroup_flags(df, {"age": 50})["age"].tolist()[:2] == [0.0, 0.0]
+
+
+def test_every_stratum_is_reported_with_counts_and_no_absurd_estimate():
+    df = _cohort()
+    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    assert len(out) == 16
+    assert (out[["n_low", "n_mid", "n_high"]].sum(axis=1) > 0).all()
+    est = out[out["estimable"]]
+    assert (est["upper"] < 1e4).all() and (est["lower"] > 1e-4).all()
+    assert (out.loc[~out["estimable"], "reason"] != "").all()
+    assert out["p_interaction"].notna().all()
+
+
+def test_a_stratum_without_low_mg_events_is_not_estimable():
+    df = _cohort()
+    df.loc[(df["mg_low"] == 1) & (df["sex"] == "F"), "status"] = 0
+    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    female = out[(out["subgroup"] == "Sex") & (out["stratum"] == "Female")].iloc[0]
+    assert not female["estimable"] and female["reason"] == "no event with low Mg" and np.isnan(female["hr"])
+
+
+def test_the_subgroup_variable_is_left_out_within_its_strata():
+    df = _cohort()
+    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    from helpers import survival
+
+    male = df[df["sex"] == "M"]
+    within = [c for c in models.covariates("Model 4") if c != "male"]
+    direct = survival.cause_specific_cox(male, "followup_years", "status", within)
+    row = out[(out["subgroup"] == "Sex") & (out["stratum"] == "Male")].iloc[0]
+    assert row["hr"] == pytest.approx(direct.at["mg_low", "hr"])
+
+
+def test_golden_values_are_what_r_makes(tmp_path):
+    rerun("subgroups.R", tmp_path, "subgroups.csv")
