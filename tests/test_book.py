@@ -194,3 +194,11 @@ def test_subgroup_chapter(built):
     assert len(table) == 16 and table["subgroup"].nunique() == 8
     assert (table.loc[table["estimable"], "upper"] < 1e4).all()
     assert table.loc[~table["estimable"], "reason"].notna().all()
+
+
+def test_vsmc_chapter(built):
+    out, _, _ = built
+    page = (out / "html" / "notebooks" / "07_vsmc.html").read_text(encoding="utf-8")
+    assert "illustrative replicates" in page and page.count("<img") >= 5
+    tests = pd.read_csv(out / "tables" / "vsmc_tests.csv")
+    assert {"student_p", "welch_p", "holm_p", "hedges_g", "g_lower", "g_upper", "mark"} <= set(tests.columns)

@@ -22,3 +22,19 @@ def test_group_quartiles_of_mg_match_table_2_2_1():
         import numpy as np
 
         assert np.quantile(values, [0.25, 0.5, 0.75]).round(2).tolist() == [q1, median, q3]
+
+
+def test_vsmc_replicates_are_deterministic_and_match_the_thesis_marks(tmp_path):
+    from helpers import synthetic_vsmc, validate, vsmc
+
+    out = tmp_path / "vsmc.csv"
+    frame = synthetic_vsmc.write(out)
+    assert out.read_bytes() == (paths.DATA / "vsmc.csv").read_bytes()
+    tests = vsmc.comparisons(vsmc.ratios(validate.load_vsmc(out)), full=False)
+    for experiment, spec in synthetic_vsmc.DESIGN.items():
+        assert set(frame.loc[frame["experiment"] == experiment].groupby("treatment")["replicate"].nunique()) <= set(range(3, 7))
+        for (outcome, day), required in spec["marks"].items():
+            part = tests[(tests["outcome"] == outcome) & (tests["day"] == day) & (tests["experiment"] == experiment)]
+            part = part.set_index(["arm", "against"])
+            for pair, allowed in required.items():
+                assert part.at[pair, "mark"] in allowed, (experiment, outcome, day, pair)

@@ -5,9 +5,10 @@ import re
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
-from helpers import validate
+from helpers import paths, validate
 from helpers.errors import InputError
 
 
@@ -141,3 +142,15 @@ def test_command_line_accepts_the_default_data():
     result = subprocess.run([sys.executable, "-m", "helpers.validate"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "data/cohort.csv: 2,238 rows" in result.stdout
+
+
+def test_vsmc_file_is_validated(write_csv):
+    good = pd.read_csv(paths.DATA / "vsmc.csv", dtype=str, keep_default_na=False)
+    bad = good.copy()
+    bad.loc[3, "treatment"] = "magnesium"
+    path = write_csv(bad, "vsmc.csv")
+    with pytest.raises(InputError, match=r"column 'treatment' has values other than control, phosphate, .* \('magnesium'\) at line 5"):
+        validate.load_vsmc(path)
+    dup = pd.concat([good, good.iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError, match="appear twice"):
+        validate.load_vsmc(write_csv(dup, "vsmc2.csv"))

@@ -122,6 +122,8 @@ def build(params_file=None, out: Path | None = None, log=print) -> Path:
     params_file = paths.resolve(params_file or paths.DEFAULT_PARAMS)
     params = params_mod.load(params_file)
     validate.load_cohort(params["cohort_csv"], params["mg_unit"])
+    if params["vsmc_csv"]:
+        validate.load_vsmc(params["vsmc_csv"])
     out = Path(out) if out else paths.BUILD
     stage = out / ".next"
     if stage.exists():

@@ -8,9 +8,10 @@ import pandas as pd
 from helpers import paths
 
 
-def load() -> pd.DataFrame:
-    """The dictionary as a DataFrame indexed by column name (input columns first, then derived ones)."""
-    dd = pd.read_csv(paths.DICTIONARY, dtype=str, keep_default_na=False).set_index("column")
+def load(dataset: str = "cohort") -> pd.DataFrame:
+    """The dictionary of one data set ('cohort' or 'vsmc') as a DataFrame indexed by column name."""
+    dd = pd.read_csv(paths.DICTIONARY, dtype=str, keep_default_na=False)
+    dd = dd[dd["dataset"] == dataset].drop(columns="dataset").set_index("column")
     for col in ("min", "max"):
         dd[col] = pd.to_numeric(dd[col].replace("", None))
     dd["allowed"] = dd["allowed"].map(lambda s: s.split("|") if s else None)
@@ -19,15 +20,15 @@ def load() -> pd.DataFrame:
     return dd
 
 
-def inputs() -> pd.DataFrame:
+def inputs(dataset: str = "cohort") -> pd.DataFrame:
     """The rows of the dictionary that describe input columns."""
-    dd = load()
+    dd = load(dataset)
     return dd[dd["role"] == "input"]
 
 
-def for_readers(role: str) -> pd.DataFrame:
+def for_readers(role: str, dataset: str = "cohort") -> pd.DataFrame:
     """The dictionary laid out for the book's data page: one row per column of the given role."""
-    dd = load()
+    dd = load(dataset)
     dd = dd[dd["role"] == role].reset_index()
 
     def allowed_range(row):

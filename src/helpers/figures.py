@@ -278,3 +278,43 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
     return finish(fig)
+
+
+def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str, outcome: str, title: str = ""):
+    """Replicates as dots with mean ± SEM and the thesis's marks, in the manner of Figures 3.2.3–3.2.7.
+
+    One panel per day. ``values`` from ``vsmc.ratios``, ``tests`` from ``vsmc.comparisons``; marks are
+    those of Student's test (* against control, # against phosphate), as the thesis printed them.
+    """
+    from helpers.vsmc import SHORT
+
+    part = values[(values["experiment"] == experiment) & (values["outcome"] == outcome)]
+    tests = tests[tests["experiment"] == experiment]
+    days = sorted(part["day"].unique())
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(days), figsize=(2.9 * len(days) + 0.6, 3.4), squeeze=False, sharey=True)
+        top = part["value"].max()
+        for ax, day in zip(axes[0], days):
+            d = part[part["day"] == day]
+            arms = [a for a in d["treatment"].cat.categories if (d["treatment"] == a).any()]
+            rng = np.random.default_rng(0)
+            for i, (arm, colour) in enumerate(zip(arms, PALETTE)):
+                y = d.loc[d["treatment"] == arm, "value"].to_numpy()
+                ax.scatter(i + rng.uniform(-0.12, 0.12, len(y)), y, s=16, color=colour, zorder=3)
+                mean, sem = y.mean(), y.std(ddof=1) / np.sqrt(len(y))
+                ax.plot([i - 0.25, i + 0.25], [mean, mean], color="black", lw=1.4)
+                ax.errorbar(i, mean, yerr=sem, color="black", capsize=4, lw=1)
+                t = tests[(tests["outcome"] == outcome) & (tests["day"] == day) & (tests["arm"] == arm)]
+                label = " ".join(m for m in t.sort_values("against")["mark"] if m)
+                if label:
+                    ax.text(i, max(y.max(), mean + sem) + 0.06 * top, label, ha="center", fontsize=9)
+            ax.set_xticks(range(len(arms)), [SHORT[a] for a in arms], rotation=30, ha="right")
+            ax.set_xlim(-0.6, len(arms) - 0.4)
+            if len(days) > 1:
+                ax.set_title(f"Day {day}", fontsize=10)
+        axes[0][0].set_ylabel(outcome if part["unit"].iloc[0] == "relative to control" else f"{outcome} ({part['unit'].iloc[0]})")
+        axes[0][0].set_ylim(0, top * 1.25)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+        fig.tight_layout()
+    return finish(fig)

@@ -25,6 +25,24 @@ def banner(params: dict) -> Markdown:
     return Markdown(text)
 
 
+def vsmc_banner(params: dict) -> Markdown:
+    """The note that opens the cell-culture chapter: which replicate file, and that synthetic ones are
+    illustrative, not the thesis's measurements."""
+    path = params["vsmc_csv"]
+    if not path:
+        return Markdown("No cell-culture data were given (parameter `vsmc_csv` is empty): this chapter has nothing to show.")
+    source = f"Data: `{paths.shown(path)}`."
+    if params["data_kind"] != "synthetic":
+        return Markdown(source)
+    return Markdown(
+        "```{admonition} Synthetic data: illustrative replicates\n:class: warning\n"
+        "The thesis prints no raw values for its cell-culture experiments, only figures with means, error "
+        "bars and significance marks. The replicates on this page are synthetic and illustrative "
+        "(`helpers.synthetic_vsmc`): drawn so that the thesis's pattern and marks come out of the same "
+        f"tests. They are not the thesis's measurements. {source}\n```"
+    )
+
+
 def save_table(table: pd.DataFrame, name: str, params: dict) -> Path:
     """Write a table the book shows as ``<tables_dir>/<name>.csv`` (UTF-8, no index) and return the path."""
     folder = paths.resolve(params["tables_dir"])

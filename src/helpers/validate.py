@@ -153,6 +153,29 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
     return typed
 
 
+def load_vsmc(path: str | Path) -> pd.DataFrame:
+    """Read and validate a cell-culture replicate file (tidy: one row per replicate measurement)."""
+    where = paths.shown(path)
+    df = read_csv(path)
+    dd = dictionary.inputs("vsmc")
+    missing = [c for c in dd.index[dd["required"]] if c not in df.columns]
+    if missing:
+        raise InputError(f"{where}: required column(s) {', '.join(map(repr, missing))} missing.")
+    try:
+        typed = _schema(dd, df.columns, "types").validate(df.copy(), lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _raise_first(exc, df, dd, where)
+    try:
+        _schema(dd, df.columns, "values").validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _raise_first(exc, df, dd, where)
+    key = ["experiment", "day", "treatment", "replicate", "quantity"]
+    dup = typed.index[typed.duplicated(key, keep=False)]
+    if len(dup):
+        raise InputError(f"{where}: the same experiment, day, treatment, replicate and quantity appear twice at {_rows(df, dup)}.")
+    return typed
+
+
 def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:
     """Read and validate the cohort file. Extra columns are kept; column order does not matter."""
     return validate_cohort(read_csv(path), mg_unit, where=paths.shown(path))
