@@ -46,3 +46,28 @@ def test_cac_progression_at_the_threshold():
 def test_pwv_progression_at_ten_percent():
     out = derive.pwv_progression([15.0, 15.0, 20.0, np.nan], [16.5, 16.49, 18.0, 16.0])
     np.testing.assert_array_equal(out, [1, 0, 0, np.nan])
+
+
+@pytest.mark.parametrize(
+    "creatinine, age, sex, expected",
+    [
+        # Worked by hand from the single equation: 141 × 1.1111^-1.209 × 0.993^60 = 81.44.
+        (1.0, 60, "M", 81.4429),
+        # 141 × (0.6 / 0.7)^-0.329 × 0.993^40 × 1.018 = 114.02.
+        (0.6, 40, "F", 114.0151),
+        # Creatinine exactly at kappa: 141 × 0.993^50 for a man.
+        (0.9, 50, "M", 141 * 0.993**50),
+    ],
+)
+def test_ckd_epi_2009_worked_values(creatinine, age, sex, expected):
+    assert derive.ckd_epi_2009([creatinine], [age], [sex])[0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("creatinine, age, sex", [(0.5, 30, "F"), (1.4, 65, "F"), (0.7, 45, "M"), (3.2, 72, "M")])
+def test_ckd_epi_2009_agrees_with_the_papers_piecewise_forms(creatinine, age, sex):
+    # Levey 2009, Table 2: women 144 × (Scr/0.7)^(-0.329 or -1.209) × 0.993^age; men 141 × (Scr/0.9)^(-0.411
+    # or -1.209) × 0.993^age. The paper rounds 141 × 1.018 = 143.5 to 144, hence 0.4% for women.
+    kappa, alpha, const = (0.7, -0.329, 144) if sex == "F" else (0.9, -0.411, 141)
+    exponent = alpha if creatinine <= kappa else -1.209
+    table2 = const * (creatinine / kappa) ** exponent * 0.993**age
+    assert derive.ckd_epi_2009([creatinine], [age], [sex])[0] == pytest.approx(table2, rel=0.005 if sex == "F" else 1e-12)

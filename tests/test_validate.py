@@ -154,3 +154,68 @@ def test_vsmc_file_is_validated(write_csv):
     dup = pd.concat([good, good.iloc[[0]]], ignore_index=True)
     with pytest.raises(InputError, match="appear twice"):
         validate.load_vsmc(write_csv(dup, "vsmc2.csv"))
+
+
+def test_egfr_is_computed_from_creatinine_when_absent(cohort_text, write_csv):
+    from helpers import derive
+
+    with_creatinine = cohort_text.drop(columns=["egfr"]).assign(creatinine="1.3")
+    df = validate.load_cohort(write_csv(with_creatinine))
+    expected = derive.ckd_epi_2009([1.3] * len(df), df["age"], df["sex"])
+    assert df["egfr"].to_numpy() == pytest.approx(expected)
+
+
+def test_column_order_and_extra_columns_do_not_matter(cohort_text, write_csv):
+    shuffled = cohort_text[list(reversed(cohort_text.columns))].assign(site="A", notes="anything")
+    a = validate.load_cohort(write_csv(shuffled))
+    b = validate.load_cohort(paths.DATA / "cohort.csv")
+    pd.testing.assert_frame_equal(a[b.columns], b)
+
+
+def _bad_files(cohort_text):
+    t = cohort_text
+    yield "missing required column", t.drop(columns=["age"]), "required column(s) 'age' missing"
+    yield "non-numeric value", t.assign(bmi=t["bmi"].where(t.index != 2, "obese")), "column 'bmi' has values that are not numbers"
+    yield "negative follow-up", t.assign(followup_years=t["followup_years"].where(t.index != 2, "-2")), "column 'followup_years' has values outside"
+    missing_fu = t.copy()
+    row = missing_fu.index[missing_fu["status"] == "2"][0]
+    missing_fu.loc[row, "followup_years"] = ""
+    yield "missing follow-up with an event", missing_fu, "'followup_years' is empty or 0 for patients with an event"
+    yield "status outside 0/1/2", t.assign(status=t["status"].where(t.index != 2, "5")), "column 'status' has values other than 0, 1, 2"
+    dup = t.copy()
+    dup.loc[3, "patient_id"] = dup.loc[2, "patient_id"]
+    yield "duplicate patient_id", dup, "column 'patient_id' has duplicate values"
+    yield "Mg outside the range of its unit", t.assign(mg=t["mg"].where(t.index != 2, "9.9")), "column 'mg' has values outside the allowed range 0.4 to 5 mg/dL"
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_every_class_of_bad_input_through_the_build_command(cohort_text, tmp_path, case):
+    name, frame, fragment = list(_bad_files(cohort_text))[case]
+    data = tmp_path / "cohort.csv"
+    frame.to_csv(data, index=False)
+    before = data.read_bytes()
+    params_file = tmp_path / "p.yml"
+    params_file.write_text(f"cohort_csv: {data}\n")
+    result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2, name
+    assert "Traceback" not in result.stderr, name
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and str(data) in lines[0], (name, result.stderr)
+    assert data.read_bytes() == before
+    assert not (tmp_path / "out" / "html").exists()
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", "the file is empty"),
+    (b"patient_id;mg;status\nA;2.0;0\n", "separated by semicolons"),
+    ("patient_id,mg\nJos\xe9,2.0\n".encode("latin-1"), "not UTF-8 text"),
+])
+def test_unreadable_files_through_the_build_command(tmp_path, content, fragment):
+    data = tmp_path / "cohort.csv"
+    data.write_bytes(content)
+    params_file = tmp_path / "p.yml"
+    params_file.write_text(f"cohort_csv: {data}\n")
+    result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and fragment in result.stderr

@@ -126,7 +126,7 @@ def baseline_table(df: pd.DataFrame, group: str = "mg_group", summary: str = "au
     for _, r in spec.iterrows():
         out = {"row": r["row"], "Variable": r["label"], "kind": r["kind"]}
         var = r["variable"]
-        if r["kind"] == "heading" or var not in df.columns:
+        if r["kind"] == "heading" or var not in df.columns or df[var].notna().sum() == 0:
             rows.append(out | {c: "" for c in columns} | {"P for trend": "", "Test": "", "Missing": ""})
             if r["kind"] != "heading":
                 rows[-1]["Test"] = "not in the data"

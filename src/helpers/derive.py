@@ -12,6 +12,23 @@ def mg_to_mgdl(values, unit: str):
     return values * MG_UNIT_FACTORS[unit]
 
 
+def ckd_epi_2009(creatinine, age, sex):
+    """eGFR (mL/min/1.73 m²) by the CKD-EPI 2009 creatinine equation (Levey et al., Ann Intern Med 2009).
+
+    141 × min(Scr/κ, 1)^α × max(Scr/κ, 1)^−1.209 × 0.993^age × 1.018 if female, with κ = 0.7 (F) or 0.9
+    (M) and α = −0.329 (F) or −0.411 (M); Scr is IDMS-traceable serum creatinine in mg/dL, age in years,
+    sex 'M' or 'F'. The race coefficient (1.159) is not applied: the data carry no race, and the thesis's
+    cohort is Korean.
+    """
+    scr = np.asarray(creatinine, float)
+    female = np.asarray(sex) == "F"
+    kappa = np.where(female, 0.7, 0.9)
+    alpha = np.where(female, -0.329, -0.411)
+    ratio = scr / kappa
+    egfr = 141.0 * np.minimum(ratio, 1.0) ** alpha * np.maximum(ratio, 1.0) ** -1.209 * 0.993 ** np.asarray(age, float)
+    return np.where(female, egfr * 1.018, egfr)
+
+
 def mg_group_labels(cutpoints) -> list[str]:
     """Labels of the three Mg groups, low to high, for cut-points in mg/dL: ['<1.8', '1.8–2.2', '>2.2']."""
     low, high = cutpoints
@@ -87,7 +104,12 @@ def cac_category(cac_baseline) -> pd.Series:
 
 def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     """A copy of a validated cohort (Mg in mg/dL) with every derived variable of the data dictionary."""
+    from helpers import dictionary
+
     out = df.copy()
+    for column in dictionary.inputs().index:  # optional inputs that are absent become empty columns
+        if column not in out.columns:
+            out[column] = np.nan
     out["mg_group"] = mg_group(out["mg"], cutpoints)
     low, _, high = mg_group_labels(cutpoints)
     out["mg_low"] = (out["mg_group"] == low).astype(float).where(out["mg_group"].notna())
@@ -97,9 +119,6 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     out["corrected_calcium"] = corrected_calcium(out["calcium"], out["albumin"])
     out["map"] = mean_arterial_pressure(out["sbp"], out["dbp"])
     out["pulse_pressure"] = pulse_pressure(out["sbp"], out["dbp"])
-    for col in ("cac_baseline", "cac_year4", "revasc_by_year4", "pwv_baseline", "pwv_year4"):
-        if col not in out.columns:
-            out[col] = np.nan
     out["cac_category"] = cac_category(out["cac_baseline"])
     out["log_cac_baseline"] = np.log1p(out["cac_baseline"])
     out["cac_progression"] = cac_progression(out["cac_baseline"], out["cac_year4"])

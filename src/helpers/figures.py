@@ -40,16 +40,22 @@ def _arrow(ax, start, end):
     ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "#333333", "lw": 0.9})
 
 
-def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | None = None):
+def _count(value) -> str:
+    """A count as text: thousands separated, or as given when it was hidden ('≤5')."""
+    return f"{value:,}" if isinstance(value, (int, np.integer)) else str(value)
+
+
+def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | None = None, hide_at_most: int = 0):
     """Draw a participant flow (a frame from :mod:`helpers.cohort`) as boxes and arrows; return the figure.
 
     Boxes of kind 'main' form the trunk, 'excluded' boxes stand to the right of the step they leave, and
     'group' boxes close the diagram in one row. With ``published`` (counts indexed by box key), each box
-    shows the thesis's count beside this run's.
+    shows the thesis's count beside this run's. Counts from 1 to ``hide_at_most`` show as '≤k' (real data).
     """
 
     def count(row):
-        n = f"n = {row['n']:,}"
+        hidden = 1 <= row["n"] <= hide_at_most
+        n = f"n ≤ {hide_at_most}" if hidden else f"n = {row['n']:,}"
         if published is not None and row["key"] in published.index:
             n += f" (thesis {int(published[row['key']]):,})"
         return n
@@ -128,7 +134,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
         table.text(times[0], -1.0, "Number at risk", fontsize=8.5, fontweight="bold")
         for i, (g, colour) in enumerate(zip(groups, PALETTE)):
             for t in times:
-                table.text(t, i, f"{at_risk.loc[g, t]:,}", ha="center", va="center", fontsize=8.5, color=colour)
+                table.text(t, i, _count(at_risk.loc[g, t]), ha="center", va="center", fontsize=8.5, color=colour)
         table.set_xlabel("Years since enrolment")
         ax.tick_params(labelbottom=True)
         ax.set_xlabel("Years since enrolment")
@@ -136,11 +142,12 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
     return finish(fig)
 
 
-def schoenfeld_plot(ph, terms, labels=None):
+def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
     """Scaled Schoenfeld residuals against the Kaplan–Meier transformed time, with a lowess smooth.
 
     ``ph`` is the result of ``survival.proportional_hazards_test``. A flat smooth around the coefficient (the
     dashed line) is what proportional hazards predict; a trend suggests a hazard ratio that changes.
+    ``points=False`` draws the smooth alone (each point is one patient's event: not for real data).
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
@@ -150,7 +157,8 @@ def schoenfeld_plot(ph, terms, labels=None):
         fig, axes = plt.subplots(1, len(terms), figsize=(3.6 * len(terms), 3.2), squeeze=False)
         for ax, term, colour in zip(axes[0], terms, PALETTE):
             y = scaled[term].to_numpy()
-            ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
+            if points:
+                ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
             smooth = lowess(y, g, frac=0.6, return_sorted=True)
             ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
             beta = float(np.mean(y))
@@ -267,8 +275,8 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
                 place(0.90, y, format_p(r["p_interaction"]) or "—")
                 continue
             place(0.025, y, label)
-            place(0.20, y, f"{r['n_low']:,} / {r['n_mid']:,}")
-            place(0.31, y, f"{r['events_low']} / {r['events_mid']}")
+            place(0.20, y, f"{_count(r['n_low'])} / {_count(r['n_mid'])}")
+            place(0.31, y, f"{_count(r['events_low'])} / {_count(r['events_mid'])}")
             if r["estimable"]:
                 ax.plot([r["lower"], r["upper"]], [y, y], color="black", lw=1.1)
                 ax.plot([r["hr"]], [y], "s", color=PALETTE[0], ms=5)

@@ -130,6 +130,21 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
     return pd.DataFrame(rows)
 
 
+def progression_analysis(df, outcome, cutpoints, published: pd.DataFrame, key: str, extra=()):
+    """Odds ratios of a progression outcome under the four models, and the table beside the thesis's counts.
+
+    ``df`` holds the patients analysed for it; ``published`` is ``data/published/progression.csv`` and
+    ``key`` its outcome ('cac' or 'pwv'). Returns (tidy results, display table).
+    """
+    labels = dict(zip(("low", "mid", "high"), derive.mg_group_labels(cutpoints)))
+    results = fit_logistic_models(df, outcome, extra=extra)
+    counts = {k: (int((df["mg_group"] == v).sum()), int(df.loc[df["mg_group"] == v, outcome].sum())) for k, v in labels.items()}
+    pub = published[published["outcome"] == key].set_index("group")
+    table = ratio_table(results, counts, cutpoints, "OR", "Progressed (%)",
+                        published_counts={k: (int(r["analysed"]), int(r["progressed"])) for k, r in pub.iterrows()})
+    return results, table
+
+
 def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:
     """One covariate profile per Mg group: its indicators set, every other covariate at its mean.
 

@@ -75,6 +75,8 @@ def check(params: dict, path: Path) -> dict:
         for pair in pairs
     ):
         raise InputError(f"{where}: sensitivity_cutpoints must be a list of increasing pairs, like [[1.7, 2.2]].")
+    if not (isinstance(params["small_count_threshold"], int) and params["small_count_threshold"] >= 0):
+        raise InputError(f"{where}: small_count_threshold must be a whole number, 0 or more.")
     cutoffs = params["subgroup_cutoffs"]
     known = {"age", "sbp", "dbp", "bmi", "egfr", "proteinuria"}
     if not isinstance(cutoffs, dict) or set(cutoffs) - known or not all(isinstance(v, (int, float)) for v in cutoffs.values()):

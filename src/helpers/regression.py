@@ -90,6 +90,12 @@ def rcs_basis(x, knots) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def grid(values, low: float = 0.01, high: float = 0.99, step: float = 0.01) -> np.ndarray:
+    """Evenly spaced values from the 1st to the 99th percentile of ``values``: where a curve is drawn."""
+    v = pd.Series(values, dtype=float).dropna()
+    return np.round(np.arange(v.quantile(low), v.quantile(high) + 1e-9, step), 6)
+
+
 @dataclass(frozen=True)
 class SplineFit:
     """A logistic model with a restricted cubic spline of one exposure, and what to draw from it."""

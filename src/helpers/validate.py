@@ -13,6 +13,7 @@ import pandera.pandas as pa
 
 from helpers import dictionary, paths
 from helpers import params as params_mod
+from helpers import derive
 from helpers.derive import MG_UNIT_FACTORS
 from helpers.errors import InputError
 
@@ -127,6 +128,8 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
     """
     dd = dictionary.inputs()
     missing = [c for c in dd.index[dd["required"]] if c not in df.columns]
+    if "egfr" in missing and "creatinine" in df.columns:
+        missing.remove("egfr")  # computed below from creatinine, age and sex (CKD-EPI 2009)
     if missing:
         raise InputError(f"{where}: required column(s) {', '.join(map(repr, missing))} missing.")
     text = df
@@ -139,6 +142,8 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
         _schema(dd, df.columns, "values").validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         _raise_first(exc, text, dd, where)
+    if "egfr" not in typed.columns:
+        typed["egfr"] = derive.ckd_epi_2009(typed["creatinine"], typed["age"], typed["sex"])
     # Across columns: an event needs a follow-up time; a follow-up time needs a status.
     fu, status = typed["followup_years"], typed["status"]
     bad = typed.index[(status.isin([1, 2]) & ~(fu > 0))]
