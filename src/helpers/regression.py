@@ -93,7 +93,8 @@ def rcs_basis(x, knots) -> pd.DataFrame:
 def grid(values, low: float = 0.01, high: float = 0.99, step: float = 0.01) -> np.ndarray:
     """Evenly spaced values from the 1st to the 99th percentile of ``values``: where a curve is drawn."""
     v = pd.Series(values, dtype=float).dropna()
-    return np.round(np.arange(v.quantile(low), v.quantile(high) + 1e-9, step), 6)
+    start, stop = np.floor(v.quantile(low) / step), np.ceil(v.quantile(high) / step)
+    return np.round(np.arange(start, stop + 0.5) * step, 10)  # whole steps, so round values are on it
 
 
 @dataclass(frozen=True)

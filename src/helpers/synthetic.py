@@ -397,7 +397,7 @@ def generate(seed: int = SEED) -> pd.DataFrame:
     df["status"] = df["status"].astype("Int64")
     df.loc[lost, "status"] = pd.NA
     df.insert(0, "patient_id", [f"SYN{i:05d}" for i in range(1, len(df) + 1)])
-    columns = list(dictionary.inputs().index)
+    columns = [c for c in dictionary.inputs().index if c in df.columns]  # creatinine is not generated: eGFR is
     return df[columns]
 
 
