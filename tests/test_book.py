@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import build, paths
+from helpers import build, params, paths
 
 pytestmark = pytest.mark.book
 
@@ -202,3 +202,26 @@ def test_vsmc_chapter(built):
     assert "illustrative replicates" in page and page.count("<img") >= 5
     tests = pd.read_csv(out / "tables" / "vsmc_tests.csv")
     assert {"student_p", "welch_p", "holm_p", "hedges_g", "g_lower", "g_upper", "mark"} <= set(tests.columns)
+
+
+def test_sweep_runs_the_hazards_chapter_per_cut_point_pair(built):
+    out, result, _ = built
+    pairs = params.defaults()["sensitivity_cutpoints"]
+    for a, b in pairs:
+        label = f"{a:g}-{b:g}"
+        assert f"[sweep] executed notebooks/03_hazards with cut-points {label}" in result.stdout
+        assert (out / "notebooks" / "sweep" / f"03_hazards_{label}.ipynb").is_file()
+    sweep = pd.read_csv(out / "tables" / "sweep.csv")
+    assert sweep["cut-points"].nunique() == len(pairs) and set(sweep["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"}
+
+
+def test_another_replicate_file_runs_the_vsmc_chapter(tmp_path, cohort_text):
+    replicates = pd.read_csv(paths.DATA / "vsmc.csv")
+    other = replicates[replicates["treatment"] != "phosphate + 1 mM MgCl2"].copy()
+    other["value"] = other["value"] * 3.0
+    data = tmp_path / "vsmc.csv"
+    other.to_csv(data, index=False)
+    run = {**params.defaults(), "vsmc_csv": str(data), "tables_dir": str(tmp_path / "tables")}
+    build._execute(paths.ROOT / "notebooks" / "07_vsmc.md", tmp_path / "07_vsmc.ipynb", run)
+    tests = pd.read_csv(tmp_path / "tables" / "vsmc_tests.csv")
+    assert "phosphate + 1 mM MgCl2" not in set(tests["arm"]) and len(tests) > 0

@@ -219,3 +219,11 @@ def test_unreadable_files_through_the_build_command(tmp_path, content, fragment)
     result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr and fragment in result.stderr
+
+
+def test_the_template_is_current_and_valid():
+    from helpers import dictionary
+
+    committed = pd.read_csv(paths.DATA / "template_cohort.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(committed.reset_index(drop=True), dictionary.template().reset_index(drop=True))
+    assert len(validate.load_cohort(paths.DATA / "template_cohort.csv")) == 3

@@ -22,12 +22,21 @@ from helpers import params as params_mod
 from helpers import validate
 from helpers.errors import InputError
 
+# The chapter run again, by papermill, for each pair of cut-points of the parameter below; the page
+# book/sweep gathers the runs' tables.
+SWEEP_NOTEBOOK, SWEEP_PARAMETER = "notebooks/03_hazards", "sensitivity_cutpoints"
+
 # Book sources copied into the staging folder besides the pages the table of contents lists.
-EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static")
+EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static", "data/template_cohort.csv")
 
 
 class BuildError(Exception):
     """A step of the build failed; the message says which and where to look."""
+
+
+def sweep_label(cuts) -> str:
+    """The folder name of one sweep run: '1.7-2.2'."""
+    return f"{cuts[0]:g}-{cuts[1]:g}"
 
 
 def toc_documents() -> list[str]:
@@ -135,6 +144,7 @@ def build(params_file=None, out: Path | None = None, log=print) -> Path:
         if source.is_dir():
             shutil.copytree(source, src / name)
         else:
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, src / name)
     run_params = {
         **params,
@@ -143,6 +153,12 @@ def build(params_file=None, out: Path | None = None, log=print) -> Path:
     }
     docs = toc_documents()
     started = time.perf_counter()
+    for cuts in params[SWEEP_PARAMETER] or []:
+        label = sweep_label(cuts)
+        t0 = time.perf_counter()
+        sweep_params = {**run_params, "mg_cutpoints": cuts, "tables_dir": paths.shown(src / "tables" / "sweep" / label)}
+        _execute(paths.ROOT / f"{SWEEP_NOTEBOOK}.md", stage / "sweep" / f"{Path(SWEEP_NOTEBOOK).name}_{label}.ipynb", sweep_params)
+        log(f"[sweep] executed {SWEEP_NOTEBOOK} with cut-points {label} in {time.perf_counter() - t0:.1f} s")
     for number, doc in enumerate(docs, start=1):
         source = paths.ROOT / f"{doc}.md"
         if not source.is_file():
@@ -176,6 +192,8 @@ def build(params_file=None, out: Path | None = None, log=print) -> Path:
     executed.mkdir()
     for nb in src.rglob("*.ipynb"):
         shutil.copy2(nb, executed / nb.name)
+    if (stage / "sweep").exists():
+        shutil.copytree(stage / "sweep", executed / "sweep")
     _swap(executed, out / "notebooks")
     shutil.rmtree(stage)
     log(f"done in {time.perf_counter() - started:.1f} s")

@@ -51,3 +51,14 @@ def for_readers(role: str, dataset: str = "cohort") -> pd.DataFrame:
         table["Column required"] = dd["required"].map({True: "yes", False: "no"})
         table["May be empty"] = dd["nullable"].map({True: "yes", False: "no"})
     return table
+
+
+def template(rows: int = 3) -> pd.DataFrame:
+    """A template cohort file: every input column of the dictionary, with a few synthetic example rows.
+
+    ``creatinine`` is left out: it is an alternative to ``egfr`` (see the data dictionary).
+    """
+    columns = [c for c in inputs().index if c != "creatinine"]
+    example = pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
+    analysed = example[(example["mg"] != "") & (example["followup_years"] != "")]
+    return analysed[columns].head(rows)

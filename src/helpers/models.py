@@ -184,3 +184,19 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
                     **fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict(),
                 })
     return pd.DataFrame(rows)
+
+
+def gather_sweep(tables_dir, cutpoint_sets) -> pd.DataFrame:
+    """The cause-specific hazard ratios of each sweep run (``<tables_dir>/sweep/<a>-<b>/cause_specific.csv``)."""
+    from helpers import build, paths
+
+    frames = []
+    for cuts in cutpoint_sets or []:
+        label = build.sweep_label(cuts)
+        path = paths.resolve(tables_dir) / "sweep" / label / "cause_specific.csv"
+        run = pd.read_csv(path)
+        names = derive.mg_group_labels(cuts)
+        run.insert(0, "cut-points", f"{cuts[0]:g} / {cuts[1]:g}")
+        run["group"] = run["term"].map({"mg_low": names[0], "mg_high": names[2]})
+        frames.append(run)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
