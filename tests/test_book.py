@@ -225,3 +225,24 @@ def test_another_replicate_file_runs_the_vsmc_chapter(tmp_path, cohort_text):
     build._execute(paths.ROOT / "notebooks" / "07_vsmc.md", tmp_path / "07_vsmc.ipynb", run)
     tests = pd.read_csv(tmp_path / "tables" / "vsmc_tests.csv")
     assert "phosphate + 1 mM MgCl2" not in set(tests["arm"]) and len(tests) > 0
+
+
+def test_a_second_build_with_no_change_executes_nothing(built):
+    out, _, _ = built
+    index = (out / "html" / "index.html").read_bytes()
+    second = subprocess.run([sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True,
+                            cwd=paths.ROOT)
+    assert second.returncode == 0 and "nothing changed since the last build" in second.stdout
+    assert "executed" not in second.stdout
+    assert (out / "html" / "index.html").read_bytes() == index
+
+
+def test_a_cold_build_gives_byte_identical_tables(built, tmp_path):
+    first, _, _ = built
+    result = subprocess.run([sys.executable, "-m", "helpers.build", "--out", str(tmp_path), "--no-cache"],
+                            capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    a = {p.relative_to(first): p.read_bytes() for p in (first / "tables").rglob("*.csv")}
+    b = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "tables").rglob("*.csv")}
+    assert a.keys() == b.keys() and len(a) > 30
+    assert [name for name in a if a[name] != b[name]] == []

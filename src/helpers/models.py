@@ -188,11 +188,9 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
 
 def gather_sweep(tables_dir, cutpoint_sets) -> pd.DataFrame:
     """The cause-specific hazard ratios of each sweep run (``<tables_dir>/sweep/<a>-<b>/cause_specific.csv``)."""
-    from helpers import build, paths
-
     frames = []
     for cuts in cutpoint_sets or []:
-        label = build.sweep_label(cuts)
+        label = paths.sweep_label(cuts)
         path = paths.resolve(tables_dir) / "sweep" / label / "cause_specific.csv"
         run = pd.read_csv(path)
         names = derive.mg_group_labels(cuts)

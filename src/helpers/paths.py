@@ -28,3 +28,8 @@ def shown(path: str | Path) -> str:
         return path.relative_to(ROOT).as_posix()
     except ValueError:
         return str(path)
+
+
+def sweep_label(cuts) -> str:
+    """The folder of one run of the cut-point sweep, under its tables: 'sweep/1.7-2.2'."""
+    return f"{cuts[0]:g}-{cuts[1]:g}"
