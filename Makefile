@@ -6,10 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test data validate clean env
+.PHONY: book test pdf data validate clean env
 
 book: $(STAMP)
 	$(BIN)/mg-book --params $(PARAMS)
+
+# The whole book as one PDF (a single-page HTML build printed by Debian's Chromium).
+pdf: $(STAMP)
+	$(BIN)/mg-book --params $(PARAMS) --pdf
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

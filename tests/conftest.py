@@ -1,11 +1,14 @@
 """Shared fixtures: small cohorts written to temporary files, and the default parameters."""
 
+import hashlib
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
-from helpers import params, paths
+from helpers import build, params, paths
 
 
 @pytest.fixture
@@ -41,3 +44,21 @@ def copy_of_default_cohort(tmp_path):
     path = tmp_path / "cohort.csv"
     shutil.copy(paths.DATA / "cohort.csv", path)
     return path
+
+
+def _sources():
+    files = [paths.ROOT / f"{doc}.md" for doc in build.toc_documents()]
+    return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in [*files, paths.DATA / "cohort.csv"]}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    before = _sources()
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result, before
+
+

@@ -9,25 +9,10 @@ import sys
 import pandas as pd
 import pytest
 
+from conftest import _sources
 from helpers import build, params, paths
 
 pytestmark = pytest.mark.book
-
-
-def _sources():
-    files = [paths.ROOT / f"{doc}.md" for doc in build.toc_documents()]
-    return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in [*files, paths.DATA / "cohort.csv"]}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    before = _sources()
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    return out, result, before
 
 
 def test_build_reports_each_notebook_and_the_book(built):
@@ -209,7 +194,7 @@ def test_sweep_runs_the_hazards_chapter_per_cut_point_pair(built):
     pairs = params.defaults()["sensitivity_cutpoints"]
     for a, b in pairs:
         label = f"{a:g}-{b:g}"
-        assert f"[sweep] executed notebooks/03_hazards with cut-points {label}" in result.stdout
+        assert f"executed notebooks/03_hazards with cut-points {label} in" in result.stdout
         assert (out / "notebooks" / "sweep" / f"03_hazards_{label}.ipynb").is_file()
     sweep = pd.read_csv(out / "tables" / "sweep.csv")
     assert sweep["cut-points"].nunique() == len(pairs) and set(sweep["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"}

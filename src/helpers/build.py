@@ -34,7 +34,7 @@ from helpers.errors import InputError
 SWEEP_NOTEBOOK, SWEEP_PARAMETER, SWEEP_PAGE = "notebooks/03_hazards", "sensitivity_cutpoints", "book/sweep"
 
 # Book sources copied into the staging folder besides the pages the table of contents lists.
-EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static", "data/template_cohort.csv")
+EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static", "_ext", "data/template_cohort.csv")
 
 
 class BuildError(Exception):
@@ -104,6 +104,33 @@ def _execute(source: Path, target: Path, parameters: dict) -> None:
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
     nbformat.write(nb, target)
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run")
+
+
+def _print_pdf(src: Path, stage: Path, jb: Path) -> None:
+    """Build the book as one HTML page and print it to ``stage/book.pdf`` with Debian's Chromium.
+
+    (jupyter-book's own ``pdfhtml`` builder downloads a browser, which cannot be done here.)
+    """
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise BuildError("make pdf needs Chromium (apt-get install chromium); the HTML book was not replaced.")
+    single = subprocess.run([str(jb), "build", str(src), "--builder", "singlehtml", "--path-output", str(stage / "single"),
+                             "--quiet"], capture_output=True, text=True)
+    page = stage / "single" / "_build" / "singlehtml" / f"{toc_documents()[0]}.html"  # index.html only redirects
+    if single.returncode != 0 or not page.is_file():
+        raise BuildError(f"the single-page build for the PDF failed.\n{(single.stdout + single.stderr)[-2000:]}")
+    with tempfile.TemporaryDirectory() as profile:
+        # Wait until the page is laid out and its images drawn before printing, or the PDF comes out blank.
+        printed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                                  "--run-all-compositor-stages-before-draw", "--virtual-time-budget=20000",
+                                  f"--print-to-pdf={stage / 'book.pdf'}", page.as_uri()], capture_output=True, text=True,
+                                 timeout=300)
+    if not (stage / "book.pdf").is_file():
+        raise BuildError(f"Chromium did not print the PDF.\n{printed.stderr[-2000:]}")
 
 
 def _timed_execute(source: Path, target: Path, parameters: dict) -> float:
@@ -223,12 +250,14 @@ def _store(cache: Path, job: _Job) -> None:
     fresh.rename(entry)
 
 
-def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None) -> Path:
+def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
+          pdf: bool = False) -> Path:
     """Build the whole book; return the path of its ``index.html``. Raise InputError or BuildError.
 
     A notebook is executed again only when its source, the parameters, the input files or the helpers
     modules it imports have changed; otherwise its executed copy and tables come from ``_build/cache``.
     Notebooks that do not depend on each other run in parallel, ``jobs`` at a time (default: the cores).
+    With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
     """
     started = time.perf_counter()
     params_file = paths.resolve(params_file or paths.DEFAULT_PARAMS)
@@ -259,7 +288,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     work = stage / "work"
 
     def job_for(doc, name=None, tables=None, overrides=None, after=()):
-        cache_id = (name or doc).replace("/", "__").replace(" ", "_")
+        cache_id = re.sub(r"[^\w.-]+", "_", name or doc)
         tables = tables or work / cache_id / "tables"
         job_params = {**run_params, **(overrides or {}), "tables_dir": paths.shown(tables)}
         return _Job(name or doc, paths.ROOT / f"{doc}.md", stage / "executed" / f"{cache_id}.ipynb", tables,
@@ -283,7 +312,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     for cuts in params[SWEEP_PARAMETER] or []:
         label = paths.sweep_label(cuts)
         tables = (sweep_page.tables if sweep_page else work / "sweep" / "tables") / "sweep" / label
-        sweep_jobs.append(job_for(SWEEP_NOTEBOOK, f"sweep {label}", tables, {"mg_cutpoints": cuts}))
+        sweep_jobs.append(job_for(SWEEP_NOTEBOOK, f"{SWEEP_NOTEBOOK} with cut-points {label}", tables, {"mg_cutpoints": cuts}))
     for job in sweep_jobs + page_jobs:
         job.key = _job_key(job, data)
     if sweep_page:
@@ -293,10 +322,11 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     book_key = _digest([j.key for j in sweep_jobs + page_jobs],
                        {p: _file_digest(paths.ROOT / f"{p}.md") for p in pages},
                        {n: _file_digest(paths.ROOT / n) for n in EXTRA_SOURCES if (paths.ROOT / n).is_file()},
-                       sorted(_file_digest(f) for f in (paths.ROOT / "_static").rglob("*") if f.is_file()))
+                       sorted(_file_digest(f) for d in ("_static", "_ext") for f in (paths.ROOT / d).rglob("*.*") if f.is_file()))
     index = out / "html" / "index.html"
     stored = cache / "book.key"
-    if use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key:
+    pdf_current = not pdf or (out / "book.pdf").is_file()
+    if use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key and pdf_current:
         shutil.rmtree(stage)
         log(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s)")
         return index
@@ -347,6 +377,10 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         detail = "\n".join(lines[:20]) or (result.stdout + result.stderr)[-3000:]
         raise BuildError(f"jupyter-book failed; the last good book is untouched.\n{detail}")
     log(f"built the HTML in {time.perf_counter() - t0:.1f} s")
+    if pdf:
+        t0 = time.perf_counter()
+        _print_pdf(src, stage, jb)
+        log(f"printed the PDF in {time.perf_counter() - t0:.1f} s")
     tables = paths.resolve(params["tables_dir"]) if out == paths.BUILD else out / "tables"
     tables.parent.mkdir(parents=True, exist_ok=True)
     _swap(stage / "out" / "_build" / "html", out / "html")
@@ -361,6 +395,8 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         for job in sweep_jobs:
             shutil.copy2(job.target, executed / "sweep" / f"{Path(SWEEP_NOTEBOOK).name}_{job.name.split()[-1]}.ipynb")
     _swap(executed, out / "notebooks")
+    if pdf:
+        os.replace(stage / "book.pdf", out / "book.pdf")
     shutil.rmtree(stage)
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "book.key").write_text(book_key)
@@ -378,14 +414,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="output folder; default _build in the repository")
     parser.add_argument("--no-cache", action="store_true", help="execute every notebook even if nothing changed")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks executed at once; default: the cores")
+    parser.add_argument("--pdf", action="store_true", help="also print the whole book to book.pdf (needs Chromium)")
     args = parser.parse_args(argv)
     try:
         index = build(args.params, Path(args.out).resolve() if args.out else None,
-                      use_cache=not args.no_cache, jobs=args.jobs)
+                      use_cache=not args.no_cache, jobs=args.jobs, pdf=args.pdf)
     except (InputError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"The book: {index}")
+    if args.pdf:
+        print(f"The PDF: {index.parent.parent / 'book.pdf'}")
     return 0
 
 
