@@ -104,3 +104,27 @@ def test_make_pdf_prints_the_whole_book(built):
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages >= 20, pages  # every chapter, not a blank sheet
+
+
+@pytest.mark.parametrize("doc", sorted(EXPECTED))
+def test_code_is_folded_and_figures_have_alt_text(server, browser, doc):
+    page, _ = _visit(browser, f"{server}/{doc}.html")
+    folded = page.evaluate("Array.from(document.querySelectorAll('details.hide')).map(d => d.open)")
+    visible_code = page.evaluate("Array.from(document.querySelectorAll('div.cell_input')).filter(e => !e.closest('details:not([open])')).length")
+    missing_alt = page.evaluate(
+        "Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100 && !(i.alt || '').trim()).length"
+    )
+    page.close()
+    assert folded and not any(folded), f"{doc}: code cells are not folded behind a toggle"
+    assert visible_code == 0, f"{doc}: {visible_code} code cells show without a click"
+    assert missing_alt == 0, f"{doc}: {missing_alt} figures without alt text"
+
+
+def test_a_citation_resolves_to_the_bibliography(server, browser):
+    page, _ = _visit(browser, f"{server}/notebooks/04_sensitivity.html")
+    link = page.locator("a[href*='references.html#']").first
+    href = link.get_attribute("href")
+    page.goto(f"{server}/notebooks/{href}")
+    text = page.locator("article").inner_text()
+    page.close()
+    assert "Fine" in text and "subdistribution of a competing risk" in text

@@ -34,7 +34,7 @@ from helpers.errors import InputError
 SWEEP_NOTEBOOK, SWEEP_PARAMETER, SWEEP_PAGE = "notebooks/03_hazards", "sensitivity_cutpoints", "book/sweep"
 
 # Book sources copied into the staging folder besides the pages the table of contents lists.
-EXTRA_SOURCES = ("_config.yml", "_toc.yml", "_static", "_ext", "data/template_cohort.csv")
+EXTRA_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "_static", "_ext", "data/template_cohort.csv")
 
 
 class BuildError(Exception):
@@ -104,6 +104,23 @@ def _execute(source: Path, target: Path, parameters: dict) -> None:
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
     nbformat.write(nb, target)
+
+
+def _set_repository(config: Path) -> None:
+    """Fill repository.url of the staged _config.yml from git's 'origin', or drop the launch buttons."""
+    try:
+        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=paths.ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        url = ""
+    url = url.removesuffix(".git")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    if url.startswith("https://"):
+        settings["repository"]["url"] = url
+    else:
+        settings.pop("launch_buttons", None)
+        settings.pop("repository", None)
+    config.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -279,6 +296,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         else:
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, src / name)
+    _set_repository(src / "_config.yml")
     data = {
         "cohort": _file_digest(paths.resolve(params["cohort_csv"])),
         "vsmc": _file_digest(paths.resolve(params["vsmc_csv"])) if params["vsmc_csv"] else None,

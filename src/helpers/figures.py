@@ -11,6 +11,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
+def _vector_output() -> None:
+    """In a notebook kernel, display figures as SVG: sharp at any zoom, and text stays text for readers."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("svg")
+
+
+_vector_output()
+
 # Okabe–Ito palette; the Mg groups low, reference, high take the first three.
 PALETTE = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 STYLE = {
@@ -21,6 +34,7 @@ STYLE = {
     "axes.spines.right": False,
     "figure.dpi": 110,
     "savefig.bbox": "tight",
+    "svg.fonttype": "none",  # text in SVG stays text (searchable, readable by screen readers)
 }
 
 
