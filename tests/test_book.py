@@ -231,3 +231,14 @@ def test_a_cold_build_gives_byte_identical_tables(built, tmp_path):
     b = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "tables").rglob("*.csv")}
     assert a.keys() == b.keys() and len(a) > 30
     assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_teaching_layer_and_validation_appendix(built):
+    out, _, _ = built
+    for doc in [d for d in build.toc_documents() if d.startswith("notebooks/")]:
+        page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
+        assert "Question." in page and "What it estimates" in page and "Exercises" in page, doc
+    appendix = (out / "html" / "book" / "validation.html").read_text(encoding="utf-8")
+    assert "Agreement with R" in appendix and "Parameter recovery" in appendix and "own numbers" in appendix
+    for name in ("validation_agreement", "validation_recovery", "validation_audit"):
+        assert (out / "tables" / f"{name}.csv").is_file(), name

@@ -85,6 +85,8 @@ def check(params: dict, path: Path) -> dict:
         raise InputError(f"{where}: spline_knots is {params['spline_knots']!r}; it must be 3 to 7.")
     if not isinstance(params["spline_reference_mg"], (int, float)):
         raise InputError(f"{where}: spline_reference_mg must be a number in mg/dL.")
+    if not (isinstance(params["simulation_replicates"], int) and params["simulation_replicates"] >= 1):
+        raise InputError(f"{where}: simulation_replicates must be a whole number, 1 or more.")
     if params["baseline_summary"] not in ("auto", "median", "mean"):
         raise InputError(f"{where}: baseline_summary is {params['baseline_summary']!r}; it must be auto, median or mean.")
     upper = params["mg_exclude_at_or_above"]

@@ -6,12 +6,14 @@ competing event. Every function is checked against R in ``tests/test_survival.py
 made by ``tests/golden/survival.R``.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.stats.rates import confint_poisson
 
 Z95 = stats.norm.ppf(0.975)
@@ -107,7 +109,10 @@ def _fit_cox(model: PHReg, tol: float = 1e-12, max_iter: int = 100):
     same likelihood, score and Hessian are maximised with step-halving, as coxph does.
     Returns the coefficients, their covariance (the inverse information) and the log partial likelihood.
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # Convergence is judged below (and a failed fit redone with step-halving): statsmodels' own
+        # warning would only clutter the book.
+        warnings.simplefilter("ignore", ConvergenceWarning)
         fit = model.fit(disp=False, tol=tol, maxiter=max_iter)
     params = np.asarray(fit.params, float)
     with np.errstate(all="ignore"):
