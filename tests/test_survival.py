@@ -152,3 +152,11 @@ def test_at_times_reads_a_step_function():
     curve = pd.DataFrame({"time": [0.0, 1.0, 2.5], "cif": [0.0, 0.1, 0.3]})
     assert survival.at_times(curve, [0.5, 1.0, 2.0, 9.0], "cif").tolist() == [0.0, 0.1, 0.1, 0.3]
     assert survival.at_times(curve.iloc[1:], [0.5], "cif", start=0.0).tolist() == [0.0]
+
+
+def test_km_versus_aalen_johansen():
+    d = _data("ties")
+    out = survival.km_versus_aalen_johansen(d, "time", "status", [1, 3])
+    km = survival.kaplan_meier(d, "time", "status")
+    assert out.loc[0, "1 − Kaplan–Meier"] == pytest.approx(round(1 - survival.at_times(km, [1], "surv")[0], 3))
+    assert (out["1 − Kaplan–Meier"] >= out["Aalen–Johansen"]).all()

@@ -198,3 +198,13 @@ def gather_sweep(tables_dir, cutpoint_sets) -> pd.DataFrame:
         run["group"] = run["term"].map({"mg_low": names[0], "mg_high": names[2]})
         frames.append(run)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def per_unit_exposure(df, fitters: dict, duration, event, exposure="mg_tenths", model="Model 4", cause=1) -> pd.DataFrame:
+    """A continuous exposure in ``model``, fitted by each of ``fitters`` (name -> function like
+    ``survival.cause_specific_cox``): the tidy frame of :func:`fit_models` with a ``kind`` column."""
+    frames = [
+        fit_models(df, fitter, duration, event, models={model: MODELS[model]}, exposure=[exposure], cause=cause).assign(kind=name)
+        for name, fitter in fitters.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
