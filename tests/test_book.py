@@ -242,3 +242,10 @@ def test_teaching_layer_and_validation_appendix(built):
     assert "Agreement with R" in appendix and "Parameter recovery" in appendix and "own numbers" in appendix
     for name in ("validation_agreement", "validation_recovery", "validation_audit"):
         assert (out / "tables" / f"{name}.csv").is_file(), name
+
+
+def test_no_page_shows_a_python_warning(built):
+    out, _, _ = built
+    for page in (out / "html").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"

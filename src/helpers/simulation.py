@@ -19,7 +19,7 @@ exists.
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+from tqdm import tqdm  # a text bar: the book has no widgets, and tqdm.auto would warn about them
 
 from helpers import survival
 
