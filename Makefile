@@ -24,7 +24,7 @@ validate: $(STAMP)
 
 # Regenerate the synthetic cohort (deterministic: the committed file must not change).
 data: $(STAMP)
-	$(BIN)/python -m helpers.synthetic
+	$(BIN)/python -m helpers.synthetic.cohort
 
 env: $(STAMP)
 

@@ -8,7 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import build, params, paths
+from helpers.pipeline import build, params, runs
+from helpers import paths
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def copy_of_default_cohort(tmp_path):
 
 
 def _sources():
-    files = [paths.ROOT / f"{doc}.md" for doc in build.toc_documents()]
+    files = [paths.ROOT / f"{doc}.md" for doc in runs.toc_documents()]
     return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in [*files, paths.DATA / "cohort.csv"]}
 
 
@@ -56,7 +57,7 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     before = _sources()
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
+        [sys.executable, "-m", "helpers.pipeline.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
     )
     assert result.returncode == 0, result.stderr
     return out, result, before

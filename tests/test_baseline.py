@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import baseline, derive, outputs, tables
+from helpers.analysis import baseline, derive
+from helpers.report import outputs
+from helpers import tables
 
 
 def _cohort():

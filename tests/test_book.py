@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import _sources
-from helpers import build, params, paths
+from helpers.pipeline import build, execute, params, runs
+from helpers import paths
 
 pytestmark = pytest.mark.book
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.book
 def test_build_reports_each_notebook_and_the_book(built):
     out, result, _ = built
     lines = result.stdout.splitlines()
-    notebooks = [d for d in build.toc_documents() if build.is_notebook(paths.ROOT / f"{d}.md")]
+    notebooks = [d for d in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{d}.md")]
     for doc in notebooks:
         assert any(re.search(rf"executed {re.escape(doc)} in \d+\.\d s", ln) for ln in lines), doc
     assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
@@ -27,7 +28,7 @@ def test_build_reports_each_notebook_and_the_book(built):
 
 def test_every_page_of_the_toc_is_built(built):
     out, _, _ = built
-    for doc in build.toc_documents():
+    for doc in runs.toc_documents():
         assert (out / "html" / f"{doc}.html").is_file(), doc
 
 
@@ -60,7 +61,7 @@ def test_colophon_names_the_parameters_and_hashes_the_data(built):
 def test_sources_are_never_written(built):
     _, _, before = built
     assert _sources() == before
-    for doc in build.toc_documents():
+    for doc in runs.toc_documents():
         assert "injected-parameters" not in (paths.ROOT / f"{doc}.md").read_text(encoding="utf-8")
         assert not (paths.ROOT / f"{doc}.ipynb").exists()
 
@@ -82,7 +83,7 @@ def test_a_failed_build_leaves_the_last_good_book(built, tmp_path, cohort_text):
     params_file = tmp_path / "p.yml"
     params_file.write_text(f"cohort_csv: {bad}\n")
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(out)],
+        [sys.executable, "-m", "helpers.pipeline.build", "--params", str(params_file), "--out", str(out)],
         capture_output=True, text=True,
     )
     assert result.returncode == 2
@@ -95,12 +96,12 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
     nb = tmp_path / "broken.md"
     nb.write_text(
         (paths.ROOT / "notebooks" / "01_cohort.md").read_text().replace(
-            "the_cohort, analysed = cohort.load(params)", "raise ValueError('planted failure')"
+            "the_cohort, analysed = validate.cohorts(params)", "raise ValueError('planted failure')"
         )
     )
     with pytest.raises(build.BuildError) as err:
-        build._execute(nb, tmp_path / "broken.ipynb", {})
-    assert "failed in cell 3 ('raise ValueError(\\'planted failure\\')')" in str(err.value) or "failed in cell 3" in str(err.value)
+        execute.execute(nb, tmp_path / "broken.ipynb", "params/default.yml", {}, tmp_path / "tables")
+    assert "failed in cell 3 (" in str(err.value) and "planted failure" in str(err.value)
     assert "ValueError: planted failure" in str(err.value)
 
 
@@ -152,7 +153,7 @@ def test_sensitivity_chapter(built):
 
 def test_every_chapter_says_its_numbers_are_synthetic(built):
     out, _, _ = built
-    chapters = [d for d in build.toc_documents() if d.startswith("notebooks/")]
+    chapters = [d for d in runs.toc_documents() if d.startswith("notebooks/")]
     assert chapters
     for doc in chapters:
         page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
@@ -189,15 +190,19 @@ def test_vsmc_chapter(built):
     assert {"student_p", "welch_p", "holm_p", "hedges_g", "g_lower", "g_upper", "mark"} <= set(tests.columns)
 
 
-def test_sweep_runs_the_hazards_chapter_per_cut_point_pair(built):
+def test_sweep_page_fits_the_declared_grid_in_process(built):
     out, result, _ = built
-    pairs = params.defaults()["sensitivity_cutpoints"]
-    for a, b in pairs:
-        label = f"{a:g}-{b:g}"
-        assert f"executed notebooks/03_hazards with cut-points {label} in" in result.stdout
-        assert (out / "notebooks" / "sweep" / f"03_hazards_{label}.ipynb").is_file()
+    grid = params.defaults()["sweep_grid"]
     sweep = pd.read_csv(out / "tables" / "sweep.csv")
-    assert sweep["cut-points"].nunique() == len(pairs) and set(sweep["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"}
+    expected = {(lo, up) for lo in grid["lower"] for up in grid["upper"] if lo < up}
+    assert set(zip(sweep["lower_cut"], sweep["upper_cut"])) == expected
+    assert "with cut-points" not in result.stdout  # no papermill re-runs of the hazards chapter
+    thesis = sweep[(sweep["lower_cut"] == 1.8) & (sweep["upper_cut"] == 2.2)].iloc[0]
+    hazards = pd.read_csv(out / "tables" / "cause_specific.csv")
+    model4 = hazards[(hazards["model"] == "Model 4") & (hazards["term"] == "mg_low")].iloc[0]
+    assert thesis["hr"] == pytest.approx(model4["hr"], rel=1e-12)  # one mechanism, same fit
+    page = (out / "html" / "book" / "sweep.html").read_text(encoding="utf-8")
+    assert "<svg" in page or ".svg" in page
 
 
 def test_another_replicate_file_runs_the_vsmc_chapter(tmp_path, cohort_text):
@@ -206,8 +211,8 @@ def test_another_replicate_file_runs_the_vsmc_chapter(tmp_path, cohort_text):
     other["value"] = other["value"] * 3.0
     data = tmp_path / "vsmc.csv"
     other.to_csv(data, index=False)
-    run = {**params.defaults(), "vsmc_csv": str(data), "tables_dir": str(tmp_path / "tables")}
-    build._execute(paths.ROOT / "notebooks" / "07_vsmc.md", tmp_path / "07_vsmc.ipynb", run)
+    execute.execute(paths.ROOT / "notebooks" / "07_vsmc.md", tmp_path / "07_vsmc.ipynb", "params/default.yml",
+                    {"vsmc_csv": str(data)}, tmp_path / "tables")
     tests = pd.read_csv(tmp_path / "tables" / "vsmc_tests.csv")
     assert "phosphate + 1 mM MgCl2" not in set(tests["arm"]) and len(tests) > 0
 
@@ -215,7 +220,7 @@ def test_another_replicate_file_runs_the_vsmc_chapter(tmp_path, cohort_text):
 def test_a_second_build_with_no_change_executes_nothing(built):
     out, _, _ = built
     index = (out / "html" / "index.html").read_bytes()
-    second = subprocess.run([sys.executable, "-m", "helpers.build", "--out", str(out)], capture_output=True, text=True,
+    second = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out)], capture_output=True, text=True,
                             cwd=paths.ROOT)
     assert second.returncode == 0 and "nothing changed since the last build" in second.stdout
     assert "executed" not in second.stdout
@@ -224,7 +229,7 @@ def test_a_second_build_with_no_change_executes_nothing(built):
 
 def test_a_cold_build_gives_byte_identical_tables(built, tmp_path):
     first, _, _ = built
-    result = subprocess.run([sys.executable, "-m", "helpers.build", "--out", str(tmp_path), "--no-cache"],
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(tmp_path), "--no-cache"],
                             capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
     a = {p.relative_to(first): p.read_bytes() for p in (first / "tables").rglob("*.csv")}
@@ -235,7 +240,7 @@ def test_a_cold_build_gives_byte_identical_tables(built, tmp_path):
 
 def test_teaching_layer_and_validation_appendix(built):
     out, _, _ = built
-    for doc in [d for d in build.toc_documents() if d.startswith("notebooks/")]:
+    for doc in [d for d in runs.toc_documents() if d.startswith("notebooks/")]:
         page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
         assert "Question." in page and "What it estimates" in page and "Exercises" in page, doc
     appendix = (out / "html" / "book" / "validation.html").read_text(encoding="utf-8")

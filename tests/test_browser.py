@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build, paths
+from helpers.pipeline import build, runs
+from helpers import paths
 
 pytestmark = pytest.mark.book
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,7 +58,7 @@ def _visit(browser, url):
     return page, errors
 
 
-@pytest.mark.parametrize("doc", build.toc_documents())
+@pytest.mark.parametrize("doc", runs.toc_documents())
 def test_every_page_loads_cleanly(server, browser, doc):
     page, errors = _visit(browser, f"{server}/{doc}.html")
     broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
@@ -77,7 +78,7 @@ EXPECTED = {
 
 
 def test_every_chapter_is_expected():
-    assert set(EXPECTED) == {d for d in build.toc_documents() if d.startswith("notebooks/")}
+    assert set(EXPECTED) == {d for d in runs.toc_documents() if d.startswith("notebooks/")}
 
 
 @pytest.mark.parametrize("doc", sorted(EXPECTED))
@@ -97,7 +98,7 @@ def test_make_pdf_prints_the_whole_book(built):
     import sys
 
     out, _, _ = built
-    result = subprocess.run([sys.executable, "-m", "helpers.build", "--out", str(out), "--pdf"],
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--pdf"],
                             capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
     pdf = (out / "book.pdf").read_bytes()

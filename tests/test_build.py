@@ -1,35 +1,51 @@
-"""The build: what invalidates a notebook's cache, and that builds are incremental and deterministic."""
+"""The build: declared runs, what invalidates a run's cache, and the import graph behind the keys."""
 
-from helpers import build, paths
+from helpers import paths
+from helpers.pipeline import cache, runs
 
 
 def _closure(doc):
-    return build._helpers_closure(build._helper_imports((paths.ROOT / f"{doc}.md").read_text(encoding="utf-8")))
+    return set(runs.helper_modules(paths.ROOT / f"{doc}.md"))
 
 
 def test_imports_are_followed_through_the_helpers():
-    assert "baseline" in _closure("notebooks/02_baseline") and "tables" in _closure("notebooks/02_baseline")
-    assert "finegray" in _closure("notebooks/04_sensitivity")  # survival imports it
-    assert "baseline" not in _closure("notebooks/07_vsmc") and "subgroups" not in _closure("notebooks/01_cohort")
+    baseline = _closure("notebooks/02_baseline")
+    assert "helpers.analysis.baseline" in baseline and "helpers.stats.trend" in baseline  # through baseline
+    assert "helpers.stats.finegray" in _closure("notebooks/04_sensitivity")  # through helpers.survival
+    assert "helpers.analysis.baseline" not in _closure("notebooks/07_vsmc")
+    assert "helpers.analysis.subgroups" not in _closure("notebooks/01_cohort")
 
 
 def test_only_the_colophon_keys_on_the_commit():
-    assert "colophon" in _closure("book/colophon")
-    for doc in build.toc_documents():
-        if doc != "book/colophon" and build.is_notebook(paths.ROOT / f"{doc}.md"):
-            assert "colophon" not in _closure(doc), doc
+    assert "helpers.pipeline.colophon" in _closure("book/colophon")
+    planned, _ = runs.plan()
+    for run in planned:
+        if run.doc != "book/colophon":
+            assert "helpers.pipeline.colophon" not in _closure(run.doc), run.doc
 
 
-def _job(params=None):
-    source = paths.ROOT / "notebooks" / "01_cohort.md"
-    return build._Job("x", source, paths.ROOT / "x.ipynb", paths.ROOT / "t", params or {"mg_cutpoints": [1.8, 2.2]}, "x")
+def test_the_plan_is_the_declared_runs():
+    planned, pages = runs.plan()
+    docs = [r.doc for r in planned]
+    assert docs[:1] == ["book/data"] and "notebooks/03_hazards" in docs and "book/intro" in pages
+    assert [r.doc for r in runs.plan(("hazards",))[0]] == ["notebooks/03_hazards"]
+    validation = next(r for r in planned if r.doc == "book/validation")
+    assert "tests/golden" in validation.inputs
 
 
-def test_the_key_changes_with_parameters_and_data_but_not_the_tables_folder():
+def test_the_key_changes_with_parameters_data_overrides_and_inputs(tmp_path, monkeypatch):
+    run = runs.Run("notebooks/01_cohort")
     data = {"cohort": "a"}
-    base = build._job_key(_job(), data)
-    assert build._job_key(_job({"mg_cutpoints": [1.8, 2.3]}), data) != base
-    assert build._job_key(_job(), {"cohort": "b"}) != base
-    assert build._job_key(_job({"mg_cutpoints": [1.8, 2.2], "tables_dir": "elsewhere"}), data) == base
-
-
+    base = cache.run_key(run, {"mg_cutpoints": [1.8, 2.2]}, data)
+    assert cache.run_key(run, {"mg_cutpoints": [1.8, 2.2]}, data) == base
+    assert cache.run_key(run, {"mg_cutpoints": [1.8, 2.3]}, data) != base
+    assert cache.run_key(run, {"mg_cutpoints": [1.8, 2.2]}, {"cohort": "b"}) != base
+    assert cache.run_key(runs.Run("notebooks/01_cohort", {"mg_cutpoints": [1.7, 2.2]}), {"mg_cutpoints": [1.8, 2.2]},
+                         data) != base
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    (golden / "a.csv").write_text("1")
+    with_input = runs.Run("notebooks/01_cohort", inputs=(str(golden),))
+    first = cache.run_key(with_input, {}, data)
+    (golden / "a.csv").write_text("2")
+    assert cache.run_key(with_input, {}, data) != first

@@ -3,13 +3,17 @@
 import numpy as np
 import pytest
 
-from helpers import calibration, cohort, params, synthetic
+from helpers.report import calibration
+from helpers.analysis import cohort
+from helpers.pipeline import validate
+from helpers.pipeline import params
+from helpers.synthetic import cohort as synthetic
 
 
 @pytest.fixture(scope="module")
 def table():
     p = params.load()
-    the_cohort, _ = cohort.load(p)
+    the_cohort, _ = validate.cohorts(p)
     return calibration.calibration_table(the_cohort, p)
 
 
@@ -44,7 +48,7 @@ def test_the_first_outcome_attempt_was_kept():
 
 def test_the_tolerance_check_can_fail(table):
     p = params.load()
-    the_cohort, _ = cohort.load(p)
+    the_cohort, _ = validate.cohorts(p)
     shifted = the_cohort.copy()
     shifted["age"] = shifted["age"] + 10
     shifted.loc[shifted.index[:3], "status"] = np.where(shifted.loc[shifted.index[:3], "followup_years"] > 0, 1, 0)

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from helpers import cohort, validate
+from helpers.analysis import cohort
+from helpers.pipeline import validate
 
 
 def _tiny():

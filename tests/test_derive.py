@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import derive
+from helpers.analysis import derive
 
 
 def test_mg_groups_follow_the_cut_points_inclusively_in_the_middle():

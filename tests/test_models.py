@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from helpers import derive, models, survival
+from helpers.analysis import derive, models
+from helpers import survival
 
 
 def test_models_add_covariates_in_the_thesis_order():

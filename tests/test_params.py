@@ -1,16 +1,18 @@
-"""The parameters file and the notebooks' parameters cells stay in step; bad parameters are named."""
+"""One parameter seam: the schema declares every parameter, notebooks receive only the file and overrides,
+params/default.yml is the schema's template, and bad parameters are named."""
 
 import ast
 
 import jupytext
 import pytest
 
-from helpers import build, params, paths
+from helpers.pipeline import params, runs
+from helpers import paths
 from helpers.errors import InputError
 
 
 def _notebooks():
-    return [paths.ROOT / f"{doc}.md" for doc in build.toc_documents() if build.is_notebook(paths.ROOT / f"{doc}.md")]
+    return [paths.ROOT / f"{doc}.md" for doc in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{doc}.md")]
 
 
 def _parameters_cell(path):
@@ -24,8 +26,56 @@ def _parameters_cell(path):
 
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: paths.shown(p))
-def test_parameters_cell_carries_the_defaults(path):
-    assert _parameters_cell(path) == params.defaults()
+def test_notebooks_receive_only_the_file_and_overrides(path):
+    assert _parameters_cell(path) == {"params_file": "params/default.yml", "overrides": {}}
+    assert "params_mod.load(params_file, overrides)" in path.read_text(encoding="utf-8")
+
+
+def test_default_file_is_the_schemas_template_and_sets_nothing():
+    assert paths.DEFAULT_PARAMS.read_text(encoding="utf-8") == params.template(), (
+        "params/default.yml is out of step with the schema: run python -m helpers.pipeline.params > params/default.yml")
+    loaded = params.load()
+    assert {k: loaded[k] for k in params.BY_NAME} == params.defaults()
+
+
+def test_every_parameter_is_declared_once_and_documented():
+    names = [p.name for p in params.SCHEMA]
+    assert len(names) == len(set(names))
+    assert all(p.help and p.group for p in params.SCHEMA)
+    text = params.describe()
+    assert all(f"  {name} (default" in text for name in names)
+    assert "tables_dir" not in names and "params_file" not in names  # build-internal, not the user's
+
+
+def test_every_default_passes_its_own_check():
+    assert params.check(params.defaults()) is not None
+
+
+def test_overrides_are_checked_like_the_file(tmp_path):
+    assert params.load(None, {"mg_cutpoints": [1.7, 2.2]})["mg_cutpoints"] == [1.7, 2.2]
+    with pytest.raises(InputError, match=r"\(overrides\): unknown parameter\(s\) 'nope'"):
+        params.load(None, {"nope": 1})
+    with pytest.raises(InputError, match="spline_knots is 9"):
+        params.load(None, {"spline_knots": 9})
+
+
+def test_mode_is_decided_per_input_file(tmp_path, copy_of_default_cohort):
+    assert params.load()["cohort_kind"] == "synthetic" and params.load()["cohort_shipped"]
+    f = tmp_path / "p.yml"
+    f.write_text(f"cohort_csv: {copy_of_default_cohort}\n")
+    assert params.load(f)["cohort_kind"] == "synthetic"  # byte for byte the shipped file
+    copy_of_default_cohort.write_text(copy_of_default_cohort.read_text() + "\n")
+    loaded = params.load(f)
+    assert loaded["cohort_kind"] == "real" and loaded["vsmc_kind"] == "synthetic" and not loaded["cohort_shipped"]
+    f.write_text(f"cohort_csv: {copy_of_default_cohort}\ndata_kind: synthetic\n")
+    assert params.load(f)["cohort_kind"] == "synthetic" and not params.load(f)["cohort_shipped"]
+
+
+def test_shipped_digests_match_the_shipped_files():
+    from helpers.pipeline import colophon
+
+    assert {colophon.sha256(paths.DATA / "cohort.csv"), colophon.sha256(paths.DATA / "vsmc.csv")} == \
+        paths.shipped_synthetic_digests()
 
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: paths.shown(p))
@@ -52,8 +102,11 @@ def test_a_partial_file_keeps_the_other_defaults(tmp_path):
     "text, fragment",
     [
         ("mg_unit: mmol\n", "mg_unit is 'mmol'"),
-        ("mg_cutpoints: [2.2, 1.8]\n", "mg_cutpoints must be two increasing numbers"),
-        ("mg_exclude_at_or_above: 2.0\n", "mg_exclude_at_or_above must be a number above"),
+        ("mg_cutpoints: [2.2, 1.8]\n", r"mg_cutpoints is \[2.2, 1.8\]; it must be two increasing numbers"),
+        ("mg_exclude_at_or_above: 2.0\n", "mg_exclude_at_or_above must be above the upper cut-point"),
+        ("rounding_base: 0\n", "rounding_base is 0; it must be a whole number, 1 or more"),
+        ("small_count_threshold: 2.5\n", "small_count_threshold is 2.5"),
+        ("spline_knots: [2.0, 1.8, 2.2]\n", "spline_knots is"),
         ("data_kind: fake\n", "data_kind is 'fake'"),
         ("- a list\n", "expected a mapping"),
     ],

@@ -39,7 +39,7 @@ def real_build(tmp_path_factory):
     params = tmp / "real.yml"
     params.write_text(f"cohort_csv: {data}\nvsmc_csv: null\ndata_kind: real\n")
     out = tmp / "out"
-    result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params), "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params), "--out", str(out)],
                             capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
     return out
@@ -56,11 +56,11 @@ def test_no_canary_reaches_the_build(real_build):
 
 def test_small_counts_are_suppressed(real_build):
     flow = pd.read_csv(real_build / "tables" / "flow_primary.csv", dtype=str)
-    assert flow.set_index("Box").at["no_followup", "This run"] == "≤5"
+    assert flow.set_index("Box").at["no_followup", "This run"] == "≤7"
     subgroups = pd.read_csv(real_build / "tables" / "subgroups.csv", dtype=str)
     counts = subgroups[["n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"]].stack()
-    assert not counts.isin([str(i) for i in range(1, 6)]).any()
-    assert (counts == "≤5").any()
+    assert not counts.isin([str(i) for i in range(1, 8)]).any()
+    assert (counts == "≤7").any()
 
 
 def test_absent_optional_data_leave_their_sections_saying_so(real_build):

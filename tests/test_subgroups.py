@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from golden_values import GOLDEN, rerun
-from helpers import derive, models, subgroups
+from helpers.analysis import derive, models, subgroups
 
 DATA = pd.read_csv(GOLDEN / "survival_data.csv", float_precision="round_trip")
 GOLD = pd.read_csv(GOLDEN / "subgroups.csv", float_precision="round_trip")

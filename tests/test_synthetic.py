@@ -1,6 +1,7 @@
 """The synthetic cohort is deterministic and is what the committed data file holds."""
 
-from helpers import paths, synthetic
+from helpers import paths
+from helpers.synthetic import cohort as synthetic
 
 
 def test_regenerating_gives_the_committed_file_byte_for_byte(tmp_path):
@@ -25,7 +26,9 @@ def test_group_quartiles_of_mg_match_table_2_2_1():
 
 
 def test_vsmc_replicates_are_deterministic_and_match_the_thesis_marks(tmp_path):
-    from helpers import synthetic_vsmc, validate, vsmc
+    from helpers.synthetic import vsmc as synthetic_vsmc
+    from helpers.pipeline import validate
+    from helpers.analysis import vsmc
 
     out = tmp_path / "vsmc.csv"
     frame = synthetic_vsmc.write(out)

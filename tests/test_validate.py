@@ -8,13 +8,14 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import paths, validate
+from helpers import paths
+from helpers.pipeline import validate
 from helpers.errors import InputError
 
 
 def _run_cli(params_file):
     return subprocess.run(
-        [sys.executable, "-m", "helpers.validate", "--params", str(params_file)], capture_output=True, text=True
+        [sys.executable, "-m", "helpers.pipeline.validate", "--params", str(params_file)], capture_output=True, text=True
     )
 
 
@@ -139,7 +140,7 @@ def test_command_line_prints_one_message_and_exits_2(cohort_text, write_csv, tmp
 
 
 def test_command_line_accepts_the_default_data():
-    result = subprocess.run([sys.executable, "-m", "helpers.validate"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.validate"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "data/cohort.csv: 2,238 rows" in result.stdout
 
@@ -157,7 +158,7 @@ def test_vsmc_file_is_validated(write_csv):
 
 
 def test_egfr_is_computed_from_creatinine_when_absent(cohort_text, write_csv):
-    from helpers import derive
+    from helpers.analysis import derive
 
     with_creatinine = cohort_text.drop(columns=["egfr"]).assign(creatinine="1.3")
     df = validate.load_cohort(write_csv(with_creatinine))
@@ -196,7 +197,7 @@ def test_every_class_of_bad_input_through_the_build_command(cohort_text, tmp_pat
     before = data.read_bytes()
     params_file = tmp_path / "p.yml"
     params_file.write_text(f"cohort_csv: {data}\n")
-    result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True)
     assert result.returncode == 2, name
     assert "Traceback" not in result.stderr, name
@@ -216,13 +217,13 @@ def test_unreadable_files_through_the_build_command(tmp_path, content, fragment)
     data.write_bytes(content)
     params_file = tmp_path / "p.yml"
     params_file.write_text(f"cohort_csv: {data}\n")
-    result = subprocess.run([sys.executable, "-m", "helpers.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params_file), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr and fragment in result.stderr
 
 
 def test_the_template_is_current_and_valid():
-    from helpers import dictionary
+    from helpers.analysis import dictionary
 
     committed = pd.read_csv(paths.DATA / "template_cohort.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(committed.reset_index(drop=True), dictionary.template().reset_index(drop=True))

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from helpers import agreement, audit, simulation
+from helpers.report import agreement, audit
+from helpers.analysis import simulation
 
 
 def test_agreement_covers_every_statistical_helper_and_is_small():

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from golden_values import GOLDEN, rerun
-from helpers import vsmc
+from helpers.analysis import vsmc
 
 DATA = pd.read_csv(GOLDEN / "vsmc_data.csv", float_precision="round_trip")
 GOLD = pd.read_csv(GOLDEN / "vsmc.csv", float_precision="round_trip").set_index(["comparison", "quantity"])["value"]

@@ -1,18 +1,19 @@
-"""Helpers of the magnesium-in-CKD compendium.
+"""Helpers of the magnesium-in-CKD compendium: every statistic, derivation and figure the book uses,
+each in one named function; the notebooks only call them.
 
-Every statistic, derivation and figure style the book uses lives in one named function here; the
-notebooks only call them. Modules follow the pipeline:
+The folders are layers; a lower layer never imports a higher one (``tests/test_layers.py``):
 
-- :mod:`helpers.paths`      where things are (the only place paths are written down)
-- :mod:`helpers.params`     the parameters file, read and checked
-- :mod:`helpers.dictionary` the data dictionary (``data/dictionary.csv``)
-- :mod:`helpers.validate`   reading and validating the input data
-- :mod:`helpers.derive`     derived variables (Mg group, corrected calcium, ...)
-- :mod:`helpers.cohort`     the participant flow of each analysis
-- :mod:`helpers.synthetic`  the seeded generator of the synthetic cohort
-- :mod:`helpers.figures`    figure style and the flow diagram
-- :mod:`helpers.colophon`   provenance: commit, parameters, data hashes, package versions
-- :mod:`helpers.build`      executing the notebooks and building the book
+- :mod:`helpers.stats`     general statistics that know nothing of the thesis (survival, Fine–Gray,
+  regression and splines, trend tests)
+- :mod:`helpers.analysis`  the thesis's analyses: data dictionary, derived variables, participant flow,
+  Models 1–4, baseline table, subgroups, progression, cell-culture comparisons
+- :mod:`helpers.report`    presentation: figures, display tables, formatting, disclosure, published numbers
+- :mod:`helpers.synthetic` the seeded generators of the synthetic cohort and cell-culture replicates
+- :mod:`helpers.pipeline`  parameters, validation, notebook execution, cache, provenance
+
+:mod:`helpers.paths` (where things are) and :mod:`helpers.errors` (the one input error) sit beside the
+layers and import nothing. :mod:`helpers.survival`, :mod:`helpers.tables` and :mod:`helpers.regression`
+are the public statistics API, kept stable whatever moves behind them.
 """
 
 __version__ = "0.1.0"

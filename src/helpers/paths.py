@@ -13,6 +13,22 @@ DEFAULT_PARAMS = PARAMS / "default.yml"
 BUILD = ROOT / "_build"
 CONFIG = ROOT / "_config.yml"
 TOC = ROOT / "_toc.yml"
+SHIPPED_DIGESTS = DATA / "SHA256SUMS"  # SHA-256 of the shipped synthetic files (written by `make data`)
+TABLES_ENV = "MG_TABLES_DIR"  # where a run writes its tables; the build sets it for each notebook
+
+
+def shipped_synthetic_digests() -> set[str]:
+    """SHA-256 digests of the shipped synthetic input files."""
+    if not SHIPPED_DIGESTS.is_file():
+        return set()
+    return {line.split()[0] for line in SHIPPED_DIGESTS.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def tables_dir() -> Path:
+    """The folder a run writes its tables to: the build's choice (``MG_TABLES_DIR``), else ``_build/tables``."""
+    import os
+
+    return resolve(os.environ.get(TABLES_ENV) or BUILD / "tables")
 
 
 def resolve(path: str | Path) -> Path:
@@ -28,8 +44,3 @@ def shown(path: str | Path) -> str:
         return path.relative_to(ROOT).as_posix()
     except ValueError:
         return str(path)
-
-
-def sweep_label(cuts) -> str:
-    """The folder of one run of the cut-point sweep, under its tables: 'sweep/1.7-2.2'."""
-    return f"{cuts[0]:g}-{cuts[1]:g}"

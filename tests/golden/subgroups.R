@@ -1,4 +1,4 @@
-# Golden values for helpers.subgroups.interaction_test: likelihood-ratio test of the Mg-group × subgroup
+# Golden values for helpers.analysis.subgroups.interaction_test: likelihood-ratio test of the Mg-group × subgroup
 # terms in a cause-specific Cox model (survival::coxph, Efron ties; anova of the nested fits).
 # Run from the repository root:  Rscript tests/golden/subgroups.R [output folder, default tests/golden]
 suppressPackageStartupMessages(library(survival))

@@ -1,4 +1,4 @@
-# Golden values for helpers.vsmc: unpaired two-tailed t-tests (Student, as GraphPad Prism's default, and
+# Golden values for helpers.analysis.vsmc: unpaired two-tailed t-tests (Student, as GraphPad Prism's default, and
 # Welch), Holm's adjustment (p.adjust), and Hedges' g with its 95% CI written out (pooled-SD d times
 # 1 - 3 / (4 (n1 + n2) - 9); se = sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2))); t quantile on n1 + n2 - 2).
 # Run from the repository root:  Rscript tests/golden/vsmc.R [output folder, default tests/golden]

@@ -21,7 +21,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm  # a text bar: the book has no widgets, and tqdm.auto would warn about them
 
-from helpers import survival
+from helpers.stats import survival
 
 SIZES = (37, 914, 695)  # low, reference, high: the thesis's groups
 PLANTED = {"mg_low": np.log(2.53), "mg_high": np.log(0.93)}  # the thesis's Model 4 estimates

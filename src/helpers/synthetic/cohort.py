@@ -1,7 +1,7 @@
 """The seeded generator of the synthetic cohort, ``data/cohort.csv``.
 
 The thesis's patient data are not public. This generator draws a synthetic twin calibrated to the
-aggregates the thesis published; ``helpers.calibration`` recomputes every target from the written file
+aggregates the thesis published; ``helpers.report.calibration`` recomputes every target from the written file
 and ``tests/test_calibration.py`` requires each to be met. How each part is made (every assumption is
 stated here, with its number in the constants below):
 
@@ -51,7 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import dictionary, paths
+from helpers.analysis import dictionary
+from helpers import paths
 
 SEED = 20240521
 GROUPS = ("low", "mid", "high")
@@ -303,7 +304,7 @@ def _flow_layout(rng):
 
 def _hazards(df):
     """Composite and kidney hazards per year for each patient, from the stated outcome model."""
-    from helpers import derive
+    from helpers.analysis import derive
 
     d = df.assign(male=(df["sex"] == "M").astype(float), diabetes=pd.to_numeric(df["diabetes"]).fillna(0.0))
     d["corrected_calcium"] = derive.corrected_calcium(d["calcium"], d["albumin"])
@@ -352,7 +353,8 @@ def _outcomes(seed, df, slot):
 
 def _hazard_ratios_inside(df, time, status, slot) -> bool:
     """Do the Model 4 hazard ratios of both Mg indicators lie inside the thesis's 95% CIs, by both models?"""
-    from helpers import derive, models, survival
+    from helpers.analysis import derive, models
+    from helpers.stats import survival
 
     analysed = np.isin(slot, GROUPS)
     d = df[analysed].assign(followup_years=time[analysed], status=status[analysed])
@@ -451,7 +453,7 @@ def write(path=None, seed: int = SEED) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.synthetic", description="Write the synthetic cohort.")
+    parser = argparse.ArgumentParser(prog="python -m helpers.synthetic.cohort", description="Write the synthetic cohort.")
     parser.add_argument("--out", default=str(paths.DATA / "cohort.csv"))
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)

@@ -7,13 +7,8 @@ boxes on the trunk, 'excluded' for the side boxes, 'group' for the analysed grou
 
 import pandas as pd
 
-from helpers import derive, paths, validate
-
-
-def load(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The validated cohort named by the parameters (Mg in mg/dL) and its primary analysis cohort."""
-    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"])
-    return cohort, analysis_cohort(cohort, params["mg_cutpoints"], params["mg_exclude_at_or_above"])
+from helpers import paths
+from helpers.analysis import derive
 
 
 def analysis_cohort(cohort: pd.DataFrame, cutpoints, exclude_at_or_above) -> pd.DataFrame:

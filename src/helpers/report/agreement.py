@@ -8,7 +8,9 @@ assert the tolerances; this module measures.
 import numpy as np
 import pandas as pd
 
-from helpers import paths, regression, subgroups, survival, tables, vsmc
+from helpers import paths
+from helpers.stats import regression, survival, trend as tables
+from helpers.analysis import subgroups, vsmc
 
 GOLDEN = paths.ROOT / "tests" / "golden"
 

@@ -11,7 +11,7 @@ from helpers import paths
 
 SYNTHETIC_NOTE = (
     "The numbers on this page come from the **synthetic cohort** that this repository generates "
-    "(`helpers.synthetic`), calibrated to aggregates the thesis published. They illustrate the methods; "
+    "(`helpers.synthetic.cohort`), calibrated to aggregates the thesis published. They illustrate the methods; "
     "they are **not the thesis's findings** and say nothing about whether those findings are true."
 )
 
@@ -19,7 +19,7 @@ SYNTHETIC_NOTE = (
 def banner(params: dict) -> Markdown:
     """A note that opens each chapter: which data the page was computed from, and whether they are synthetic."""
     source = f"Data: `{paths.shown(params['cohort_csv'])}`."
-    if params["data_kind"] == "synthetic":
+    if params["cohort_kind"] == "synthetic":
         text = f"```{{admonition}} Synthetic data\n:class: warning\n{SYNTHETIC_NOTE} {source}\n```"
     else:
         text = f"```{{admonition}} Data\n:class: note\n{source} Only aggregates of these data are shown.\n```"
@@ -33,7 +33,7 @@ def vsmc_banner(params: dict) -> Markdown:
     if not path:
         return Markdown("No cell-culture data were given (parameter `vsmc_csv` is empty): this chapter has nothing to show.")
     source = f"Data: `{paths.shown(path)}`."
-    if params["data_kind"] != "synthetic":
+    if params["vsmc_kind"] != "synthetic":
         return Markdown(source)
     return Markdown(
         "```{admonition} Synthetic data: illustrative replicates\n:class: warning\n"
@@ -80,14 +80,14 @@ def suppress_small_counts(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 def publishable(table: pd.DataFrame, params: dict, patients: bool = True) -> pd.DataFrame:
     """The table as it may be published: with real data, small counts of patients suppressed."""
-    if patients and params.get("data_kind") == "real":
+    if patients and params.get("cohort_kind") == "real":
         return suppress_small_counts(table, params["small_count_threshold"])
     return table
 
 
 def hidden_threshold(params: dict) -> int:
     """The count at and below which figures hide a number: the threshold with real data, else 0."""
-    return params["small_count_threshold"] if params.get("data_kind") == "real" else 0
+    return params["small_count_threshold"] if params.get("cohort_kind") == "real" else 0
 
 
 def publishable_counts(frame: pd.DataFrame, params: dict) -> pd.DataFrame:
@@ -104,9 +104,9 @@ def coarsen_curves(curves: pd.DataFrame, key: str, params: dict, step: float = 0
     With real data the rows at each patient's event time would disclose individual times; the curves are
     then read on a grid of ``step`` years instead. Synthetic data are returned as they are.
     """
-    if params.get("data_kind") != "real":
+    if params.get("cohort_kind") != "real":
         return curves
-    from helpers.survival import at_times
+    from helpers.stats.survival import at_times
 
     grid = np.round(np.arange(0.0, curves["time"].max() + step, step), 6)
     values = [c for c in curves.columns if c not in (key, "time")]
@@ -125,7 +125,7 @@ def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = Tr
     With real data, counts of patients from 1 to ``small_count_threshold`` are suppressed first
     (``patients=False`` for tables that count something else, such as cell-culture replicates).
     """
-    folder = paths.resolve(params["tables_dir"])
+    folder = paths.tables_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
     publishable(table, params, patients).to_csv(path, index=False, lineterminator="\n")

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import derive, survival
+from helpers.analysis import derive
+from helpers.stats import survival
 
 DEFAULT_CUTOFFS = {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}
 # Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about

@@ -60,7 +60,7 @@ def _count(value) -> str:
 
 
 def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | None = None, hide_at_most: int = 0):
-    """Draw a participant flow (a frame from :mod:`helpers.cohort`) as boxes and arrows; return the figure.
+    """Draw a participant flow (a frame from :mod:`helpers.analysis.cohort`) as boxes and arrows; return the figure.
 
     Boxes of kind 'main' form the trunk, 'excluded' boxes stand to the right of the step they leave, and
     'group' boxes close the diagram in one row. With ``published`` (counts indexed by box key), each box
@@ -254,7 +254,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     the low and reference Mg groups; at the right the HR (95% CI) and the subgroup's P for interaction.
     Strata that cannot be estimated say why instead of showing a point.
     """
-    from helpers.outputs import format_p, format_ratio
+    from helpers.report.outputs import format_p, format_ratio
 
     lines = []  # (kind, label, row)
     for subgroup, rows in table.groupby("subgroup", sort=False):
@@ -308,7 +308,7 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
     One panel per day. ``values`` from ``vsmc.ratios``, ``tests`` from ``vsmc.comparisons``; marks are
     those of Student's test (* against control, # against phosphate), as the thesis printed them.
     """
-    from helpers.vsmc import SHORT
+    from helpers.analysis.vsmc import SHORT
 
     part = values[(values["experiment"] == experiment) & (values["outcome"] == outcome)]
     tests = tests[tests["experiment"] == experiment]
@@ -340,3 +340,36 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
             fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
         fig.tight_layout()
     return finish(fig)
+
+
+def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
+    """Heatmap of the Model 4 hazard ratio of the low-Mg group over pairs of cut-points (seaborn).
+
+    ``sweep`` is :func:`helpers.analysis.models.cutpoint_sensitivity` restricted to one fitter and the low
+    group, with ``lower_cut``, ``upper_cut`` and ``hr`` columns. The pair ``marked`` (the thesis's) is outlined.
+    """
+    import seaborn as sns
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    grid = sweep.pivot(index="lower_cut", columns="upper_cut", values="hr").sort_index(ascending=False)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.6, 4.2))
+        values = grid.to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        span = max(abs(np.log(finite)).max(), np.log(1.5)) if finite.size else np.log(2)
+        sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="RdBu_r", norm=LogNorm(np.exp(-span), np.exp(span)),
+                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 10},
+                    cbar_kws={"label": "Hazard ratio, low vs middle Mg (log scale)"})
+        ax.set_xlabel("Upper cut-point (mg/dL)")
+        ax.set_ylabel("Lower cut-point (mg/dL)")
+        ax.set_xticklabels([f"{float(t.get_text()):g}" for t in ax.get_xticklabels()])
+        ax.set_yticklabels([f"{float(t.get_text()):g}" for t in ax.get_yticklabels()], rotation=0)
+        rows, cols = list(grid.index), list(grid.columns)
+        if marked[0] in rows and marked[1] in cols:
+            ax.add_patch(Rectangle((cols.index(marked[1]), rows.index(marked[0])), 1, 1, fill=False, lw=2.5,
+                                   edgecolor="black"))
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+    return fig

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers import dictionary, paths
-from helpers import params as params_mod
-from helpers import derive
-from helpers.derive import MG_UNIT_FACTORS
+from helpers.analysis import dictionary
+from helpers import paths
+from helpers.pipeline import params as params_mod
+from helpers.analysis import derive
+from helpers.analysis.derive import MG_UNIT_FACTORS
 from helpers.errors import InputError
 
 NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
@@ -179,6 +180,14 @@ def load_vsmc(path: str | Path) -> pd.DataFrame:
     if len(dup):
         raise InputError(f"{where}: the same experiment, day, treatment, replicate and quantity appear twice at {_rows(df, dup)}.")
     return typed
+
+
+def cohorts(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The validated cohort named by the parameters (Mg in mg/dL) and its primary analysis cohort."""
+    from helpers.analysis import cohort as cohort_mod
+
+    cohort = load_cohort(params["cohort_csv"], params["mg_unit"])
+    return cohort, cohort_mod.analysis_cohort(cohort, params["mg_cutpoints"], params["mg_exclude_at_or_above"])
 
 
 def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:

@@ -7,7 +7,9 @@ entered as two indicators with the middle group as reference.
 
 import pandas as pd
 
-from helpers import derive, outputs, paths
+from helpers.analysis import derive
+from helpers.report import outputs
+from helpers import paths
 
 EXPOSURE = ["mg_low", "mg_high"]
 MODEL_1 = ["age", "male", "bmi"]
@@ -117,7 +119,7 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
 
     Returns the tidy frame of :func:`fit_models` with ``or`` in place of ``hr``.
     """
-    from helpers import regression
+    from helpers.stats import regression
 
     rows = []
     for name, adjustment in models.items():
@@ -165,7 +167,9 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
     """Model ``model`` refitted with the Mg groups of each pair of cut-points, by each fitter.
 
     ``fitters`` maps a name to a function like ``survival.cause_specific_cox``. Returns one row per pair,
-    fitter and exposure term: the groups' sizes and events, and ``hr, lower, upper, p``.
+    fitter and exposure term (``term``): the cut-points (``lower_cut``, ``upper_cut``), the groups' sizes and
+    events, and ``hr, lower, upper, p``. A pair that leaves a group without an event gets no estimate
+    (NaN) rather than a ratio of nothing; the row says so in ``note``.
     """
     rows = []
     for cuts in cutpoint_sets:
@@ -174,30 +178,25 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
         groups = derive.mg_group(d["mg"], cuts)
         d["mg_low"] = (groups == labels[0]).astype(float)
         d["mg_high"] = (groups == labels[2]).astype(float)
+        events = {label: int((d.loc[groups == label, event] == cause).sum()) for label in labels}
+        estimable = all(events.values())
         for name, fitter in fitters.items():
-            fit = fitter(d, duration, event, covariates(model), cause=cause)
+            fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
             for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
-                part = d[groups == label]
                 rows.append({
-                    "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "model": name, "group": label,
-                    "reference": labels[1], "participants": len(part), "events": int((part[event] == cause).sum()),
-                    **fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict(),
+                    "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
+                    "model": name, "term": term, "group": label, "reference": labels[1],
+                    "participants": int((groups == label).sum()), "events": events[label],
+                    **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
+                       dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
+                    "note": "" if estimable else "a group has no event: not estimable",
                 })
     return pd.DataFrame(rows)
 
 
-def gather_sweep(tables_dir, cutpoint_sets) -> pd.DataFrame:
-    """The cause-specific hazard ratios of each sweep run (``<tables_dir>/sweep/<a>-<b>/cause_specific.csv``)."""
-    frames = []
-    for cuts in cutpoint_sets or []:
-        label = paths.sweep_label(cuts)
-        path = paths.resolve(tables_dir) / "sweep" / label / "cause_specific.csv"
-        run = pd.read_csv(path)
-        names = derive.mg_group_labels(cuts)
-        run.insert(0, "cut-points", f"{cuts[0]:g} / {cuts[1]:g}")
-        run["group"] = run["term"].map({"mg_low": names[0], "mg_high": names[2]})
-        frames.append(run)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def cutpoint_grid(grid: dict) -> list[list[float]]:
+    """Every (lower, upper) pair of a ``sweep_grid`` parameter with lower < upper, lower first."""
+    return [[lo, up] for lo in grid["lower"] for up in grid["upper"] if lo < up]
 
 
 def per_unit_exposure(df, fitters: dict, duration, event, exposure="mg_tenths", model="Model 4", cause=1) -> pd.DataFrame:

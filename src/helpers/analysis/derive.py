@@ -104,7 +104,7 @@ def cac_category(cac_baseline) -> pd.Series:
 
 def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     """A copy of a validated cohort (Mg in mg/dL) with every derived variable of the data dictionary."""
-    from helpers import dictionary
+    from helpers.analysis import dictionary
 
     out = df.copy()
     for column in dictionary.inputs().index:  # optional inputs that are absent become empty columns

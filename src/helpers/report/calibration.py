@@ -8,7 +8,10 @@ the same helpers the chapters use.
 import numpy as np
 import pandas as pd
 
-from helpers import baseline, cohort, derive, models, outputs, paths, survival
+from helpers.analysis import baseline, cohort, derive, models
+from helpers.report import outputs
+from helpers import paths
+from helpers.stats import survival
 
 
 def _row(section, target, published, synthetic, tolerance, ok, required=True):

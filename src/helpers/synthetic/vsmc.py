@@ -19,7 +19,8 @@ Marks required (thesis Figures 3.2.3–3.2.7; * against control, # against phosp
 import numpy as np
 import pandas as pd
 
-from helpers import paths, vsmc
+from helpers import paths
+from helpers.analysis import vsmc
 
 SEED = 20210401
 MAX_ATTEMPTS = 5000

@@ -3,7 +3,7 @@ transcribed tables in ``data/published``; statements of the text are quoted with
 
 import pandas as pd
 
-from helpers import baseline, models
+from helpers.analysis import baseline, models
 
 
 def thesis_audit() -> pd.DataFrame:

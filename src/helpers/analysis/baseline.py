@@ -11,8 +11,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from helpers import paths, tables
-from helpers.outputs import format_p
+from helpers import paths
+from helpers.stats import trend as tables
+from helpers.report.outputs import format_p
 
 # Causes of CKD have no order: a trend test across them has no meaning, so the table gives the
 # chi-square test of independence as the P and shows the linear-by-linear value beside it, as printed.

@@ -1,0 +1,1 @@
+"""The build pipeline (layer 4): parameters, input validation, notebook execution, cache, provenance."""

@@ -1,0 +1,293 @@
+"""Build the book: validate the input, execute every declared run with papermill, run jupyter-book.
+
+Nothing is written over a source. The runs (:mod:`helpers.pipeline.runs`) are executed into a staging
+folder (``_build/.next``) together with the book's other pages; jupyter-book builds the HTML there with
+warnings as errors. Only when every step has succeeded are the new HTML, tables and executed notebooks
+swapped into ``_build``, so a failed build leaves the last good book in place.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from helpers import paths
+from helpers.errors import InputError
+from helpers.pipeline import cache as cache_mod
+from helpers.pipeline import params as params_mod
+from helpers.pipeline import runs as runs_mod
+from helpers.pipeline import validate
+from helpers.pipeline.execute import BuildError, execute
+
+__all__ = ["BuildError", "build", "main"]
+
+
+@dataclass
+class _Job:
+    """A declared run, placed: where its executed notebook and tables go, and its cache key."""
+
+    run: runs_mod.Run
+    target: Path
+    tables: Path
+    key: str
+
+
+def repository_url(option: str | None = None) -> str:
+    """The public repository address: the build option, else ``repository.url`` in ``_config.yml``,
+    else git's 'origin' when it is a public https address; '' when there is none."""
+    if option:
+        return option.removesuffix(".git")
+    configured = (yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8")).get("repository") or {}).get("url") or ""
+    if configured:
+        return configured.removesuffix(".git")
+    try:
+        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=paths.ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return url.removesuffix(".git") if url.startswith("https://") else ""
+
+
+def _configure(config: Path, url: str) -> None:
+    """Set the staged _config.yml's repository (buttons and Binder launch) or leave them out when there is none."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    if url:
+        settings["repository"]["url"] = url
+        settings["html"]["use_repository_button"] = True
+    else:
+        settings.pop("launch_buttons", None)
+        settings.pop("repository", None)
+        settings["html"]["use_repository_button"] = False
+    config.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run")
+
+
+def _print_pdf(src: Path, stage: Path, jb: Path) -> None:
+    """Build the book as one HTML page and print it to ``stage/book.pdf`` with Debian's Chromium.
+
+    (jupyter-book's own ``pdfhtml`` builder downloads a browser, which cannot be done here.)
+    """
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise BuildError("make pdf needs Chromium (apt-get install chromium); the HTML book was not replaced.")
+    single = subprocess.run([str(jb), "build", str(src), "--builder", "singlehtml", "--path-output", str(stage / "single"),
+                             "--quiet"], capture_output=True, text=True)
+    page = stage / "single" / "_build" / "singlehtml" / f"{runs_mod.toc_documents()[0]}.html"  # index.html only redirects
+    if single.returncode != 0 or not page.is_file():
+        raise BuildError(f"the single-page build for the PDF failed.\n{(single.stdout + single.stderr)[-2000:]}")
+    with tempfile.TemporaryDirectory() as profile:
+        # Wait until the page is laid out and its images drawn before printing, or the PDF comes out blank.
+        printed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                                  "--run-all-compositor-stages-before-draw", "--virtual-time-budget=20000",
+                                  f"--print-to-pdf={stage / 'book.pdf'}", page.as_uri()], capture_output=True, text=True,
+                                 timeout=300)
+    if not (stage / "book.pdf").is_file():
+        raise BuildError(f"Chromium did not print the PDF.\n{printed.stderr[-2000:]}")
+
+
+def _swap(new: Path, final: Path) -> None:
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _stage_sources(src: Path, pages: list[str], url: str) -> None:
+    """Copy the plain pages and the book's other sources into the staging folder."""
+    for name in runs_mod.EXTRA_SOURCES:
+        source = paths.ROOT / name
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, src / name)
+    for doc in pages:
+        (src / doc).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths.ROOT / f"{doc}.md", src / f"{doc}.md")
+    _configure(src / "_config.yml", url)
+
+
+def _book_key(jobs: list[_Job], pages: list[str], url: str) -> str:
+    return cache_mod.digest([j.key for j in jobs], url,
+                            {p: cache_mod.file_digest(paths.ROOT / f"{p}.md") for p in pages},
+                            {n: cache_mod.file_digest(paths.ROOT / n) for n in runs_mod.EXTRA_SOURCES})
+
+
+def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, workers: int, log) -> None:
+    """Restore each run from the cache or execute it; runs do not depend on each other, so they run side by
+    side, each in its own process with its own kernel."""
+    pending = []
+    for number, job in enumerate(jobs, start=1):
+        if use_cache and cache_mod.is_current(cache, job.run, job.key):
+            cache_mod.restore(cache, job.run, job.target, job.tables)
+            log(f"[{number}/{len(jobs)}] {job.run.name}: unchanged, from the cache")
+        else:
+            job.tables.mkdir(parents=True, exist_ok=True)
+            pending.append(job)
+    if not pending:
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(pending))) as pool:
+        futures = {pool.submit(execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
+                   for j in pending}
+        for future in as_completed(futures):
+            job = futures[future]
+            seconds = future.result()  # the first failure is raised, with its message
+            cache_mod.store(cache, job.run, job.key, job.target, job.tables)
+            log(f"[{jobs.index(job) + 1}/{len(jobs)}] executed {job.run.name} in {seconds:.1f} s")
+
+
+def _gather_tables(jobs: list[_Job], staged: Path) -> None:
+    staged.mkdir(exist_ok=True)
+    for job in jobs:
+        if not job.tables.exists():
+            continue
+        for item in sorted(job.tables.iterdir()):
+            if (staged / item.name).exists():
+                raise BuildError(f"two notebooks write tables/{item.name}; the second is {job.run.name}.")
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
+
+
+def _jupyter_book(src: Path, stage: Path, pdf: bool, log) -> None:
+    t0 = time.perf_counter()
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jb), "build", str(src), "--path-output", str(stage / "out"), "-n", "-W", "--keep-going", "--quiet"],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        lines = [ln for ln in (result.stdout + result.stderr).splitlines() if "WARNING" in ln or "ERROR" in ln]
+        detail = "\n".join(lines[:20]) or (result.stdout + result.stderr)[-3000:]
+        raise BuildError(f"jupyter-book failed; the last good book is untouched.\n{detail}")
+    log(f"built the HTML in {time.perf_counter() - t0:.1f} s")
+    if pdf:
+        t0 = time.perf_counter()
+        _print_pdf(src, stage, jb)
+        log(f"printed the PDF in {time.perf_counter() - t0:.1f} s")
+
+
+def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool) -> None:
+    """Swap the new HTML, tables and executed notebooks into ``out``: only now is the last good book replaced."""
+    _swap(stage / "out" / "_build" / "html", out / "html")
+    shutil.copytree(src / "tables", stage / "tables")
+    _swap(stage / "tables", out / "tables")
+    executed = stage / "notebooks"
+    executed.mkdir()
+    for job in jobs:
+        shutil.copy2(job.target, executed / job.target.name)
+    _swap(executed, out / "notebooks")
+    if pdf:
+        os.replace(stage / "book.pdf", out / "book.pdf")
+
+
+def _check_inputs(params: dict) -> None:
+    validate.load_cohort(params["cohort_csv"], params["mg_unit"])
+    if params["vsmc_csv"]:
+        validate.load_vsmc(params["vsmc_csv"])
+
+
+def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
+          pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None) -> Path:
+    """Build the whole book; return the path of its ``index.html``. Raise InputError or BuildError.
+
+    A run is executed again only when its source, the parameters, the input files or the helpers modules
+    it imports have changed; otherwise its executed copy and tables come from ``_build/cache``. ``only``
+    executes the chapters whose names contain one of the words (the others are left out of the book).
+    With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
+    """
+    started = time.perf_counter()
+    params = params_mod.load(params_file)
+    _check_inputs(params)
+    for name, kind in (("cohort_csv", params["cohort_kind"]), ("vsmc_csv", params["vsmc_kind"])):
+        if kind:
+            log(f"{name} = {params[name]}: runs as {kind} data")
+    out = Path(out) if out else paths.BUILD
+    cache, stage = out / "cache", out / ".next"
+    if stage.exists():
+        shutil.rmtree(stage)
+    src = stage / "src"
+    src.mkdir(parents=True)
+    try:
+        planned, pages = runs_mod.plan(only)
+    except FileNotFoundError as exc:
+        raise BuildError(str(exc)) from None
+    url = repository_url(repository)
+    data = cache_mod.data_digests(params)
+    placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
+                   cache_mod.run_key(run, params, data)) for run in planned]
+    book_key = _book_key(placed, pages, url) + ("only" if only else "")
+    index = out / "html" / "index.html"
+    stored = cache / "book.key"
+    if (use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key
+            and (not pdf or (out / "book.pdf").is_file())):
+        shutil.rmtree(stage)
+        log(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s)")
+        return index
+    _stage_sources(src, pages, url)
+    if only:
+        _restrict_toc(src, planned, pages)
+    _execute_all(placed, cache, params, use_cache, jobs or os.cpu_count() or 1, log)
+    _gather_tables(placed, src / "tables")
+    _jupyter_book(src, stage, pdf, log)
+    _publish(stage, src, out, placed, pdf)
+    shutil.rmtree(stage)
+    cache.mkdir(parents=True, exist_ok=True)
+    stored.write_text(book_key)
+    log(f"done in {time.perf_counter() - started:.1f} s")
+    return index
+
+
+def _restrict_toc(src: Path, planned: list, pages: list[str]) -> None:
+    """With ``--only``, a table of contents of the chosen runs and the plain pages, so the build stays whole."""
+    keep = {r.doc for r in planned} | set(pages)
+    toc = yaml.safe_load(paths.TOC.read_text(encoding="utf-8"))
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part.get("chapters", []) if c.get("file") in keep]
+    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    """Command line: ``mg-book [--params FILE] [--only WORD ...]``."""
+    parser = argparse.ArgumentParser(
+        prog="mg-book",
+        description="Execute every chapter on the data and settings of a parameters file and build the HTML book.",
+        epilog="Parameters a parameters file may set:\n" + params_mod.describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--params", default=str(paths.DEFAULT_PARAMS), help="parameters file (YAML); default %(default)s")
+    parser.add_argument("--out", default=None, help="output folder; default _build in the repository")
+    parser.add_argument("--no-cache", action="store_true", help="execute every notebook even if nothing changed")
+    parser.add_argument("--jobs", type=int, default=None, help="notebooks executed at once; default: the cores")
+    parser.add_argument("--pdf", action="store_true", help="also print the whole book to book.pdf (needs Chromium)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="WORD",
+                        help="run only the chapters whose names contain one of these words (e.g. hazards)")
+    parser.add_argument("--repository", default=None, metavar="URL",
+                        help="public repository address for the repository and launch buttons "
+                             "(default: repository.url in _config.yml, else git's origin when public)")
+    args = parser.parse_args(argv)
+    try:
+        index = build(args.params, Path(args.out).resolve() if args.out else None, use_cache=not args.no_cache,
+                      jobs=args.jobs, pdf=args.pdf, only=tuple(args.only), repository=args.repository)
+    except (InputError, BuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"The book: {index}")
+    if args.pdf:
+        print(f"The PDF: {index.parent.parent / 'book.pdf'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

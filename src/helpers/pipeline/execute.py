@@ -1,0 +1,79 @@
+"""Executing one notebook with papermill, into a staging folder, never over its source.
+
+The notebook is converted from its jupytext text file in memory; papermill injects ``params_file`` and
+``overrides`` (nothing else), and the run's tables go to the folder named by ``MG_TABLES_DIR``.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from helpers import paths
+
+
+class BuildError(Exception):
+    """A step of the build failed; the message says which and where to look."""
+
+
+def execute(source: Path, target: Path, params_file: str, overrides: dict, tables: Path) -> float:
+    """Execute ``source`` into ``target`` with the run's parameters file and overrides; return the seconds.
+
+    Runs in a worker process of its own: the kernel inherits ``MG_TABLES_DIR`` from it.
+    """
+    import papermill
+    from jupyter_client.manager import KernelManager
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    os.environ[paths.TABLES_ENV] = str(tables)
+    notebook = jupytext.read(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # IPC sockets rather than TCP: the kernel is local, and nothing then listens on a network port. Each
+    # kernel's sockets live in a private temporary folder (never in the source tree, never shared).
+    sockets = tempfile.mkdtemp(prefix="mg-kernel-")
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+    try:
+        papermill.execute_notebook(
+            notebook, str(target), parameters={"params_file": params_file, "overrides": overrides},
+            cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3", language="python", km=kernel,
+        )
+    except PapermillExecutionError as exc:
+        raise BuildError(
+            f"{paths.shown(source)} failed in cell {failed_cell(target)}: {exc.ename}: {exc.evalue.strip()} "
+            f"The partly executed copy is {paths.shown(target)}; the last good book is untouched."
+        ) from None
+    finally:
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
+    _hide_injected_cell(target)
+    return time.perf_counter() - started
+
+
+def _hide_injected_cell(target: Path) -> None:
+    """papermill's injected cell is kept out of the HTML: the colophon shows the run's parameters."""
+    nb = nbformat.read(target, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, target)
+
+
+def failed_cell(target: Path) -> str:
+    """The number (1-based, counting code cells) and first line of the cell where execution stopped."""
+    try:
+        nb = nbformat.read(target, as_version=4)
+    except (OSError, ValueError):
+        return "?"
+    code = [c for c in nb.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+    for number, cell in enumerate(code, start=1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            return f"{number} ({first!r})"
+    return "?"

@@ -1,0 +1,146 @@
+"""The runs a build executes, declared: each page of ``_toc.yml`` that is a notebook is one run.
+
+A :class:`Run` names the notebook, the overrides it runs with (empty for a chapter; a derived run, such as
+an exercise, changes some parameters), and the inputs its result depends on. The build plans from this
+list and nothing else; the cache keys a run by exactly these declared inputs plus the helper modules the
+notebook imports, found by Python's import machinery (:func:`helper_modules`).
+"""
+
+import ast
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+import yaml
+
+from helpers import paths
+
+# Book sources copied into the staging folder besides the pages the table of contents lists.
+EXTRA_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "_static", "_ext", "data/template_cohort.csv",
+                 "data/cohort.csv", "data/vsmc.csv")
+
+# Inputs a page depends on besides the parameters file and the data it names: the validation appendix
+# recomputes its agreement table from the golden fixtures.
+EXTRA_INPUTS = {"book/validation": ("tests/golden",)}
+
+
+@dataclass
+class Run:
+    """One notebook execution: the page, the overrides it runs with, the files its result depends on."""
+
+    doc: str
+    overrides: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> Path:
+        return paths.ROOT / f"{self.doc}.md"
+
+    @property
+    def name(self) -> str:
+        return self.doc
+
+
+def toc_documents() -> list[str]:
+    """Every document of ``_toc.yml`` in reading order, as paths without suffix relative to the root."""
+    with open(paths.TOC, encoding="utf-8") as fh:
+        toc = yaml.safe_load(fh)
+    docs = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                docs.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return docs
+
+
+def is_notebook(source: Path) -> bool:
+    """A text file is a notebook to execute when its jupytext header names a kernel."""
+    text = source.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return False
+    return "kernelspec:" in text.split("---", 2)[1]
+
+
+def plan(only: tuple[str, ...] = ()) -> tuple[list[Run], list[str]]:
+    """The runs (notebook pages) and plain pages of the book, in reading order.
+
+    ``only`` keeps the runs whose page name contains one of the given words (``mg-book --only hazards``);
+    plain pages are always kept so that the book's links resolve.
+    """
+    runs, pages = [], []
+    for doc in toc_documents():
+        source = paths.ROOT / f"{doc}.md"
+        if not source.is_file():
+            raise FileNotFoundError(f"_toc.yml lists {doc}, but {paths.shown(source)} does not exist.")
+        if is_notebook(source):
+            runs.append(Run(doc, inputs=EXTRA_INPUTS.get(doc, ())))
+        else:
+            pages.append(doc)
+    if only:
+        runs = [r for r in runs if any(word in r.doc for word in only)]
+    return runs, pages
+
+
+def _imports(tree: ast.AST, package: str | None) -> set[str]:
+    """Absolute names of the modules an AST imports (``from helpers.x import y`` yields helpers.x and
+    helpers.x.y, since y may be a module)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level and package:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _helpers_file(name: str) -> Path | None:
+    """The source file of a module of the ``helpers`` package, or None for anything else."""
+    if not (name == "helpers" or name.startswith("helpers.")):
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def helper_modules(source: Path) -> dict[str, Path]:
+    """Every ``helpers`` module a notebook's code imports, directly or through other helpers, with its file.
+
+    The notebook's code cells are parsed (``ast``) and each imported name resolved by
+    ``importlib.util.find_spec``, then the same for each module found, until none is new.
+    """
+    notebook = jupytext.read(source)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    lines = [ln for ln in code.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    todo = [(name, None) for name in _imports(ast.parse("\n".join(lines)), None)]
+    seen: dict[str, Path] = {}
+    while todo:
+        name, _ = todo.pop()
+        if name in seen:
+            continue
+        path = _helpers_file(name)
+        if path is None:
+            continue
+        seen[name] = path
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        todo += [(n, None) for n in _imports(ast.parse(path.read_text(encoding="utf-8")), package)]
+        parent = name.rpartition(".")[0]
+        if parent:
+            todo.append((parent, None))
+    return dict(sorted(seen.items()))

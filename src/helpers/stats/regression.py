@@ -1,0 +1,140 @@
+"""Logistic regression and restricted cubic splines (thesis 2.1.6: ORs of progression, spline curves).
+
+Checked against R in ``tests/test_regression.py`` with golden values made by
+``tests/golden/regression.R`` (``glm``, ``rms::rcs``, ``rms::rcspline.eval``, ``rms::lrm`` with
+``rms::contrast`` and ``anova``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+Z95 = stats.norm.ppf(0.975)
+
+def knot_quantiles(n_knots: int) -> np.ndarray:
+    """Harrell's default knot positions as quantiles, as ``rms::rcspline.eval`` places them: evenly
+    spaced from the outer quantile (0.10 for 3 knots, 0.05 for 4 to 6, 0.025 for 7) to its mirror."""
+    if not 3 <= n_knots <= 7:
+        raise ValueError("n_knots must be 3 to 7")
+    outer = 0.10 if n_knots == 3 else (0.025 if n_knots > 6 else 0.05)
+    return np.linspace(outer, 1.0 - outer, n_knots)
+
+
+def logistic(df, outcome, covariates) -> pd.DataFrame:
+    """Binary logistic regression of ``outcome`` (0/1) on ``covariates``, with an intercept.
+
+    Maximum likelihood by statsmodels' GLM (binomial, logit link; IRLS), complete cases; matches R's
+    ``glm(outcome ~ ..., family = binomial)``. Returns a DataFrame indexed by term ('Intercept' first)
+    with ``coef, se, or, lower, upper, p`` (Wald); ``attrs`` hold ``n``, ``events`` and ``cov``-free
+    scalars (``loglik``).
+    """
+    fit, d = _glm(df, outcome, covariates)
+    coef, se = fit.params.to_numpy(), fit.bse.to_numpy()
+    out = pd.DataFrame(
+        {
+            "coef": coef, "se": se, "or": np.exp(coef),
+            "lower": np.exp(coef - Z95 * se), "upper": np.exp(coef + Z95 * se),
+            "p": 2 * stats.norm.sf(np.abs(coef / se)),
+        },
+        index=pd.Index(["Intercept", *covariates], name="term"),
+    )
+    out.attrs.update(n=len(d), events=int(d[outcome].sum()), loglik=float(fit.llf))
+    return out
+
+
+def _glm(df, outcome, covariates):
+    d = df[[outcome, *covariates]].dropna()
+    x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
+    fit = sm.GLM(d[outcome].to_numpy(float), x, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
+    fit.params = pd.Series(np.asarray(fit.params), index=["Intercept", *covariates])
+    fit.bse = pd.Series(np.asarray(fit.bse), index=["Intercept", *covariates])
+    return fit, d
+
+
+def harrell_knots(x, n_knots: int = 4) -> np.ndarray:
+    """Knots at Harrell's default quantiles (type 7) of the non-missing ``x``; repeated knots merged.
+
+    With heavily tied data (serum Mg is reported to 0.1 mg/dL) two quantiles can fall on the same value;
+    the distinct ones are kept, so the spline has fewer knots rather than a degenerate basis. (rms moves
+    outer knots inward when the extreme values are heavily tied; this function does not.)
+    """
+    values = pd.Series(x, dtype=float).dropna().to_numpy()
+    return np.unique(np.quantile(values, knot_quantiles(n_knots)))
+
+
+def rcs_basis(x, knots) -> pd.DataFrame:
+    """Restricted cubic spline basis of ``x`` with the given knots, as R's ``rms::rcs(x, knots)``.
+
+    Columns: x itself, then k − 2 non-linear terms
+    [(x − t_j)₊³ − (x − t_{k−1})₊³ (t_k − t_j)/(t_k − t_{k−1}) + (x − t_k)₊³ (t_{k−1} − t_j)/(t_k − t_{k−1})]
+    / (t_k − t_1)², j = 1 … k − 2 (Harrell's normalisation, ``norm = 2``): linear beyond the outer knots.
+    """
+    x = np.asarray(x, float)
+    t = np.asarray(knots, float)
+    k = len(t)
+    if k < 3:
+        raise ValueError("a restricted cubic spline needs at least 3 distinct knots")
+    cube = lambda v: np.where(v > 0, v, 0.0) ** 3  # noqa: E731
+    scale = (t[-1] - t[0]) ** 2
+    cols = {"x": x}
+    for j in range(k - 2):
+        term = (
+            cube(x - t[j])
+            - cube(x - t[-2]) * (t[-1] - t[j]) / (t[-1] - t[-2])
+            + cube(x - t[-1]) * (t[-2] - t[j]) / (t[-1] - t[-2])
+        )
+        cols[f"x{'′' * (j + 1)}"] = term / scale
+    return pd.DataFrame(cols)
+
+
+def grid(values, low: float = 0.01, high: float = 0.99, step: float = 0.01) -> np.ndarray:
+    """Evenly spaced values from the 1st to the 99th percentile of ``values``: where a curve is drawn."""
+    v = pd.Series(values, dtype=float).dropna()
+    start, stop = np.floor(v.quantile(low) / step), np.ceil(v.quantile(high) / step)
+    return np.round(np.arange(start, stop + 0.5) * step, 10)  # whole steps, so round values are on it
+
+
+@dataclass(frozen=True)
+class SplineFit:
+    """A logistic model with a restricted cubic spline of one exposure, and what to draw from it."""
+
+    curve: pd.DataFrame  # exposure, log_or, se, or, lower, upper (against the reference value)
+    knots: np.ndarray
+    reference: float
+    nonlinearity_chisq: float
+    nonlinearity_df: int
+    nonlinearity_p: float
+    n: int
+    events: int
+
+
+def spline_odds_ratios(df, outcome, exposure, covariates, knots, reference, grid) -> SplineFit:
+    """Odds ratios of ``outcome`` along ``exposure`` (a restricted cubic spline) against ``reference``.
+
+    The model is logistic with the spline basis of ``exposure`` and ``covariates``; the log odds ratio at
+    each value of ``grid`` is (B(x) − B(ref))'b with its Wald 95% band, as ``rms::contrast`` computes it
+    for an ``lrm`` fit. Non-linearity is the Wald test that every non-linear spline coefficient is zero
+    (the 'Nonlinear' row of ``anova(lrm)``).
+    """
+    d = df[[outcome, exposure, *covariates]].dropna()
+    basis = rcs_basis(d[exposure], knots)
+    names = [f"{exposure}_{c}" for c in basis.columns]
+    frame = pd.concat([d[[outcome, *covariates]].reset_index(drop=True), basis.set_axis(names, axis=1)], axis=1)
+    fit, _ = _glm(frame, outcome, [*names, *covariates])
+    beta = fit.params[names].to_numpy()
+    cov = np.asarray(fit.cov_params())[1 : 1 + len(names), 1 : 1 + len(names)]
+    diff = rcs_basis(grid, knots).to_numpy() - rcs_basis([reference], knots).to_numpy()
+    log_or = diff @ beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", diff, cov, diff))
+    curve = pd.DataFrame({
+        exposure: np.asarray(grid, float), "log_or": log_or, "se": se, "or": np.exp(log_or),
+        "lower": np.exp(log_or - Z95 * se), "upper": np.exp(log_or + Z95 * se),
+    })
+    nl = slice(1, len(names))
+    chisq = float(beta[nl] @ np.linalg.solve(cov[nl, nl], beta[nl]))
+    df_nl = len(names) - 1
+    return SplineFit(curve, np.asarray(knots, float), float(reference), chisq, df_nl,
+                     float(stats.chi2.sf(chisq, df_nl)), len(d), int(d[outcome].sum()))

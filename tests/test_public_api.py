@@ -1,0 +1,25 @@
+"""The public statistics API keeps its names and signatures whatever moves behind it."""
+
+import inspect
+
+import pytest
+
+from helpers import regression, survival, tables
+
+SIGNATURES = {
+    (survival, "cause_specific_cox"): "(df, duration, event, covariates, cause=1, ties='efron') -> pandas.core.frame.DataFrame",
+    (survival, "fine_gray"): "(df, duration, event, covariates, cause=1) -> pandas.core.frame.DataFrame",
+    (survival, "cumulative_incidence"): "(df, duration, event, cause=1, group=None) -> pandas.core.frame.DataFrame",
+    (survival, "gray_test"): "(df, duration, event, group, cause=1, rho=0.0) -> helpers.stats.survival.GrayTestResult",
+    (survival, "incidence_rate"): "(df, duration, event, cause=1, group=None, per=1000.0) -> pandas.core.frame.DataFrame",
+    (tables, "jonckheere_terpstra"): "(values, groups) -> helpers.stats.trend.JonckheereTerpstraResult",
+    (tables, "linear_by_linear"): "(x, y) -> helpers.stats.trend.LinearByLinearResult",
+    (regression, "logistic"): "(df, outcome, covariates) -> pandas.core.frame.DataFrame",
+    (regression, "rcs_basis"): "(x, knots) -> pandas.core.frame.DataFrame",
+}
+
+
+@pytest.mark.parametrize("module, name", list(SIGNATURES), ids=lambda v: getattr(v, "__name__", v))
+def test_public_function_keeps_its_signature(module, name):
+    signature = str(inspect.signature(getattr(module, name)))
+    assert signature.replace("'", "'") == SIGNATURES[(module, name)].replace("'", "'")
