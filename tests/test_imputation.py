@@ -177,3 +177,14 @@ def test_map_is_used_and_seeds_are_spawned_children():
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
     assert [s.spawn_key for s in seen] == [(j,) for j in range(4)]
     assert all(s.entropy == 5 for s in seen)
+
+
+def test_fast_design_matrices_give_statsmodels_own_imputations():
+    from statsmodels.imputation.mice import MICEData
+
+    d = cohort_with_missing_markers(n=200)
+    frame = imputation.imputation_frame(d, "time", "status", COVARIATES, MARKERS)
+    seed = np.random.SeedSequence(4)
+    fast = imputation._impute_once(frame, seed, cycles=3, donors=5)
+    stock = imputation._impute_once(frame, seed, cycles=3, donors=5, engine=MICEData)
+    pd.testing.assert_frame_equal(fast, stock, check_exact=True)
