@@ -1,0 +1,1 @@
+"""The build pipeline: parameters, validation, execution, provenance."""
