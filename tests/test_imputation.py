@@ -188,3 +188,13 @@ def test_fast_design_matrices_give_statsmodels_own_imputations():
     fast = imputation._impute_once(frame, seed, cycles=3, donors=5)
     stock = imputation._impute_once(frame, seed, cycles=3, donors=5, engine=MICEData)
     pd.testing.assert_frame_equal(fast, stock, check_exact=True)
+
+
+def test_refuses_what_it_cannot_fit():
+    d = cohort_with_missing_markers(n=100)
+    with pytest.raises(ValueError, match="no events of cause 3"):
+        _run(d, cause=3)
+    with pytest.raises(ValueError, match="at least two imputations"):
+        _run(d, imputations=1)
+    with pytest.raises(ValueError, match="not in the data: pth"):
+        imputation.multiple_imputation_cox(d, "time", "status", COVARIATES, ["pth"])

@@ -309,6 +309,8 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     d = df.loc[frame.index]
     time = d[duration].to_numpy(float)
     status = (d[event] == cause).to_numpy(float)
+    if not status.any():
+        raise ValueError(f"no events of cause {cause} among the {len(frame)} patients the analysis can use")
     n_missing = int(frame[impute].isna().any(axis=1).sum())
     seeds = np.random.SeedSequence(seed).spawn(imputations)
     work = partial(_impute_and_fit, frame=frame, time=time, status=status, covariates=covariates,
