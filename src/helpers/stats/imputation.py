@@ -177,7 +177,7 @@ def imputation_frame(df, duration, event, covariates, impute) -> pd.DataFrame:
 class _MainEffectsMICEData(MICEData):
     """statsmodels' ``MICEData`` with its default imputation models (every other column, main effects,
     with an intercept) built by numpy instead of a formula parser: the same design matrices, so the same
-    draws for the same seed (``tests/test_imputation.py`` checks it), about four times faster."""
+    draws for the same seed (``tests/test_imputation.py`` checks it), about twice as fast."""
 
     def _design(self, vname):
         others = [c for c in self.data.columns if c != vname]
