@@ -11,7 +11,8 @@ from helpers import paths
 
 PACKAGES = (
     "jupyter-book", "myst-nb", "sphinx", "jupytext", "papermill", "ipykernel", "pandas", "numpy", "scipy",
-    "lifelines", "statsmodels", "seaborn", "matplotlib", "pingouin", "pandera", "pyyaml", "joblib", "tqdm",
+    "lifelines", "statsmodels", "seaborn", "matplotlib", "pingouin", "pandera", "pyyaml", "joblib", "tqdm", "dask",
+    "distributed",
 )
 
 

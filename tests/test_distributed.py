@@ -1,0 +1,118 @@
+"""Runners for independent work (helpers.pipeline.distributed): local processes and a Dask cluster give
+the same multiple-imputation result as a plain loop; a dead address fails fast; patient data stay home."""
+
+import socket
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.errors import InputError
+from helpers.pipeline import distributed as runner
+from helpers.stats import imputation
+from imputation_data import COVARIATES, MARKERS, cohort_with_missing_markers
+
+pytest.importorskip("distributed", reason="dask.distributed is not installed")
+
+
+def _mi(data, map=None):
+    return imputation.multiple_imputation_cox(data, "time", "status", COVARIATES, MARKERS, imputations=4, seed=8,
+                                              map=map)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return cohort_with_missing_markers(n=300, seed=21)
+
+
+@pytest.fixture(scope="module")
+def plain(data):
+    return _mi(data)
+
+
+def _same(a, b):
+    assert list(a.table["term"]) == list(b.table["term"])
+    numbers = a.table.columns.drop("term")
+    np.testing.assert_allclose(a.table[numbers].to_numpy(float), b.table[numbers].to_numpy(float), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.estimates.to_numpy(), b.estimates.to_numpy(), rtol=0, atol=1e-12)
+    assert (a.n, a.n_missing, a.events, a.imputations) == (b.n, b.n_missing, b.events, b.imputations)
+
+
+def test_local_dask_cluster_gives_the_local_result(data, plain):
+    assert plain.n_missing > 0
+    with runner.mapper("local", allow_patient_data=False, data_kind="synthetic") as map:
+        assert map(abs, [-3, 2, -1, 0, -5]) == [3, 2, 1, 0, 5]  # in the order of the items
+        on_cluster = _mi(data, map=map)
+    _same(on_cluster, plain)
+
+
+def test_local_processes_give_the_local_result(data, plain):
+    with runner.mapper(None, allow_patient_data=False, data_kind="synthetic", workers=2) as map:
+        in_processes = _mi(data, map=map)
+    _same(in_processes, plain)
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_nothing_listening_fails_fast_with_one_message():
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    start = time.monotonic()
+    with pytest.raises(InputError, match="no Dask scheduler answered at " + address) as err:
+        with runner.mapper(address, allow_patient_data=False, data_kind="real"):
+            pass
+    assert time.monotonic() - start < 15
+    assert err.value.__cause__ is None and "\n" not in str(err.value)
+
+
+def test_real_data_are_not_sent_to_another_machine(monkeypatch):
+    import distributed
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("tried to connect")
+
+    monkeypatch.setattr(distributed, "Client", no_connection)
+    for allow in (False, None, "true", 1):  # only True itself allows it
+        with pytest.raises(InputError, match="dask_allow_patient_data: true") as err:
+            with runner.mapper("tcp://10.20.30.40:8786", allow_patient_data=allow, data_kind="real"):
+                pass
+        assert "10.20.30.40" in str(err.value)
+
+
+def test_what_may_connect(monkeypatch):
+    import distributed
+
+    calls = []
+
+    def refused(address, **kwargs):
+        calls.append((address, kwargs["timeout"]))
+        raise OSError("refused")
+
+    monkeypatch.setattr(distributed, "Client", refused)
+    cases = [("tcp://10.20.30.40:8786", True, "real"), ("tcp://10.20.30.40:8786", False, "synthetic"),
+             ("tcp://127.0.0.2:8786", False, "real"), ("tcp://localhost:8786", False, "real"),
+             ("tcp://[::1]:8786", False, "real"), ("127.0.0.1:8786", False, "real")]
+    for address, allow, kind in cases:
+        with pytest.raises(InputError, match="no Dask scheduler answered"):
+            with runner.mapper(address, allow_patient_data=allow, data_kind=kind):
+                pass
+    assert [c[1] for c in calls] == ["5s"] * len(cases)
+    assert calls[-1][0] == "tcp://127.0.0.1:8786"
+
+
+def test_local_addresses():
+    for address in ["tcp://127.0.0.1:8786", "tcp://127.1.2.3:1", "tcp://localhost:8786", "tcp://[::1]:8786", "127.0.0.1:8786"]:
+        assert runner.is_local_address(address), address
+    for address in ["tcp://10.0.0.5:8786", "tcp://192.168.1.2:8786", "tcp://scheduler.example.org:8786", "tcp://[2001:db8::1]:8786"]:
+        assert not runner.is_local_address(address), address
+
+
+@pytest.mark.parametrize("scheduler", ["tcp://host-without-port", "tcp://:8786", "tcp://10.0.0.5:notaport"])
+def test_malformed_address(scheduler):
+    with pytest.raises(InputError, match="not a scheduler address"):
+        with runner.mapper(scheduler, allow_patient_data=False, data_kind="synthetic"):
+            pass
