@@ -1,0 +1,408 @@
+"""Standardized (g-formula) cumulative incidence from cause-specific Cox models, with influence-function
+standard errors, as R's ``riskRegression::ate`` computes them.
+
+For each group level ``a`` the cumulative incidence of ``cause`` is predicted for every patient of the
+cohort with the group set to ``a`` and the other covariates as observed, and averaged::
+
+    F̄_a(τ) = (1/n) Σ_i F_i^a(τ),   F_i^a(τ) = Σ_{t_j ≤ τ} S_i^a(t_{j-1}) λ_c(t_j) exp(x_i^a β_c),
+    S_i^a(t_j) = Π_{l ≤ j} (1 − Σ_k λ_k(t_l) exp(x_i^a β_k)),
+
+over the distinct event times t_j (any cause). One Cox model per cause k (``coxph(Surv(time, status ==
+k) ~ group + covariates)``, Efron ties), its baseline hazard λ_k the Efron-form estimator riskRegression's
+``predictCox`` uses for an Efron fit (at a time with d tied events, Σ_{r<d} 1/(S0 − (r/d)·S0_events)), and
+the survival the product-limit form ``CSC``/``ate`` use by default (``product.limit = TRUE``).
+
+Standard errors come from the influence function of F̄_a(τ): the averaging over the cohort's own rows,
+(F_i^a(τ) − F̄_a(τ))/n, plus the delta-method terms of each model's coefficients and baseline hazard
+(their Breslow-form influence functions, as ``riskRegression::iidCox``). The difference and the ratio
+against the reference take the influence functions of both risks, so their correlation is kept. 95%
+limits are Wald limits on the natural scale, bounded as ``ate`` bounds them: risks to [0, 1], differences
+to [−1, 1], ratios below by 0.
+
+Every step is vectorised over patients; the only (patients × event times) arrays are built in blocks, so
+memory stays bounded (no n × n matrix anywhere). Checked against R in ``tests/test_standardized.py`` with
+golden values made by ``tests/golden/standardized.R``.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Z95 = float(stats.norm.ppf(0.975))
+_BLOCK_CELLS = 2_000_000  # cells of one (patients × event times) block: 16 MB per array
+_KINDS = ("risk", "difference", "ratio")
+
+
+def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None, *,
+                      iid_ties="ate") -> pd.DataFrame:
+    """Standardized cumulative incidence of ``cause`` by ``group``, with differences and ratios.
+
+    ``event`` codes 0 for censored and any other value for a cause; one cause-specific Cox model is
+    fitted for every cause present. ``covariates`` are numeric or boolean columns (categorical or text
+    columns are coded as indicators of every level but the first). Rows with a missing value in
+    ``duration``, ``event``, ``group`` or a covariate are left out; how many is in ``attrs``.
+
+    ``reference`` is the level the other groups are compared with; ``None`` takes the first level (the
+    categories' order for a categorical column, else sorted values, as an R factor).
+
+    ``iid_ties`` says how tied events enter the influence function of the Cox coefficients: ``"ate"``
+    (the default) as riskRegression 2022.11.28's ``iidCox`` does, each distinct event time once however
+    many events it has; ``"counted"`` every event (the textbook Breslow-form martingale). The two agree
+    without tied event times; with ties ``"counted"`` is the consistent one and ``"ate"`` reproduces R.
+
+    Returns a tidy DataFrame ``time, group, kind, estimate, se, lower, upper`` with ``kind`` one of
+    ``risk`` (every level), ``difference`` and ``ratio`` (every non-reference level against the
+    reference: risk(group) − risk(reference) and risk(group) / risk(reference)). ``attrs`` hold ``n``
+    (patients analysed), ``n_dropped`` (rows left out for a missing value), ``reference``, ``cause``,
+    ``causes`` and ``levels``.
+
+    Raises ``ValueError`` naming the culprit for a time beyond the last follow-up, a group level without
+    patients, a covariate constant over the cohort, or a cause that does not occur.
+    """
+    if iid_ties not in ("ate", "counted"):
+        raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
+    data = _prepare(df, duration, event, group, covariates, times, cause, reference)
+    fits = [_fit_cause(data, k, iid_ties) for k in data.causes]
+    estimates, iids = {}, {}
+    for a in range(len(data.levels)):
+        estimates[a], iids[a] = _standardize(data, fits, a)
+    return _table(data, estimates, iids)
+
+
+# --- input ----------------------------------------------------------------------------------------------
+
+class _Data:
+    """The analysed cohort, sorted by time: design matrix (centred), group index, times and event codes."""
+
+
+def _prepare(df, duration, event, group, covariates, times, cause, reference) -> _Data:
+    covariates = list(covariates)
+    used = [duration, event, group, *covariates]
+    for name in used:
+        if name not in df.columns:
+            raise ValueError(f"column {name!r} is not in the data")
+    if group in covariates:
+        raise ValueError(f"the group column {group!r} is also listed among the covariates")
+    if len(set(used)) != len(used):
+        raise ValueError("a column is listed twice among duration, event, group and covariates")
+    complete = df[used].notna().all(axis=1)
+    d = df.loc[complete, used]
+    n_dropped = int((~complete).sum())
+    if len(d) == 0:
+        raise ValueError("no patient has every column of duration, event, group and covariates filled in")
+
+    time = pd.to_numeric(d[duration], errors="raise").to_numpy(float)
+    if np.any(time < 0) or not np.all(np.isfinite(time)):
+        raise ValueError(f"column {duration!r} has a negative or infinite duration")
+    status = pd.to_numeric(d[event], errors="raise").to_numpy(float)
+    causes = np.unique(status[status != 0])
+    if not np.any(causes == cause):
+        present = ", ".join(f"{c:g}" for c in causes) or "none"
+        raise ValueError(f"cause {cause!r} does not occur in column {event!r} (event codes present: {present})")
+
+    col = d[group]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = list(col.cat.categories)
+        empty = [lv for lv in levels if not (col == lv).any()]
+        if empty:
+            raise ValueError(f"group level {empty[0]!r} of column {group!r} has no patients")
+        gidx = col.cat.codes.to_numpy()  # the categories' order is the factor's order, as in R
+    else:
+        levels = sorted(col.unique())
+        gidx = pd.Categorical(col, categories=levels).codes
+    gidx = np.asarray(gidx, dtype=np.intp)
+    if len(levels) < 2:
+        raise ValueError(f"column {group!r} has a single level ({levels[0]!r}); there is nothing to compare")
+    if reference is None:
+        ref = 0
+    else:
+        matches = [i for i, lv in enumerate(levels) if lv == reference]
+        if not matches:
+            raise ValueError(f"reference {reference!r} is not a level of column {group!r} (levels: {levels})")
+        ref = matches[0]
+
+    blocks = []
+    for name in covariates:
+        c = d[name]
+        if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
+            cat = c if isinstance(c.dtype, pd.CategoricalDtype) else pd.Categorical(c, categories=sorted(c.unique()))
+            cat = pd.Categorical(cat).remove_unused_categories()
+            if len(cat.categories) < 2:
+                raise ValueError(f"covariate {name!r} is constant ({cat.categories[0]!r}) over the {len(d)} patients analysed")
+            codes = np.asarray(cat.codes)
+            blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
+        else:
+            x = c.to_numpy(float)
+            if not np.all(np.isfinite(x)):
+                raise ValueError(f"covariate {name!r} has an infinite value")
+            if np.ptp(x) == 0:
+                raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
+            blocks.append(x[:, None])
+
+    taus = np.atleast_1d(np.asarray(times, dtype=float))
+    if taus.ndim != 1 or len(taus) == 0 or not np.all(np.isfinite(taus)):
+        raise ValueError("times must be one or more finite numbers")
+    last = float(time.max())
+    beyond = taus[taus > last]
+    if len(beyond):
+        raise ValueError(f"time {beyond[0]:g} is beyond the last follow-up time ({last:g}) of column {duration!r}")
+    if np.any(taus < 0):
+        raise ValueError(f"time {taus[taus < 0][0]:g} is negative")
+
+    dummies = np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])
+    x = np.column_stack([dummies, *blocks])
+    order = np.argsort(time, kind="stable")
+    out = _Data()
+    out.time, out.status, out.gidx = time[order], status[order], gidx[order]
+    out.centre = x.mean(axis=0)
+    out.x = x[order] - out.centre
+    out.n_group_columns = len(levels) - 1
+    out.levels, out.ref, out.taus = levels, ref, taus
+    out.causes, out.cause = list(causes), cause
+    out.n, out.n_dropped = len(d), n_dropped
+    # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
+    event_times = np.unique(out.time[out.status != 0])
+    out.grid = event_times[event_times <= taus.max()]
+    out.nle = np.searchsorted(out.grid, out.time, side="right")  # grid times ≤ each patient's time
+    out.jt = np.searchsorted(out.grid, taus, side="right")  # grid times ≤ each τ
+    return out
+
+
+# --- cause-specific Cox models ----------------------------------------------------------------------------
+
+class _Deaths:
+    """Events of one cause in time-sorted data: their rows, distinct times, tie groups and Efron fractions."""
+
+    def __init__(self, time, dead):
+        self.idx = np.flatnonzero(dead)
+        t = time[self.idx]
+        self.times, self.first, self.count = np.unique(t, return_index=True, return_counts=True)
+        self.group = np.repeat(np.arange(len(self.times)), self.count)
+        self.frac = (np.arange(len(t)) - self.first[self.group]) / self.count[self.group]
+        self.start = np.searchsorted(time, self.times, side="left")  # first row still at risk
+        self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
+
+
+def _risk_sets(w, x, start):
+    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
+    s0 = np.cumsum(w[::-1])[::-1]
+    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
+    return s0[start], s1[start]
+
+
+def _efron(beta, x, deaths: _Deaths, hessian=True):
+    """Efron log partial likelihood, score and information (vectorised over the events)."""
+    eta = x @ beta
+    shift = eta.max()
+    w = np.exp(eta - shift)
+    s0, s1 = _risk_sets(w, x, deaths.start)
+    wd, xd, g = w[deaths.idx], x[deaths.idx], deaths.group
+    d0 = np.add.reduceat(wd, deaths.first)
+    d1 = np.add.reduceat(wd[:, None] * xd, deaths.first, axis=0)
+    s0r = s0[g] - deaths.frac * d0[g]
+    s1r = s1[g] - deaths.frac[:, None] * d1[g]
+    loglik = float(np.sum(eta[deaths.idx] - shift) - np.sum(np.log(s0r)))
+    mean = s1r / s0r[:, None]
+    score = xd.sum(axis=0) - mean.sum(axis=0)
+    if not hessian:
+        return loglik, score, None
+    # Σ_r S2_r / S0_r without (event × p × p) arrays: every row's x xᵀ weighted by the sum of 1/S0_r over
+    # the event times it is at risk at, less the tied events' own share.
+    a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(deaths.times)))])
+    b = np.bincount(g, deaths.frac / s0r, minlength=len(deaths.times))
+    info = (x * (w * a[deaths.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
+    return loglik, score, info
+
+
+def _cox_efron(x, deaths: _Deaths, tol=1e-13, max_iter=100):
+    """Maximise the Efron partial likelihood by Newton–Raphson with step-halving (as coxph does).
+
+    ``x`` is centred; it is also scaled inside so that the first steps cannot overflow. Returns the
+    coefficients and the inverse information on the scale of ``x``.
+    """
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = x / scale
+    beta = np.zeros(z.shape[1])
+    loglik, score, info = _efron(beta, z, deaths)
+    for _ in range(max_iter):
+        step = np.linalg.solve(info, score)
+        for _ in range(60):
+            with np.errstate(over="ignore", invalid="ignore"):
+                trial = _efron(beta + step, z, deaths)
+            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
+                break
+            step = step / 2.0
+        else:
+            raise RuntimeError("the Cox model did not converge")
+        beta = beta + step
+        change = abs(trial[0] - loglik)
+        loglik, score, info = trial
+        if change <= tol * (abs(loglik) + tol) and np.max(np.abs(step), initial=0.0) < 1e-7:
+            break
+    else:
+        raise RuntimeError("the Cox model did not converge")
+    inverse = np.linalg.inv(info)
+    return beta / scale, inverse / np.outer(scale, scale)
+
+
+class _Fit:
+    """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
+
+
+def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
+    x, time = data.x, data.time
+    deaths = _Deaths(time, data.status == k)
+    beta, inverse = _cox_efron(x, deaths)
+    w = np.exp(x @ beta)
+    s0, s1 = _risk_sets(w, x, deaths.start)  # Breslow risk sets at this cause's event times
+    mean = s1 / s0[:, None]
+    d0 = np.add.reduceat(w[deaths.idx], deaths.first)
+    hazard = np.bincount(deaths.group, 1.0 / (s0[deaths.group] - deaths.frac * d0[deaths.group]))
+
+    # Influence function of the coefficients (Breslow form, as riskRegression::iidCox):
+    # U_m = δ_m (x_m − E(T_m)) − w_m Σ_{u ≤ T_m} c_u (x_m − E(u)) / S0(u), IF_m = I⁻¹ U_m, where c_u is 1
+    # (riskRegression) or the number of events at u.
+    c = np.ones(len(deaths.times)) if iid_ties == "ate" else deaths.count.astype(float)
+    cum0 = np.concatenate([[0.0], np.cumsum(c / s0)])
+    cum1 = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(c[:, None] * mean / s0[:, None], axis=0)])
+    u = -w[:, None] * (x * cum0[deaths.nle][:, None] - cum1[deaths.nle])
+    u[deaths.idx] += x[deaths.idx] - mean[deaths.group]
+
+    fit = _Fit()
+    fit.beta, fit.w = beta, w
+    fit.ifbeta = u @ inverse
+    # Baseline hazard and risk-set quantities on the grid (zero where this cause has no event).
+    grid, J = data.grid, len(data.grid)
+    keep = deaths.times <= (grid[-1] if J else -np.inf)
+    pos = np.searchsorted(grid, deaths.times[keep])
+    fit.hazard = np.zeros(J)
+    fit.hazard[pos] = hazard[keep]
+    s0_grid = np.ones(J)
+    s0_grid[pos] = s0[keep]
+    mean_grid = np.zeros((J, x.shape[1]))
+    mean_grid[pos] = mean[keep]
+    fit.mean = mean_grid
+    fit.cumhazard = np.cumsum(fit.hazard)
+    fit.hazard_s0 = fit.hazard / s0_grid  # λ/S0, zero off this cause's events
+    fit.q = np.cumsum(fit.hazard_s0)  # Σ_{u ≤ t} λ(u)/S0(u)
+    fit.r = np.cumsum(mean_grid * fit.hazard[:, None], axis=0)  # Σ_{u ≤ t} E(u) λ(u)
+    # δ_m / S0(T_m) for this cause's events.
+    fit.delta_s0 = np.zeros(len(time))
+    fit.delta_s0[deaths.idx] = 1.0 / s0[deaths.group]
+    return fit
+
+
+# --- standardization ---------------------------------------------------------------------------------------
+
+def _standardize(data: _Data, fits, a):
+    """Standardized risk of group level ``a`` at each τ and its influence function (n × τ)."""
+    n, J, T = data.n, len(data.grid), len(data.taus)
+    K = len(fits)
+    c = data.causes.index(data.cause)
+    xa = data.x.copy()
+    ng = data.n_group_columns
+    xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
+    betas = np.column_stack([f.beta for f in fits])  # p × K
+    e = np.exp(xa @ betas)  # n × K
+    if J == 0:
+        return np.zeros(T), np.zeros((n, T))
+
+    hazards = np.vstack([f.hazard for f in fits])  # K × J
+    lam = fits[c].hazard
+    jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
+    before = np.arange(J)[jumps][:, None] < data.jt[None, :]  # jump j counts for τ: t_j ≤ τ
+    prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[jumps] for f in fits]  # Λ_k(t_{j-1})
+    weights = np.hstack([lam[jumps][:, None] * before]
+                        + [(lam[jumps] * prev_cum[k])[:, None] * before for k in range(K)])  # Jc × (1+K)T
+
+    risk = np.empty((n, T))
+    y = np.empty((K, n, T))  # Σ_j W_ij λ_c(t_j) Λ_k(t_{j-1}) over t_j ≤ τ
+    col_a = np.zeros(len(jumps))  # A_j = Σ_i S_i(t_{j-1}) e_ic
+    col_c = np.zeros((K, len(jumps)))  # C_kj = Σ_i S_i(t_{j-1}) e_ic e_ik
+    block = max(1, _BLOCK_CELLS // J)
+    for s in range(0, n, block):
+        eb = e[s:s + block]
+        h = eb @ hazards  # b × J: Σ_k e_ik λ_k(t_j)
+        np.subtract(1.0, h, out=h)
+        np.cumprod(h, axis=1, out=h)  # product-limit survival after each grid time
+        surv_prev = np.where(jumps > 0, h[:, np.maximum(jumps - 1, 0)], 1.0)  # S_i(t_{j-1}) at the jumps
+        wmat = surv_prev * eb[:, c][:, None]
+        out = wmat @ weights
+        risk[s:s + block] = out[:, :T]
+        y[:, s:s + block] = out[:, T:].reshape(len(eb), K, T).transpose(1, 0, 2)
+        col_a += wmat.sum(axis=0)
+        col_c += eb.T @ wmat
+    mean_risk = risk.mean(axis=0)
+
+    # The models' part of the influence function, summed over the cohort's rows (then / n).
+    jt, nle = data.jt, data.nle
+    big_a = np.zeros(J)
+    big_a[jumps] = col_a
+    fc = fits[c]
+    g = np.zeros((n, T))
+    # λ_c's own part: δ_m 1{T_m = t_j}/S0 · A_j and − w_m Σ_{t_j ≤ min(τ, T_m)} A_j λ_c/S0.
+    dead = np.flatnonzero(fc.delta_s0)
+    dead = dead[data.time[dead] <= data.grid[-1]]  # events after the last grid time never count
+    at = big_a[nle[dead] - 1] * fc.delta_s0[dead]
+    g[dead] += at[:, None] * (nle[dead][:, None] <= jt[None, :])
+    cum = np.concatenate([[0.0], np.cumsum(big_a * fc.hazard_s0)])
+    g -= fc.w[:, None] * cum[np.minimum(jt[None, :], nle[:, None])]
+    mask = (np.arange(J)[:, None] < jt[None, :]).astype(float)  # J × T
+    v1 = mask.T @ ((big_a * lam)[:, None] * fc.mean)  # T × p
+    v2 = risk.T @ xa  # T × p: Σ_i x_i F_i(τ)
+    g += fc.ifbeta @ (v2 - v1).T
+    for k, f in enumerate(fits):
+        ak = np.zeros(J)
+        ak[jumps] = lam[jumps] * col_c[k]
+        cum_a = np.concatenate([[0.0], np.cumsum(ak)])
+        q_prev = np.concatenate([[0.0], f.q[:-1]])
+        cum_aq = np.concatenate([[0.0], np.cumsum(ak * q_prev)])
+        # − δ_m/S0(T_m) Σ_{T_m ≤ t_{j-1}, t_j ≤ τ} a_kj
+        dk = np.flatnonzero(f.delta_s0)
+        tail = cum_a[jt][None, :] - cum_a[np.minimum(nle[dk], J)][:, None]
+        g[dk] -= f.delta_s0[dk][:, None] * np.where(jt[None, :] > nle[dk][:, None], tail, 0.0)
+        # + w_m Σ_{t_j ≤ τ} a_kj Q_k(min(T_m, t_{j-1}))
+        lo = np.minimum(jt[None, :], nle[:, None] + 1)
+        q_own = np.concatenate([[0.0], f.q])[nle]
+        g += f.w[:, None] * (cum_aq[lo] + q_own[:, None] * (cum_a[jt][None, :] - cum_a[lo]))
+        # coefficient parts: + IFβ_k · Σ a_kj R_k(t_{j-1}) − IFβ_k · Σ_i x_i e_ik y_ik
+        r_prev = np.vstack([np.zeros((1, xa.shape[1])), f.r[:-1]])
+        v3 = mask.T @ (ak[:, None] * r_prev)
+        v4 = (y[k] * e[:, k][:, None]).T @ xa
+        g += f.ifbeta @ (v3 - v4).T
+    iid = g / n + (risk - mean_risk) / n
+    return mean_risk, iid
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+def _table(data: _Data, estimates, iids) -> pd.DataFrame:
+    rows = []
+
+    def add(kind, level, est, iid, low, high):
+        se = np.sqrt(np.sum(iid * iid, axis=0))
+        lower, upper = est - Z95 * se, est + Z95 * se
+        if low is not None:
+            lower = np.maximum(lower, low)
+        if high is not None:
+            upper = np.minimum(upper, high)
+        for t, e_, s_, l_, u_ in zip(data.taus, est, se, lower, upper):
+            rows.append((float(t), data.levels[level], kind, float(e_), float(s_), float(l_), float(u_)))
+
+    ref = data.ref
+    for a in range(len(data.levels)):
+        add("risk", a, estimates[a], iids[a], 0.0, 1.0)
+    others = [a for a in range(len(data.levels)) if a != ref]
+    for a in others:
+        add("difference", a, estimates[a] - estimates[ref], iids[a] - iids[ref], -1.0, 1.0)
+    fr = estimates[ref]
+    for a in others:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = estimates[a] / fr
+            iid = iids[a] / fr - iids[ref] * (estimates[a] / fr**2)
+        add("ratio", a, ratio, iid, 0.0, None)
+    out = pd.DataFrame(rows, columns=["time", "group", "kind", "estimate", "se", "lower", "upper"])
+    out.attrs.update(n=data.n, n_dropped=data.n_dropped, reference=data.levels[ref], cause=data.cause,
+                     causes=list(data.causes), levels=list(data.levels))
+    return out
