@@ -1,0 +1,137 @@
+"""Standardized cumulative incidence against R's riskRegression::ate (tests/golden/standardized.R).
+
+Tolerances: estimates 1e-6 absolute; standard errors and the 95% limits 1e-4 relative (with 1e-12
+absolute for a limit truncated at 0). Seen on the golden data: 5e-11 at worst.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from golden_values import GOLDEN, rerun
+from helpers.stats.standardized import Z95, standardized_risk
+
+DATA = pd.read_csv(GOLDEN / "standardized_data.csv", float_precision="round_trip")
+GOLD = pd.read_csv(GOLDEN / "standardized.csv", float_precision="round_trip")
+COVARIATES = ["age", "male", "egfr", "upcr"]
+CASES = {  # case in standardized.csv: cause, reference, times
+    "cause1": (1, None, [1, 2, 3]),
+    "cause2": (2, None, [1, 2, 3]),
+    "cause2_early": (2, None, [0.1, 0.5]),
+    "reference_high": (1, "high", [1, 2, 3]),
+}
+
+
+def _run(data=DATA, **kwargs):
+    args = dict(cause=1, times=[1, 2, 3]) | kwargs
+    return standardized_risk(data, "time", "status", "group", COVARIATES, **args)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_riskregression_ate(case):
+    cause, reference, times = CASES[case]
+    ours = _run(cause=cause, reference=reference, times=times)
+    gold = GOLD[GOLD["case"] == case]
+    both = gold.merge(ours, on=["time", "group", "kind"], suffixes=("_r", ""), validate="one_to_one")
+    assert len(both) == len(gold) == len(ours)
+    np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-4, atol=0)
+    np.testing.assert_allclose(both["lower"], both["lower_r"], rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(both["upper"], both["upper_r"], rtol=1e-4, atol=1e-12)
+
+
+def test_layout_and_contrasts():
+    out = _run()
+    assert list(out.columns) == ["time", "group", "kind", "estimate", "se", "lower", "upper"]
+    assert out["kind"].value_counts().to_dict() == {"risk": 9, "difference": 6, "ratio": 6}
+    assert out.attrs["reference"] == "ctrl" and out.attrs["levels"] == ["ctrl", "high", "low"]
+    assert set(out.loc[out["kind"] != "risk", "group"]) == {"high", "low"}
+    risk = out[out["kind"] == "risk"].set_index(["group", "time"])["estimate"]
+    for kind, combine in [("difference", np.subtract), ("ratio", np.divide)]:
+        rows = out[out["kind"] == kind]
+        expected = [combine(risk[(g, t)], risk[("ctrl", t)]) for g, t in zip(rows["group"], rows["time"])]
+        np.testing.assert_allclose(rows["estimate"], expected, rtol=1e-12)
+    # Wald limits on the natural scale.
+    np.testing.assert_allclose(out["upper"] - out["estimate"], Z95 * out["se"], rtol=1e-12)
+
+
+def test_reference_is_the_first_level_of_a_categorical():
+    data = DATA.assign(group=pd.Categorical(DATA["group"], categories=["high", "ctrl", "low"]))
+    pd.testing.assert_frame_equal(
+        _run(data).sort_values(["kind", "group", "time"], ignore_index=True),
+        _run(reference="high").sort_values(["kind", "group", "time"], ignore_index=True),
+    )
+
+
+def _aalen_johansen(time, status, cause, tau):
+    surv, cif = 1.0, 0.0
+    for t in np.unique(time[(status != 0) & (time <= tau)]):
+        at_risk = np.sum(time >= t)
+        cif += surv * np.sum((time == t) & (status == cause)) / at_risk
+        surv *= 1.0 - np.sum((time == t) & (status != 0)) / at_risk
+    return cif
+
+
+def test_standardizing_differs_from_the_crude_curves():
+    # Group membership depends on age and eGFR in the golden data: the crude Aalen–Johansen risk of the
+    # small, older 'low' group is 0.55 at 3 years, its risk standardized to the whole cohort 0.46.
+    out = _run().set_index(["kind", "group", "time"])
+    low = DATA[DATA["group"] == "low"]
+    crude = _aalen_johansen(low["time"].to_numpy(), low["status"].to_numpy(), 1, 3.0)
+    assert crude == pytest.approx(0.5549, abs=1e-4)
+    assert crude - out.loc[("risk", "low", 3.0), "estimate"] > 0.05
+    high = DATA[DATA["group"] == "high"]
+    crude = _aalen_johansen(high["time"].to_numpy(), high["status"].to_numpy(), 1, 3.0)
+    assert out.loc[("risk", "high", 3.0), "estimate"] - crude > 0.02
+
+
+def test_a_categorical_covariate_is_coded_as_indicators():
+    coded = DATA.assign(male=DATA["male"].map({0: "F", 1: "M"}))
+    pd.testing.assert_frame_equal(_run(coded), _run(), rtol=1e-9)
+
+
+def test_tied_events_in_the_coefficients_influence_function():
+    # Without ties the two ways of counting tied events agree; with ties (the golden data) riskRegression's
+    # way ('ate', each tied time once) gives other standard errors than counting every event.
+    untied = DATA.assign(time=DATA["time"] + np.random.default_rng(1).uniform(0, 1e-4, len(DATA)))
+    pd.testing.assert_frame_equal(_run(untied), _run(untied, iid_ties="counted"), rtol=1e-12)
+    ate, counted = _run(), _run(iid_ties="counted")
+    np.testing.assert_allclose(ate["estimate"], counted["estimate"], rtol=1e-12)
+    assert np.max(np.abs(counted["se"] / ate["se"] - 1)) > 0.01
+
+
+def test_rows_with_missing_values_are_dropped_and_counted():
+    data = DATA.copy()
+    data.loc[[0, 1], "age"] = np.nan
+    data.loc[2, "group"] = None
+    data.loc[3, "time"] = np.nan
+    data.loc[[3, 4], "status"] = np.nan  # row 3 twice: counted once
+    data["unused"] = np.nan  # a column that is not used does not matter
+    out = _run(data)
+    assert out.attrs["n_dropped"] == 5 and out.attrs["n"] == len(DATA) - 5
+    pd.testing.assert_frame_equal(out, _run(DATA.drop(index=[0, 1, 2, 3, 4])))
+
+
+def test_a_time_beyond_the_last_follow_up_is_an_error():
+    with pytest.raises(ValueError, match=r"time 6\.5 is beyond the last follow-up time \(6\) of column 'time'"):
+        _run(times=[1, 6.5])
+
+
+def test_a_group_level_without_patients_is_an_error():
+    data = DATA.assign(group=pd.Categorical(DATA["group"], categories=["ctrl", "high", "low", "none"]))
+    with pytest.raises(ValueError, match="group level 'none' of column 'group' has no patients"):
+        _run(data)
+
+
+def test_a_constant_covariate_is_an_error():
+    with pytest.raises(ValueError, match="covariate 'male' is constant"):
+        _run(DATA.assign(male=1))
+
+
+def test_a_cause_that_does_not_occur_is_an_error():
+    with pytest.raises(ValueError, match="cause 3 does not occur in column 'status'"):
+        _run(cause=3)
+
+
+def test_golden_values_are_what_r_makes(tmp_path):
+    rerun("standardized.R", tmp_path, "standardized.csv", "standardized_data.csv")
