@@ -128,6 +128,18 @@ def test_a_constant_covariate_is_an_error():
         _run(DATA.assign(male=1))
 
 
+def test_a_collinear_covariate_is_an_error():
+    with pytest.raises(ValueError, match="design column 'age_months' is a linear combination"):
+        standardized_risk(DATA.assign(age_months=DATA["age"] * 12), "time", "status", "group",
+                          COVARIATES + ["age_months"], [1, 2, 3])
+
+
+def test_a_group_level_without_an_event_of_a_cause_is_an_error():
+    data = DATA.assign(status=DATA["status"].where((DATA["group"] != "low") | (DATA["status"] != 2), 0))
+    with pytest.raises(ValueError, match="group level 'low' has no event of cause 2"):
+        _run(data)
+
+
 def test_a_cause_that_does_not_occur_is_an_error():
     with pytest.raises(ValueError, match="cause 3 does not occur in column 'status'"):
         _run(cause=3)

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 Z95 = float(stats.norm.ppf(0.975))
-_BLOCK_CELLS = 2_000_000  # cells of one (patients × event times) block: 16 MB per array
+_BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
 _KINDS = ("risk", "difference", "ratio")
 
 
@@ -57,7 +57,8 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     ``causes`` and ``levels``.
 
     Raises ``ValueError`` naming the culprit for a time beyond the last follow-up, a group level without
-    patients, a covariate constant over the cohort, or a cause that does not occur.
+    patients or without an event of some cause (its hazard ratio would be infinite), a covariate
+    constant over the cohort or collinear with the others, or a cause that does not occur.
     """
     if iid_ties not in ("ate", "counted"):
         raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
@@ -108,7 +109,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             raise ValueError(f"group level {empty[0]!r} of column {group!r} has no patients")
         gidx = col.cat.codes.to_numpy()  # the categories' order is the factor's order, as in R
     else:
-        levels = sorted(col.unique())
+        levels = sorted(col.unique().tolist())
         gidx = pd.Categorical(col, categories=levels).codes
     gidx = np.asarray(gidx, dtype=np.intp)
     if len(levels) < 2:
@@ -121,7 +122,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             raise ValueError(f"reference {reference!r} is not a level of column {group!r} (levels: {levels})")
         ref = matches[0]
 
-    blocks = []
+    blocks, names = [], [f"{group}={lv}" for lv in levels[1:]]
     for name in covariates:
         c = d[name]
         if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
@@ -131,6 +132,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
                 raise ValueError(f"covariate {name!r} is constant ({cat.categories[0]!r}) over the {len(d)} patients analysed")
             codes = np.asarray(cat.codes)
             blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
+            names += [f"{name}={lv}" for lv in cat.categories[1:]]
         else:
             x = c.to_numpy(float)
             if not np.all(np.isfinite(x)):
@@ -138,6 +140,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             if np.ptp(x) == 0:
                 raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
             blocks.append(x[:, None])
+            names.append(name)
 
     taus = np.atleast_1d(np.asarray(times, dtype=float))
     if taus.ndim != 1 or len(taus) == 0 or not np.all(np.isfinite(taus)):
@@ -149,8 +152,18 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
     if np.any(taus < 0):
         raise ValueError(f"time {taus[taus < 0][0]:g} is negative")
 
+    for k in causes:
+        for j, lv in enumerate(levels):
+            if not np.any((gidx == j) & (status == k)):
+                raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
+                                 "ratio is infinite; merge it with another level")
     dummies = np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])
     x = np.column_stack([dummies, *blocks])
+    centred = x - x.mean(axis=0)
+    diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
+    if np.any(diag < 1e-10):
+        raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
+                         "group indicators and the covariates before it")
     order = np.argsort(time, kind="stable")
     out = _Data()
     out.time, out.status, out.gidx = time[order], status[order], gidx[order]
@@ -214,7 +227,7 @@ def _efron(beta, x, deaths: _Deaths, hessian=True):
     return loglik, score, info
 
 
-def _cox_efron(x, deaths: _Deaths, tol=1e-13, max_iter=100):
+def _cox_efron(x, deaths: _Deaths, cause, tol=1e-13, max_iter=100):
     """Maximise the Efron partial likelihood by Newton–Raphson with step-halving (as coxph does).
 
     ``x`` is centred; it is also scaled inside so that the first steps cannot overflow. Returns the
@@ -234,14 +247,14 @@ def _cox_efron(x, deaths: _Deaths, tol=1e-13, max_iter=100):
                 break
             step = step / 2.0
         else:
-            raise RuntimeError("the Cox model did not converge")
+            raise ValueError(f"the Cox model of cause {cause:g} did not converge")
         beta = beta + step
         change = abs(trial[0] - loglik)
         loglik, score, info = trial
         if change <= tol * (abs(loglik) + tol) and np.max(np.abs(step), initial=0.0) < 1e-7:
             break
     else:
-        raise RuntimeError("the Cox model did not converge")
+        raise ValueError(f"the Cox model of cause {cause:g} did not converge")
     inverse = np.linalg.inv(info)
     return beta / scale, inverse / np.outer(scale, scale)
 
@@ -253,7 +266,7 @@ class _Fit:
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
     x, time = data.x, data.time
     deaths = _Deaths(time, data.status == k)
-    beta, inverse = _cox_efron(x, deaths)
+    beta, inverse = _cox_efron(x, deaths, k)
     w = np.exp(x @ beta)
     s0, s1 = _risk_sets(w, x, deaths.start)  # Breslow risk sets at this cause's event times
     mean = s1 / s0[:, None]
@@ -316,23 +329,34 @@ def _standardize(data: _Data, fits, a):
     weights = np.hstack([lam[jumps][:, None] * before]
                         + [(lam[jumps] * prev_cum[k])[:, None] * before for k in range(K)])  # Jc × (1+K)T
 
-    risk = np.empty((n, T))
-    y = np.empty((K, n, T))  # Σ_j W_ij λ_c(t_j) Λ_k(t_{j-1}) over t_j ≤ τ
+    risk = np.zeros((n, T))
+    y = np.zeros((K, n, T))  # Σ_j W_ij λ_c(t_j) Λ_k(t_{j-1}) over t_j ≤ τ
     col_a = np.zeros(len(jumps))  # A_j = Σ_i S_i(t_{j-1}) e_ic
     col_c = np.zeros((K, len(jumps)))  # C_kj = Σ_i S_i(t_{j-1}) e_ic e_ik
-    block = max(1, _BLOCK_CELLS // J)
-    for s in range(0, n, block):
+    rows = jumps[-1] + 1 if len(jumps) else 0  # survival is needed up to the last jump only
+    w_rows = np.zeros((rows, weights.shape[1]))
+    w_rows[jumps] = weights
+    hazard_prev = np.ascontiguousarray(hazards[:, :max(rows - 1, 0)].T)  # λ_k(t_{j-1}), rows 1..
+    block = max(1, _BLOCK_CELLS // max(rows, 1))
+    buffer = None
+    for s in range(0, n if rows else 0, block):
         eb = e[s:s + block]
-        h = eb @ hazards  # b × J: Σ_k e_ik λ_k(t_j)
-        np.subtract(1.0, h, out=h)
-        np.cumprod(h, axis=1, out=h)  # product-limit survival after each grid time
-        surv_prev = np.where(jumps > 0, h[:, np.maximum(jumps - 1, 0)], 1.0)  # S_i(t_{j-1}) at the jumps
-        wmat = surv_prev * eb[:, c][:, None]
-        out = wmat @ weights
-        risk[s:s + block] = out[:, :T]
-        y[:, s:s + block] = out[:, T:].reshape(len(eb), K, T).transpose(1, 0, 2)
-        col_a += wmat.sum(axis=0)
-        col_c += eb.T @ wmat
+        b = len(eb)
+        if buffer is None or buffer.shape[1] != b:
+            buffer = np.empty((rows, b))
+        sv = buffer  # (event times × patients), row j: S_i(t_{j-1}), the survival just before t_j
+        sv[0] = 1.0
+        np.matmul(hazard_prev, eb.T, out=sv[1:])
+        np.subtract(1.0, sv[1:], out=sv[1:])
+        for j in range(1, rows):  # product-limit running product over contiguous rows (beats cumprod)
+            np.multiply(sv[j - 1], sv[j], out=sv[j])
+        ec = eb[:, c]
+        out = (w_rows.T @ sv) * ec  # (1+K)T × b; W_ij = S_i(t_{j-1}) e_ic
+        risk[s:s + b] = out[:T].T
+        y[:, s:s + b] = out[T:].reshape(K, T, b).transpose(0, 2, 1)
+        sums = sv @ (ec[:, None] * np.column_stack([np.ones(b), eb]))  # rows × (1+K)
+        col_a += sums[jumps, 0]
+        col_c += sums[jumps, 1:].T
     mean_risk = risk.mean(axis=0)
 
     # The models' part of the influence function, summed over the cohort's rows (then / n).
