@@ -52,7 +52,8 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
 
     Returns a tidy DataFrame ``time, group, kind, estimate, se, lower, upper`` with ``kind`` one of
     ``risk`` (every level), ``difference`` and ``ratio`` (every non-reference level against the
-    reference: risk(group) − risk(reference) and risk(group) / risk(reference)). ``attrs`` hold ``n``
+    reference: risk(group) − risk(reference) and risk(group) / risk(reference); a ratio is NaN at a time
+    before the first event, where both risks are 0). ``attrs`` hold ``n``
     (patients analysed), ``n_dropped`` (rows left out for a missing value), ``reference``, ``cause``,
     ``causes`` and ``levels``.
 
@@ -129,7 +130,8 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             cat = c if isinstance(c.dtype, pd.CategoricalDtype) else pd.Categorical(c, categories=sorted(c.unique()))
             cat = pd.Categorical(cat).remove_unused_categories()
             if len(cat.categories) < 2:
-                raise ValueError(f"covariate {name!r} is constant ({cat.categories[0]!r}) over the {len(d)} patients analysed")
+                raise ValueError(f"covariate {name!r} is constant ({cat.categories[0]!r}) over the {len(d)} "
+                                 "patients analysed")
             codes = np.asarray(cat.codes)
             blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
             names += [f"{name}={lv}" for lv in cat.categories[1:]]
