@@ -338,25 +338,32 @@ def _standardize(data: _Data, fits, a):
     rows = jumps[-1] + 1 if len(jumps) else 0  # survival is needed up to the last jump only
     w_rows = np.zeros((rows, weights.shape[1]))
     w_rows[jumps] = weights
-    hazard_prev = np.ascontiguousarray(hazards[:, :max(rows - 1, 0)].T)  # λ_k(t_{j-1}), rows 1..
+    hazard_prev = hazards[:, :max(rows - 1, 0), None]  # λ_k(t_{j-1}) for rows 1..
     block = max(1, _BLOCK_CELLS // max(rows, 1))
-    buffer = None
+    sv = spare = sums = None
+    # No multithreaded BLAS in this loop: its products are thin (a few columns) and memory-bound, and
+    # OpenBLAS threads competing with other processes for the cores made them up to ten times slower.
     for s in range(0, n if rows else 0, block):
         eb = e[s:s + block]
         b = len(eb)
-        if buffer is None or buffer.shape[1] != b:
-            buffer = np.empty((rows, b))
-        sv = buffer  # (event times × patients), row j: S_i(t_{j-1}), the survival just before t_j
+        if sv is None or sv.shape[1] != b:
+            sv, spare, sums = np.empty((rows, b)), np.empty((rows - 1, b)), np.empty((rows, 1 + K))
+        # (event times × patients), row j: S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik)
         sv[0] = 1.0
-        np.matmul(hazard_prev, eb.T, out=sv[1:])
+        np.multiply(hazard_prev[0], eb[:, 0], out=sv[1:])
+        for k in range(1, K):
+            np.multiply(hazard_prev[k], eb[:, k], out=spare)
+            sv[1:] += spare
         np.subtract(1.0, sv[1:], out=sv[1:])
-        for j in range(1, rows):  # product-limit running product over contiguous rows (beats cumprod)
-            np.multiply(sv[j - 1], sv[j], out=sv[j])
         ec = eb[:, c]
-        out = (w_rows.T @ sv) * ec  # (1+K)T × b; W_ij = S_i(t_{j-1}) e_ic
+        weighted = ec[:, None] * np.column_stack([np.ones(b), eb])  # e_ic (1, e_i1, ..., e_iK)
+        np.dot(sv[0], weighted, out=sums[0])
+        for j in range(1, rows):  # running product over contiguous rows (cumprod is 3 times slower)
+            np.multiply(sv[j - 1], sv[j], out=sv[j])
+            np.dot(sv[j], weighted, out=sums[j])  # Σ_i W_ij (1, e_ik)
+        out = np.einsum("jq,jb->qb", w_rows, sv) * ec  # (1+K)T × b; W_ij = S_i(t_{j-1}) e_ic
         risk[s:s + b] = out[:T].T
         y[:, s:s + b] = out[T:].reshape(K, T, b).transpose(0, 2, 1)
-        sums = sv @ (ec[:, None] * np.column_stack([np.ones(b), eb]))  # rows × (1+K)
         col_a += sums[jumps, 0]
         col_c += sums[jumps, 1:].T
     mean_risk = risk.mean(axis=0)
