@@ -79,20 +79,7 @@ class _Data:
 
 def _prepare(df, duration, event, group, covariates, times, cause, reference) -> _Data:
     covariates = list(covariates)
-    used = [duration, event, group, *covariates]
-    for name in used:
-        if name not in df.columns:
-            raise ValueError(f"column {name!r} is not in the data")
-    if group in covariates:
-        raise ValueError(f"the group column {group!r} is also listed among the covariates")
-    if len(set(used)) != len(used):
-        raise ValueError("a column is listed twice among duration, event, group and covariates")
-    complete = df[used].notna().all(axis=1)
-    d = df.loc[complete, used]
-    n_dropped = int((~complete).sum())
-    if len(d) == 0:
-        raise ValueError("no patient has every column of duration, event, group and covariates filled in")
-
+    d, n_dropped = _complete_rows(df, [duration, event, group, *covariates], group, covariates)
     time = pd.to_numeric(d[duration], errors="raise").to_numpy(float)
     if np.any(time < 0) or not np.all(np.isfinite(time)):
         raise ValueError(f"column {duration!r} has a negative or infinite duration")
@@ -101,29 +88,73 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
     if not np.any(causes == cause):
         present = ", ".join(f"{c:g}" for c in causes) or "none"
         raise ValueError(f"cause {cause!r} does not occur in column {event!r} (event codes present: {present})")
+    levels, gidx, ref = _group_levels(d[group], group, reference)
+    for k in causes:
+        for j, lv in enumerate(levels):
+            if not np.any((gidx == j) & (status == k)):
+                raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
+                                 "ratio is infinite; merge it with another level")
+    x = _design(d, covariates, group, levels, gidx)
+    taus = _check_times(times, time, duration)
 
-    col = d[group]
+    order = np.argsort(time, kind="stable")
+    out = _Data()
+    out.time, out.status, out.gidx = time[order], status[order], gidx[order]
+    out.centre = x.mean(axis=0)
+    out.x = x[order] - out.centre
+    out.n_group_columns = len(levels) - 1
+    out.levels, out.ref, out.taus = levels, ref, taus
+    out.causes, out.cause = list(causes), cause
+    out.n, out.n_dropped = len(d), n_dropped
+    # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
+    event_times = np.unique(out.time[out.status != 0])
+    out.grid = event_times[event_times <= taus.max()]
+    out.nle = np.searchsorted(out.grid, out.time, side="right")  # grid times ≤ each patient's time
+    out.jt = np.searchsorted(out.grid, taus, side="right")  # grid times ≤ each τ
+    return out
+
+
+def _complete_rows(df, used, group, covariates):
+    """The used columns of the rows where none is missing, and how many rows had a missing value."""
+    for name in used:
+        if name not in df.columns:
+            raise ValueError(f"column {name!r} is not in the data")
+    if group in covariates:
+        raise ValueError(f"the group column {group!r} is also listed among the covariates")
+    if len(set(used)) != len(used):
+        raise ValueError("a column is listed twice among duration, event, group and covariates")
+    complete = df[used].notna().all(axis=1)
+    if not complete.any():
+        raise ValueError("no patient has every column of duration, event, group and covariates filled in")
+    return df.loc[complete, used], int((~complete).sum())
+
+
+def _group_levels(col, group, reference):
+    """Levels in an R factor's order (categories, else sorted values), each row's level index, the reference's."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         levels = list(col.cat.categories)
         empty = [lv for lv in levels if not (col == lv).any()]
         if empty:
             raise ValueError(f"group level {empty[0]!r} of column {group!r} has no patients")
-        gidx = col.cat.codes.to_numpy()  # the categories' order is the factor's order, as in R
+        gidx = col.cat.codes.to_numpy()
     else:
         levels = sorted(col.unique().tolist())
         gidx = pd.Categorical(col, categories=levels).codes
-    gidx = np.asarray(gidx, dtype=np.intp)
     if len(levels) < 2:
         raise ValueError(f"column {group!r} has a single level ({levels[0]!r}); there is nothing to compare")
-    if reference is None:
-        ref = 0
-    else:
+    ref = 0
+    if reference is not None:
         matches = [i for i, lv in enumerate(levels) if lv == reference]
         if not matches:
             raise ValueError(f"reference {reference!r} is not a level of column {group!r} (levels: {levels})")
         ref = matches[0]
+    return levels, np.asarray(gidx, dtype=np.intp), ref
 
-    blocks, names = [], [f"{group}={lv}" for lv in levels[1:]]
+
+def _design(d, covariates, group, levels, gidx):
+    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators."""
+    blocks = [np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])]
+    names = [f"{group}={lv}" for lv in levels[1:]]
     for name in covariates:
         c = d[name]
         if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
@@ -143,7 +174,16 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
                 raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
             blocks.append(x[:, None])
             names.append(name)
+    x = np.column_stack(blocks)
+    centred = x - x.mean(axis=0)
+    diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
+    if np.any(diag < 1e-10):
+        raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
+                         "group indicators and the covariates before it")
+    return x
 
+
+def _check_times(times, time, duration):
     taus = np.atleast_1d(np.asarray(times, dtype=float))
     if taus.ndim != 1 or len(taus) == 0 or not np.all(np.isfinite(taus)):
         raise ValueError("times must be one or more finite numbers")
@@ -153,34 +193,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
         raise ValueError(f"time {beyond[0]:g} is beyond the last follow-up time ({last:g}) of column {duration!r}")
     if np.any(taus < 0):
         raise ValueError(f"time {taus[taus < 0][0]:g} is negative")
-
-    for k in causes:
-        for j, lv in enumerate(levels):
-            if not np.any((gidx == j) & (status == k)):
-                raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
-                                 "ratio is infinite; merge it with another level")
-    dummies = np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])
-    x = np.column_stack([dummies, *blocks])
-    centred = x - x.mean(axis=0)
-    diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
-    if np.any(diag < 1e-10):
-        raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
-                         "group indicators and the covariates before it")
-    order = np.argsort(time, kind="stable")
-    out = _Data()
-    out.time, out.status, out.gidx = time[order], status[order], gidx[order]
-    out.centre = x.mean(axis=0)
-    out.x = x[order] - out.centre
-    out.n_group_columns = len(levels) - 1
-    out.levels, out.ref, out.taus = levels, ref, taus
-    out.causes, out.cause = list(causes), cause
-    out.n, out.n_dropped = len(d), n_dropped
-    # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
-    event_times = np.unique(out.time[out.status != 0])
-    out.grid = event_times[event_times <= taus.max()]
-    out.nle = np.searchsorted(out.grid, out.time, side="right")  # grid times ≤ each patient's time
-    out.jt = np.searchsorted(out.grid, taus, side="right")  # grid times ≤ each τ
-    return out
+    return taus
 
 
 # --- cause-specific Cox models ----------------------------------------------------------------------------
@@ -312,43 +325,51 @@ def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
 
 def _standardize(data: _Data, fits, a):
     """Standardized risk of group level ``a`` at each τ and its influence function (n × τ)."""
-    n, J, T = data.n, len(data.grid), len(data.taus)
-    K = len(fits)
+    n, T = data.n, len(data.taus)
     c = data.causes.index(data.cause)
     xa = data.x.copy()
     ng = data.n_group_columns
     xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
-    betas = np.column_stack([f.beta for f in fits])  # p × K
-    e = np.exp(xa @ betas)  # n × K
-    if J == 0:
+    e = np.exp(xa @ np.column_stack([f.beta for f in fits]))  # n × K
+    if len(data.grid) == 0:
         return np.zeros(T), np.zeros((n, T))
+    sweep = _sweep(data, fits, e, c)
+    mean_risk = sweep.risk.mean(axis=0)
+    g = _models_part(data, fits, c, xa, e, sweep)
+    return mean_risk, g / n + (sweep.risk - mean_risk) / n
 
+
+class _Sweep:
+    """What one pass over the patients leaves: risks, the sums the influence function needs, the jumps."""
+
+
+def _sweep(data: _Data, fits, e, c) -> _Sweep:
+    """Each patient's risk at each τ, and sums over patients of S_i(t_{j-1}) e_ic (1, e_ik) at the jumps.
+
+    Built in blocks of (event times × patients). No multithreaded BLAS here: the products are thin and
+    memory-bound, and OpenBLAS threads competing with other processes for the cores made them up to ten
+    times slower.
+    """
+    n, J, T, K = data.n, len(data.grid), len(data.taus), len(fits)
     hazards = np.vstack([f.hazard for f in fits])  # K × J
     lam = fits[c].hazard
-    jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
-    before = np.arange(J)[jumps][:, None] < data.jt[None, :]  # jump j counts for τ: t_j ≤ τ
-    prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[jumps] for f in fits]  # Λ_k(t_{j-1})
-    weights = np.hstack([lam[jumps][:, None] * before]
-                        + [(lam[jumps] * prev_cum[k])[:, None] * before for k in range(K)])  # Jc × (1+K)T
-
-    risk = np.zeros((n, T))
-    y = np.zeros((K, n, T))  # Σ_j W_ij λ_c(t_j) Λ_k(t_{j-1}) over t_j ≤ τ
-    col_a = np.zeros(len(jumps))  # A_j = Σ_i S_i(t_{j-1}) e_ic
-    col_c = np.zeros((K, len(jumps)))  # C_kj = Σ_i S_i(t_{j-1}) e_ic e_ik
+    out = _Sweep()
+    out.jumps = jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
     rows = jumps[-1] + 1 if len(jumps) else 0  # survival is needed up to the last jump only
-    w_rows = np.zeros((rows, weights.shape[1]))
-    w_rows[jumps] = weights
+    before = (np.arange(J)[:, None] < data.jt[None, :])[:rows]  # t_j ≤ τ
+    prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[:rows] for f in fits]  # Λ_k(t_{j-1})
+    weights = np.hstack([(lam[:rows] * pc)[:, None] * before for pc in [np.ones(rows), *prev_cum]])
     hazard_prev = hazards[:, :max(rows - 1, 0), None]  # λ_k(t_{j-1}) for rows 1..
+    out.risk, out.y = np.zeros((n, T)), np.zeros((K, n, T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
+    out.col_a, out.col_c = np.zeros(len(jumps)), np.zeros((K, len(jumps)))  # Σ_i W_ij and Σ_i W_ij e_ik
     block = max(1, _BLOCK_CELLS // max(rows, 1))
     sv = spare = sums = None
-    # No multithreaded BLAS in this loop: its products are thin (a few columns) and memory-bound, and
-    # OpenBLAS threads competing with other processes for the cores made them up to ten times slower.
     for s in range(0, n if rows else 0, block):
         eb = e[s:s + block]
         b = len(eb)
         if sv is None or sv.shape[1] != b:
             sv, spare, sums = np.empty((rows, b)), np.empty((rows - 1, b)), np.empty((rows, 1 + K))
-        # (event times × patients), row j: S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik)
+        # row j: S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik)
         sv[0] = 1.0
         np.multiply(hazard_prev[0], eb[:, 0], out=sv[1:])
         for k in range(1, K):
@@ -360,20 +381,23 @@ def _standardize(data: _Data, fits, a):
         np.dot(sv[0], weighted, out=sums[0])
         for j in range(1, rows):  # running product over contiguous rows (cumprod is 3 times slower)
             np.multiply(sv[j - 1], sv[j], out=sv[j])
-            np.dot(sv[j], weighted, out=sums[j])  # Σ_i W_ij (1, e_ik)
-        out = np.einsum("jq,jb->qb", w_rows, sv) * ec  # (1+K)T × b; W_ij = S_i(t_{j-1}) e_ic
-        risk[s:s + b] = out[:T].T
-        y[:, s:s + b] = out[T:].reshape(K, T, b).transpose(0, 2, 1)
-        col_a += sums[jumps, 0]
-        col_c += sums[jumps, 1:].T
-    mean_risk = risk.mean(axis=0)
+            np.dot(sv[j], weighted, out=sums[j])
+        risks = np.einsum("jq,jb->qb", weights, sv) * ec  # (1+K)T × b, with W_ij = S_i(t_{j-1}) e_ic
+        out.risk[s:s + b] = risks[:T].T
+        out.y[:, s:s + b] = risks[T:].reshape(K, T, b).transpose(0, 2, 1)
+        out.col_a += sums[jumps, 0]
+        out.col_c += sums[jumps, 1:].T
+    return out
 
-    # The models' part of the influence function, summed over the cohort's rows (then / n).
-    jt, nle = data.jt, data.nle
+
+def _models_part(data: _Data, fits, c, xa, e, sweep: _Sweep):
+    """The Cox models' part of the influence function, summed over the cohort's rows (n × τ, before / n)."""
+    n, J = data.n, len(data.grid)
+    jt, nle, jumps = data.jt, data.nle, sweep.jumps
+    fc, lam = fits[c], fits[c].hazard
     big_a = np.zeros(J)
-    big_a[jumps] = col_a
-    fc = fits[c]
-    g = np.zeros((n, T))
+    big_a[jumps] = sweep.col_a
+    g = np.zeros((n, len(data.taus)))
     # λ_c's own part: δ_m 1{T_m = t_j}/S0 · A_j and − w_m Σ_{t_j ≤ min(τ, T_m)} A_j λ_c/S0.
     dead = np.flatnonzero(fc.delta_s0)
     dead = dead[data.time[dead] <= data.grid[-1]]  # events after the last grid time never count
@@ -383,29 +407,35 @@ def _standardize(data: _Data, fits, a):
     g -= fc.w[:, None] * cum[np.minimum(jt[None, :], nle[:, None])]
     mask = (np.arange(J)[:, None] < jt[None, :]).astype(float)  # J × T
     v1 = mask.T @ ((big_a * lam)[:, None] * fc.mean)  # T × p
-    v2 = risk.T @ xa  # T × p: Σ_i x_i F_i(τ)
+    v2 = sweep.risk.T @ xa  # T × p: Σ_i x_i F_i(τ)
     g += fc.ifbeta @ (v2 - v1).T
     for k, f in enumerate(fits):
         ak = np.zeros(J)
-        ak[jumps] = lam[jumps] * col_c[k]
-        cum_a = np.concatenate([[0.0], np.cumsum(ak)])
-        q_prev = np.concatenate([[0.0], f.q[:-1]])
-        cum_aq = np.concatenate([[0.0], np.cumsum(ak * q_prev)])
-        # − δ_m/S0(T_m) Σ_{T_m ≤ t_{j-1}, t_j ≤ τ} a_kj
-        dk = np.flatnonzero(f.delta_s0)
-        tail = cum_a[jt][None, :] - cum_a[np.minimum(nle[dk], J)][:, None]
-        g[dk] -= f.delta_s0[dk][:, None] * np.where(jt[None, :] > nle[dk][:, None], tail, 0.0)
-        # + w_m Σ_{t_j ≤ τ} a_kj Q_k(min(T_m, t_{j-1}))
-        lo = np.minimum(jt[None, :], nle[:, None] + 1)
-        q_own = np.concatenate([[0.0], f.q])[nle]
-        g += f.w[:, None] * (cum_aq[lo] + q_own[:, None] * (cum_a[jt][None, :] - cum_a[lo]))
-        # coefficient parts: + IFβ_k · Σ a_kj R_k(t_{j-1}) − IFβ_k · Σ_i x_i e_ik y_ik
-        r_prev = np.vstack([np.zeros((1, xa.shape[1])), f.r[:-1]])
-        v3 = mask.T @ (ak[:, None] * r_prev)
-        v4 = (y[k] * e[:, k][:, None]).T @ xa
-        g += f.ifbeta @ (v3 - v4).T
-    iid = g / n + (risk - mean_risk) / n
-    return mean_risk, iid
+        ak[jumps] = lam[jumps] * sweep.col_c[k]
+        g += _cumhazard_part(data, f, ak, mask)
+        v4 = (sweep.y[k] * e[:, k][:, None]).T @ xa  # Σ_i x_i e_ik y_ik
+        g -= f.ifbeta @ v4.T
+    return g
+
+
+def _cumhazard_part(data: _Data, f, ak, mask):
+    """− Σ_{t_j ≤ τ} a_kj IFΛ_k(t_{j-1}) for one cause k, where a_kj = λ_c(t_j) Σ_i S_i(t_{j-1}) e_ic e_ik."""
+    J, jt, nle = len(data.grid), data.jt, data.nle
+    cum_a = np.concatenate([[0.0], np.cumsum(ak)])
+    q_prev = np.concatenate([[0.0], f.q[:-1]])
+    cum_aq = np.concatenate([[0.0], np.cumsum(ak * q_prev)])
+    g = np.zeros((data.n, len(data.taus)))
+    # − δ_m/S0(T_m) Σ_{T_m ≤ t_{j-1}, t_j ≤ τ} a_kj
+    dk = np.flatnonzero(f.delta_s0)
+    tail = cum_a[jt][None, :] - cum_a[np.minimum(nle[dk], J)][:, None]
+    g[dk] -= f.delta_s0[dk][:, None] * np.where(jt[None, :] > nle[dk][:, None], tail, 0.0)
+    # + w_m Σ_{t_j ≤ τ} a_kj Q_k(min(T_m, t_{j-1}))
+    lo = np.minimum(jt[None, :], nle[:, None] + 1)
+    q_own = np.concatenate([[0.0], f.q])[nle]
+    g += f.w[:, None] * (cum_aq[lo] + q_own[:, None] * (cum_a[jt][None, :] - cum_a[lo]))
+    # + IFβ_k · Σ_{t_j ≤ τ} a_kj R_k(t_{j-1})
+    r_prev = np.vstack([np.zeros((1, f.r.shape[1])), f.r[:-1]])
+    return g + f.ifbeta @ (mask.T @ (ak[:, None] * r_prev)).T
 
 
 # --- output ------------------------------------------------------------------------------------------------
