@@ -4,6 +4,7 @@ The functions live in :mod:`helpers.stats.survival` and :mod:`helpers.stats.fine
 their public names stable (``tests/test_public_api.py`` pins them).
 """
 
+from helpers.stats import standardized as _standardized
 from helpers.stats.finegray import fine_gray, fine_gray_cumulative_incidence  # noqa: F401
 from helpers.stats.survival import (  # noqa: F401
     GrayTestResult,
@@ -19,3 +20,12 @@ from helpers.stats.survival import (  # noqa: F401
     proportional_hazards_test,
     schoenfeld_residuals,
 )
+
+
+def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None):
+    """Standardized (g-formula) cumulative incidence by group, with differences and ratios against
+    ``reference``, as R's ``riskRegression::ate(CSC(...), se = TRUE)`` at its defaults (tied event times
+    included: see :func:`helpers.stats.standardized.standardized_risk` and its ``iid_ties`` for the
+    variant that counts every tied event in the coefficients' influence function)."""
+    return _standardized.standardized_risk(df, duration, event, group, covariates, times, cause=cause,
+                                           reference=reference)
