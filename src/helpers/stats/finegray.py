@@ -16,11 +16,12 @@ those sums is a cumulative sum over subjects sorted by time, so here each is one
 fit costs a sort plus a few passes over the data.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-Z95 = stats.norm.ppf(0.975)
+from helpers.stats._common import Fit, complete_cases, wald_summary
 
 
 class _Data:
@@ -159,54 +160,67 @@ def _crr_variance(data: _Data, hess, parts):
     return inv @ (u.T @ u) @ inv
 
 
-class _FineGrayFit:
-    """A fitted model: the coefficient table and what predictions need (baseline jumps, scaling)."""
+@dataclass
+class FineGrayFit(Fit):
+    """A fitted Fine–Gray model (see :func:`fit_fine_gray`) with what predictions need: the baseline
+    jumps at the event times and the centring of the covariates."""
 
-    def __init__(self, df, duration, event, covariates, cause):
-        d = df[[duration, event, *covariates]].dropna()
-        code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
-        x = d[covariates].to_numpy(float)
-        # Standardised for the fit (exactly undone below): crr's own Hessian is singular on a covariate
-        # in the thousands, such as proteinuria in mg/day.
-        self.centre, self.scale = x.mean(axis=0), x.std(axis=0)
-        self.scale[self.scale == 0] = 1.0
-        data = _Data(d[duration].to_numpy(float), code, (x - self.centre) / self.scale)
-        if data.fail.sum() == 0:
-            raise ValueError(f"no event of cause {cause} to model")
-        beta, nll, hess, parts, converged = _fit(data)
-        cov = _crr_variance(data, hess, parts) / np.outer(self.scale, self.scale)
-        self.coef = beta / self.scale
-        se = np.sqrt(np.diag(cov))
-        self.table = pd.DataFrame(
-            {
-                "coef": self.coef, "se": se, "hr": np.exp(self.coef),
-                "lower": np.exp(self.coef - Z95 * se), "upper": np.exp(self.coef + Z95 * se),
-                "p": 2 * stats.norm.sf(np.abs(self.coef / se)),
-            },
-            index=pd.Index(covariates, name="covariate"),
-        )
-        self.table.attrs.update(n=len(d), events=int((code == 1).sum()), loglik=-nll, converged=bool(converged))
-        # Breslow-type jumps of the baseline cumulative subdistribution hazard at the centred covariates.
-        shift = float((data.x @ beta).max())
-        self.times = data.ut[data.fb]
-        self.jumps = data.d / (parts["s0"] * np.exp(shift))
+    covariates: list = None
+    centre: np.ndarray = None
+    times: np.ndarray = None
+    jumps: np.ndarray = None
 
-    def cumulative_incidence(self, profile) -> np.ndarray:
-        """1 − exp(−Λ0(t)·exp((x − centre)'b)) at each event time, for covariate values ``profile``."""
-        lp = (np.asarray(profile, float) - self.centre) @ self.coef
-        return 1.0 - np.exp(-np.cumsum(self.jumps) * np.exp(lp))
+    def cumulative_incidence(self, profiles: pd.DataFrame) -> pd.DataFrame:
+        """Cumulative incidence this fit implies for covariate ``profiles`` (one row each, named by the
+        index): a tidy frame ``profile, time, cif`` at each event time, as ``predict.crr``. No refit."""
+        coef = self.summary["coef"].to_numpy()
+        frames = []
+        for name, row in profiles.iterrows():
+            lp = (row[self.covariates].to_numpy(float) - self.centre) @ coef
+            cif = 1.0 - np.exp(-np.cumsum(self.jumps) * np.exp(lp))
+            frames.append(pd.DataFrame({"profile": name, "time": self.times, "cif": cif}))
+        return pd.concat(frames, ignore_index=True)
+
+
+def fit_fine_gray(df, duration, event, covariates, cause=1) -> FineGrayFit:
+    """Fine–Gray model for the subdistribution hazard of ``cause`` as a :class:`FineGrayFit`.
+
+    Complete cases (crr's ``na.omit``); records with follow-up 0 are kept, as crr keeps them.
+    """
+    d, dropped, reason = complete_cases(df, [duration, event, *covariates], duration)
+    code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
+    x = d[covariates].to_numpy(float)
+    # Standardised for the fit (exactly undone below): crr's own Hessian is singular on a covariate
+    # in the thousands, such as proteinuria in mg/day.
+    centre, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    data = _Data(d[duration].to_numpy(float), code, (x - centre) / scale)
+    if data.fail.sum() == 0:
+        raise ValueError(f"no event of cause {cause} to model")
+    beta, nll, hess, parts, converged = _fit(data)
+    cov = _crr_variance(data, hess, parts) / np.outer(scale, scale)
+    coef = beta / scale
+    # Breslow-type jumps of the baseline cumulative subdistribution hazard at the centred covariates.
+    shift = float((data.x @ beta).max())
+    return FineGrayFit(
+        wald_summary(coef, np.sqrt(np.diag(cov)), covariates, "covariate"), n=len(d), n_dropped=dropped,
+        dropped_reason=reason, events=int((code == 1).sum()), loglik=-nll, converged=bool(converged),
+        ratio_name="hr", covariates=list(covariates), centre=centre,
+        times=data.ut[data.fb], jumps=data.d / (parts["s0"] * np.exp(shift)),
+    )
 
 
 def fine_gray(df, duration, event, covariates, cause=1) -> pd.DataFrame:
     """Fine–Gray model for the subdistribution hazard of ``cause``; other positive codes compete.
 
     ``covariates`` are numeric columns; patients with a missing value are left out (complete cases, as
-    crr's default ``na.omit``). Returns the frame of ``cause_specific_cox``: indexed by covariate with
-    ``coef, se, hr, lower, upper, p`` (Wald, with crr's variance, which accounts for estimating the
-    censoring distribution); ``attrs`` hold ``n``, ``events``, ``loglik`` and ``converged``.
+    crr's default ``na.omit``); records with follow-up 0 are kept. Returns the frame of
+    ``cause_specific_cox``: indexed by covariate with ``coef, se, hr, lower, upper, p`` (Wald, with crr's
+    variance, which accounts for estimating the censoring distribution); ``attrs`` hold ``n``,
+    ``n_dropped``, ``dropped_reason``, ``events``, ``loglik`` and ``converged``.
     Matches ``cmprsk::crr`` to 1e-6 in the coefficients and 1e-4 (relative) in the standard errors.
     """
-    return _FineGrayFit(df, duration, event, covariates, cause).table
+    return fit_fine_gray(df, duration, event, covariates, cause).table()
 
 
 def fine_gray_cumulative_incidence(df, duration, event, covariates, profiles: pd.DataFrame, cause=1) -> pd.DataFrame:
@@ -214,11 +228,6 @@ def fine_gray_cumulative_incidence(df, duration, event, covariates, profiles: pd
 
     ``profiles`` has one row per profile (its index names it) and the ``covariates`` as columns.
     Returns a tidy frame ``profile, time, cif`` at each time with an event of ``cause``; matches
-    ``predict.crr(crr(...), cov1 = profiles)``.
+    ``predict.crr(crr(...), cov1 = profiles)``. With a fit at hand, use its ``cumulative_incidence``.
     """
-    fit = _FineGrayFit(df, duration, event, covariates, cause)
-    frames = [
-        pd.DataFrame({"profile": name, "time": fit.times, "cif": fit.cumulative_incidence(row[covariates])})
-        for name, row in profiles.iterrows()
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return fit_fine_gray(df, duration, event, covariates, cause).cumulative_incidence(profiles)

@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-Z95 = stats.norm.ppf(0.975)
+from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
 
 def knot_quantiles(n_knots: int) -> np.ndarray:
     """Harrell's default knot positions as quantiles, as ``rms::rcspline.eval`` places them: evenly
@@ -23,35 +23,42 @@ def knot_quantiles(n_knots: int) -> np.ndarray:
     return np.linspace(outer, 1.0 - outer, n_knots)
 
 
+@dataclass
+class LogisticFit(Fit):
+    """A fitted logistic model (see :func:`fit_logistic`); ``cov`` is the covariance of the coefficients."""
+
+    cov: np.ndarray = None
+
+
+def fit_logistic(df, outcome, covariates) -> LogisticFit:
+    """Binary logistic regression of ``outcome`` (0/1) on ``covariates`` with an intercept, complete cases,
+    as a :class:`LogisticFit` (``summary`` indexed by term, 'Intercept' first; ``ratio`` the odds ratio)."""
+    fit, d, dropped, reason = _glm(df, outcome, covariates)
+    return LogisticFit(
+        wald_summary(fit.params.to_numpy(), fit.bse.to_numpy(), ["Intercept", *covariates], "term"),
+        n=len(d), n_dropped=dropped, dropped_reason=reason, events=int(d[outcome].sum()),
+        loglik=float(fit.llf), converged=bool(fit.converged), ratio_name="or", cov=np.asarray(fit.cov_params()),
+    )
+
+
 def logistic(df, outcome, covariates) -> pd.DataFrame:
     """Binary logistic regression of ``outcome`` (0/1) on ``covariates``, with an intercept.
 
     Maximum likelihood by statsmodels' GLM (binomial, logit link; IRLS), complete cases; matches R's
     ``glm(outcome ~ ..., family = binomial)``. Returns a DataFrame indexed by term ('Intercept' first)
-    with ``coef, se, or, lower, upper, p`` (Wald); ``attrs`` hold ``n``, ``events`` and ``cov``-free
-    scalars (``loglik``).
+    with ``coef, se, or, lower, upper, p`` (Wald); ``attrs`` hold ``n``, ``n_dropped``, ``dropped_reason``,
+    ``events``, ``loglik`` and ``converged`` (the fields of :func:`fit_logistic`'s object).
     """
-    fit, d = _glm(df, outcome, covariates)
-    coef, se = fit.params.to_numpy(), fit.bse.to_numpy()
-    out = pd.DataFrame(
-        {
-            "coef": coef, "se": se, "or": np.exp(coef),
-            "lower": np.exp(coef - Z95 * se), "upper": np.exp(coef + Z95 * se),
-            "p": 2 * stats.norm.sf(np.abs(coef / se)),
-        },
-        index=pd.Index(["Intercept", *covariates], name="term"),
-    )
-    out.attrs.update(n=len(d), events=int(d[outcome].sum()), loglik=float(fit.llf))
-    return out
+    return fit_logistic(df, outcome, covariates).table()
 
 
 def _glm(df, outcome, covariates):
-    d = df[[outcome, *covariates]].dropna()
+    d, dropped, reason = complete_cases(df, [outcome, *covariates])
     x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
     fit = sm.GLM(d[outcome].to_numpy(float), x, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
     fit.params = pd.Series(np.asarray(fit.params), index=["Intercept", *covariates])
     fit.bse = pd.Series(np.asarray(fit.bse), index=["Intercept", *covariates])
-    return fit, d
+    return fit, d, dropped, reason
 
 
 def harrell_knots(x, n_knots: int = 4) -> np.ndarray:
@@ -123,7 +130,7 @@ def spline_odds_ratios(df, outcome, exposure, covariates, knots, reference, grid
     basis = rcs_basis(d[exposure], knots)
     names = [f"{exposure}_{c}" for c in basis.columns]
     frame = pd.concat([d[[outcome, *covariates]].reset_index(drop=True), basis.set_axis(names, axis=1)], axis=1)
-    fit, _ = _glm(frame, outcome, [*names, *covariates])
+    fit, *_ = _glm(frame, outcome, [*names, *covariates])
     beta = fit.params[names].to_numpy()
     cov = np.asarray(fit.cov_params())[1 : 1 + len(names), 1 : 1 + len(names)]
     diff = rcs_basis(grid, knots).to_numpy() - rcs_basis([reference], knots).to_numpy()

@@ -16,7 +16,8 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.stats.rates import confint_poisson
 
-Z95 = stats.norm.ppf(0.975)
+from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
+
 
 
 # --- incidence ---------------------------------------------------------------------------------------
@@ -45,28 +46,34 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
 
 # --- Cox proportional hazards ---------------------------------------------------------------------------
 
-def _complete(df, duration, event, covariates):
-    d = df[[duration, event, *covariates]].dropna()
-    return d[d[duration] > 0]
-
-
 @dataclass
-class _CoxFit:
-    """Everything a fitted Cox model leaves behind, for the residuals and tests built on it."""
+class CoxFit(Fit):
+    """A fitted cause-specific Cox model (see :func:`fit_cox`), with what its residuals and tests need."""
 
-    table: pd.DataFrame
-    cov: np.ndarray
-    x: np.ndarray
-    time: np.ndarray
-    status: np.ndarray
-    ties: str
-    loglik: float
+    cov: np.ndarray = None
+    x: np.ndarray = None
+    time: np.ndarray = None
+    status: np.ndarray = None
+    ties: str = "efron"
+
+    def schoenfeld(self) -> pd.DataFrame:
+        """Schoenfeld residuals of this fit (see :func:`schoenfeld_residuals`)."""
+        return _schoenfeld(self)
+
+    def ph_test(self) -> "ProportionalHazardsResult":
+        """Grambsch–Therneau test of this fit (see :func:`proportional_hazards_test`), without refitting."""
+        return _ph_test(self)
 
 
-def _cox(df, duration, event, covariates, cause, ties) -> _CoxFit:
+def fit_cox(df, duration, event, covariates, cause=1, ties="efron") -> CoxFit:
+    """Cause-specific Cox model of ``cause`` (other events censored) as a :class:`CoxFit`.
+
+    Complete cases; records with follow-up 0 are kept, as ``coxph`` keeps them (they are in the risk set at
+    time 0). Fitted by statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties.
+    """
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
-    d = _complete(df, duration, event, covariates)
+    d, dropped, reason = complete_cases(df, [duration, event, *covariates], duration)
     status = (d[event] == cause).to_numpy(float)
     x = d[covariates].to_numpy(float)
     # Standardised, as coxph centres them: the coefficients are rescaled exactly afterwards, but Newton's
@@ -77,29 +84,26 @@ def _cox(df, duration, event, covariates, cause, ties) -> _CoxFit:
     model = PHReg(d[duration].to_numpy(float), (x - centre) / scale, status=status, ties=ties)
     params, cov, llf = _fit_cox(model)
     coef, se = params / scale, np.sqrt(np.diag(cov)) / scale
-    table = pd.DataFrame(
-        {
-            "coef": coef, "se": se, "hr": np.exp(coef),
-            "lower": np.exp(coef - Z95 * se), "upper": np.exp(coef + Z95 * se),
-            "p": 2 * stats.norm.sf(np.abs(coef / se)),
-        },
-        index=pd.Index(covariates, name="covariate"),
+    return CoxFit(
+        wald_summary(coef, se, covariates, "covariate"), n=len(d), n_dropped=dropped, dropped_reason=reason,
+        events=int(status.sum()), loglik=llf, converged=True, ratio_name="hr",
+        cov=cov / np.outer(scale, scale), x=x, time=d[duration].to_numpy(float), status=status.astype(bool), ties=ties,
     )
-    table.attrs.update(n=len(d), events=int(status.sum()), loglik=llf)
-    return _CoxFit(table, cov / np.outer(scale, scale), x, d[duration].to_numpy(float), status.astype(bool), ties, llf)
 
 
 def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
     """Cause-specific Cox model: hazard of ``cause``, competing events censored at their time.
 
     ``covariates`` are numeric columns (indicators coded 0/1); patients with a missing value are left
-    out (complete cases, as R's default). Fitted by statsmodels' ``PHReg`` (Newton–Raphson) with Efron
-    or Breslow ties; matches ``survival::coxph(Surv(time, status == cause) ~ ..., ties = ties)``.
+    out (complete cases, as R's default); records with follow-up 0 are kept, as R keeps them. Fitted by
+    statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties; matches
+    ``survival::coxph(Surv(time, status == cause) ~ ..., ties = ties)``.
 
     Returns a DataFrame indexed by covariate with ``coef, se, hr, lower, upper, p`` (Wald 95% CI and
-    P); ``attrs`` hold ``n``, ``events`` and ``loglik``.
+    P); ``attrs`` hold ``n``, ``n_dropped``, ``dropped_reason``, ``events``, ``loglik`` and ``converged``
+    (the fields of :func:`fit_cox`'s object).
     """
-    return _cox(df, duration, event, covariates, cause, ties).table
+    return fit_cox(df, duration, event, covariates, cause, ties).table()
 
 
 def _fit_cox(model: PHReg, tol: float = 1e-12, max_iter: int = 100):
@@ -314,8 +318,8 @@ def number_at_risk(df, duration, times, group=None) -> pd.DataFrame:
 
 # --- proportional hazards check ------------------------------------------------------------------------
 
-def _schoenfeld(fit: _CoxFit) -> pd.DataFrame:
-    beta, x, time, status = fit.table["coef"].to_numpy(), fit.x, fit.time, fit.status
+def _schoenfeld(fit: CoxFit) -> pd.DataFrame:
+    beta, x, time, status = fit.summary["coef"].to_numpy(), fit.x, fit.time, fit.status
     w = np.exp((x - x.mean(axis=0)) @ beta)
     rows, when = [], []
     for t in np.unique(time[status]):
@@ -330,7 +334,7 @@ def _schoenfeld(fit: _CoxFit) -> pd.DataFrame:
             mean = s1 / s0
         rows.append(x[dead] - mean)
         when += [t] * nd
-    return pd.DataFrame(np.vstack(rows), columns=fit.table.index, index=pd.Index(when, name="time"))
+    return pd.DataFrame(np.vstack(rows), columns=fit.summary.index, index=pd.Index(when, name="time"))
 
 
 def schoenfeld_residuals(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
@@ -340,7 +344,7 @@ def schoenfeld_residuals(df, duration, event, covariates, cause=1, ties="efron")
     ties the mean is averaged over Efron's stepwise removal of the tied events, as R's
     ``residuals(coxph, "schoenfeld")`` computes it.
     """
-    return _schoenfeld(_cox(df, duration, event, covariates, cause, ties))
+    return fit_cox(df, duration, event, covariates, cause, ties).schoenfeld()
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,10 @@ def proportional_hazards_test(df, duration, event, covariates, cause=1, ties="ef
     global one follow Grambsch and Therneau (1994) as R's survival 2.x ``cox.zph(fit, transform = "km")``
     computed them (survival 3 replaced them with an exact score test).
     """
-    fit = _cox(df, duration, event, covariates, cause, ties)
+    return fit_cox(df, duration, event, covariates, cause, ties).ph_test()
+
+
+def _ph_test(fit: CoxFit) -> ProportionalHazardsResult:
     resid = _schoenfeld(fit)
     cov, nd = fit.cov, len(resid)
     times, at_risk, events, _ = _event_counts(fit.time, fit.status.astype(float), 1)
@@ -373,10 +380,10 @@ def proportional_hazards_test(df, duration, event, covariates, cause=1, ties="ef
     rho = [np.corrcoef(xx, scaled[:, j])[0, 1] for j in range(scaled.shape[1])]
     unscaled = xx @ resid.to_numpy()
     global_chisq = float(unscaled @ cov @ unscaled * nd / (xx @ xx))
-    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": stats.chi2.sf(chisq, 1)}, index=fit.table.index)
-    k = len(covariates)
+    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": stats.chi2.sf(chisq, 1)}, index=fit.summary.index)
+    k = len(fit.summary)
     table.loc["GLOBAL"] = [np.nan, global_chisq, k, stats.chi2.sf(global_chisq, k)]
-    residuals = pd.DataFrame(scaled + fit.table["coef"].to_numpy(), columns=fit.table.index, index=resid.index)
+    residuals = pd.DataFrame(scaled + fit.summary["coef"].to_numpy(), columns=fit.summary.index, index=resid.index)
     return ProportionalHazardsResult(table, residuals, g)
 
 

@@ -1,0 +1,69 @@
+"""What every regression fit of :mod:`helpers.stats` shares: the 95% normal quantile, the complete-case
+selection that says what it left out, and the fit object's common fields and summary table."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Z95 = float(stats.norm.ppf(0.975))
+SUMMARY_COLUMNS = ["coef", "se", "ratio", "lower", "upper", "p"]
+
+
+def complete_cases(df, columns, duration=None):
+    """The rows of ``df[columns]`` a model uses, the number left out and why (empty when none).
+
+    Rows with a missing value in any of ``columns`` are left out (R's ``na.omit``); so are rows with a
+    negative ``duration``, which R's ``Surv`` turns into NA. Records with follow-up 0 are kept, as R keeps them.
+    """
+    columns = list(dict.fromkeys(columns))
+    d = df[columns]
+    missing = d.isna()
+    keep = ~missing.any(axis=1)
+    reasons = [f"{int(missing[c].sum())} missing {c}" for c in columns if missing[c].any()]
+    if duration is not None:
+        negative = keep & (d[duration] < 0)
+        if negative.any():
+            reasons.append(f"{int(negative.sum())} with negative {duration}")
+        keep &= ~negative
+    dropped = int((~keep).sum())
+    reason = "; ".join(reasons) if dropped else ""
+    return d[keep], dropped, reason
+
+
+def wald_summary(coef, se, index, name) -> pd.DataFrame:
+    """The summary frame of a fit: ``coef, se, ratio, lower, upper, p`` (Wald 95% limits and P)."""
+    coef, se = np.asarray(coef, float), np.asarray(se, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * stats.norm.sf(np.abs(coef / se))
+    return pd.DataFrame(
+        {"coef": coef, "se": se, "ratio": np.exp(coef), "lower": np.exp(coef - Z95 * se),
+         "upper": np.exp(coef + Z95 * se), "p": p},
+        index=pd.Index(list(index), name=name),
+    )
+
+
+@dataclass
+class Fit:
+    """A fitted regression model: ``summary`` (one row per term: coef, se, ratio, lower, upper, p), the
+    number of records used (``n``), left out (``n_dropped``, with ``dropped_reason``), events, the log
+    (partial) likelihood and whether the fit converged."""
+
+    summary: pd.DataFrame
+    n: int
+    n_dropped: int
+    dropped_reason: str
+    events: int
+    loglik: float
+    converged: bool
+    ratio_name: str = field(default="hr", repr=False)
+
+    def table(self) -> pd.DataFrame:
+        """The summary with the ratio named as the public functions name it (``hr`` or ``or``) and the
+        fit's scalars in ``attrs`` (``n``, ``n_dropped``, ``dropped_reason``, ``events``, ``loglik``,
+        ``converged``)."""
+        out = self.summary.rename(columns={"ratio": self.ratio_name})
+        out.attrs.update(n=self.n, n_dropped=self.n_dropped, dropped_reason=self.dropped_reason,
+                         events=self.events, loglik=self.loglik, converged=self.converged)
+        return out
