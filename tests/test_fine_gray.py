@@ -11,7 +11,8 @@ DATA = pd.read_csv(GOLDEN / "survival_data.csv", float_precision="round_trip")
 GOLD = pd.read_csv(GOLDEN / "fine_gray.csv", keep_default_na=False, float_precision="round_trip")
 GOLD["value"] = GOLD["value"].astype(float)
 COVARIATES = ["grplow", "grphigh", "x1", "x2", "x3k"]
-CASES = [("ties", 1), ("ties", 2), ("sparse", 1), ("very_sparse", 1), ("cohort_size", 1), ("cohort_size", 2)]
+CASES = [("ties", 1), ("ties", 2), ("sparse", 1), ("very_sparse", 1), ("cohort_size", 1), ("cohort_size", 2),
+         ("time_zero", 1), ("time_zero", 2)]  # time_zero: four records at follow-up 0 (crr at gtol 1e-12)
 
 
 def _data(name):
@@ -83,7 +84,7 @@ PROFILES = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("name", ["ties", "cohort_size"])
+@pytest.mark.parametrize("name", ["ties", "cohort_size", "time_zero"])
 def test_implied_cumulative_incidence_matches_predict_crr(name):
     ours = survival.fine_gray_cumulative_incidence(_data(name), "time", "status", COVARIATES, PROFILES)
     for profile in PROFILES.index:
@@ -94,7 +95,7 @@ def test_implied_cumulative_incidence_matches_predict_crr(name):
         np.testing.assert_allclose(o["cif"], r["value"].astype(float), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["ties", "cohort_size"])
+@pytest.mark.parametrize("name", ["ties", "cohort_size", "time_zero"])
 def test_kaplan_meier_matches_survfit(name):
     ours = survival.kaplan_meier(_data(name), "time", "status", cause=1)
     r = CURVES[(CURVES["kind"] == "km") & (CURVES["dataset"] == name)]

@@ -15,12 +15,14 @@ curves <- list()
 put <- function(dataset, term, quantity, value) {
   results[[length(results) + 1]] <<- data.frame(dataset = dataset, term = term, quantity = quantity, value = value)
 }
-for (name in c("ties", "sparse", "very_sparse", "cohort_size")) {
+for (name in c("ties", "sparse", "very_sparse", "cohort_size", "time_zero")) {
   d <- data[data$dataset == name, ]
   cov <- cbind(grplow = as.numeric(d$grp == "low"), grphigh = as.numeric(d$grp == "high"),
                x1 = d$x1, x2 = d$x2, x3k = d$x3 / 1000)
   for (cause in if (name %in% c("sparse", "very_sparse")) 1 else 1:2) {
-    fit <- crr(d$time, d$status, cov, failcode = cause, cencode = 0, gtol = 1e-9, maxiter = 100)
+    # 'time_zero' (four records of follow-up 0) is compared at gtol = 1e-12.
+    gtol <- if (name == "time_zero") 1e-12 else 1e-9
+    fit <- crr(d$time, d$status, cov, failcode = cause, cencode = 0, gtol = gtol, maxiter = 100)
     if (!fit$converged) stop("crr did not converge on ", name)
     se <- sqrt(diag(fit$var))
     for (k in seq_along(fit$coef)) {
@@ -30,7 +32,7 @@ for (name in c("ties", "sparse", "very_sparse", "cohort_size")) {
       put(name, term, paste0("p_cause", cause), 2 * pnorm(-abs(fit$coef[k] / se[k])))
     }
     put(name, "", paste0("loglik_cause", cause), fit$loglik)
-    if (cause == 1 && name %in% c("ties", "cohort_size")) {
+    if (cause == 1 && name %in% c("ties", "cohort_size", "time_zero")) {
       # Cumulative incidence the model implies for three covariate profiles (predict.crr).
       profiles <- rbind(mid = c(0, 0, 50, 0, 0.6), low = c(1, 0, 50, 0, 0.6), high = c(0, 1, 45, 1, 2.0))
       pr <- predict(fit, cov1 = profiles)

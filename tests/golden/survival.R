@@ -27,6 +27,14 @@ vs <- make(250, "very_sparse")
 vs$grp <- "mid"; vs$grp[1:6] <- "low"; vs$grp[7:11] <- "high"
 vs$status[1:6] <- c(1, 1, 0, 0, 2, 0); vs$status[7:11] <- c(1, 0, 0, 0, 0)
 data <- rbind(data, vs)
+# Follow-up 0: the 'ties' data with four records moved to time 0 (two events of interest, one competing
+# event, one censored). coxph, cuminc and crr keep such records (no random numbers are drawn here, so the
+# other data sets are unchanged).
+tz <- data[data$dataset == "ties", ]
+tz$dataset <- "time_zero"
+tz$time[1:4] <- 0
+tz$status[1:4] <- c(1, 0, 2, 1)
+data <- rbind(data, tz)
 # A tiny data set where every tie pattern is visible.
 data <- rbind(data, data.frame(
   dataset = "tiny", time = c(1, 1, 1, 2, 2, 3, 3, 3, 4, 5, 5, 6),

@@ -41,6 +41,10 @@ class _Data:
         # Kaplan–Meier of censoring just before each block's time (left-continuous), as crr evaluates it.
         after = np.cumprod(1.0 - self.censored / self.at_risk)
         self.G_block = np.concatenate([[1.0], after[:-1]])
+        if self.ut[0] == 0.0:
+            # Follow-up 0: crr reads G with approx() just below each time, t·(1 − 100ε), which for t = 0
+            # is 0 itself, a knot of the Kaplan–Meier curve: at time 0 crr uses G after the censorings at 0.
+            self.G_block[0] = after[0]
         self.G_subject = self.G_block[self.block]
         # Blocks with events of interest: Breslow's ties count d events at one time.
         self.fb = np.flatnonzero(self.d_block > 0)
