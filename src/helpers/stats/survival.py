@@ -423,3 +423,55 @@ def km_versus_aalen_johansen(df, duration, event, times, cause=1) -> pd.DataFram
         over = np.where(proper > 0, 100.0 * (naive - proper) / proper, np.nan)
     return pd.DataFrame({"Years": list(times), "1 − Kaplan–Meier": naive.round(3), "Aalen–Johansen": proper.round(3),
                          "Overstatement (%)": np.round(over, 1)})
+
+
+# --- follow-up ---------------------------------------------------------------------------------------
+
+def survfit_quantiles(time, surv, probs, tol: float = np.sqrt(np.finfo(float).eps)) -> np.ndarray:
+    """Quantiles of a survival curve as R's ``quantile.survfit`` takes them.
+
+    ``time`` and ``surv`` list the curve at every observed time, in order. The p-quantile is the first time
+    at which 1 − S reaches p; where 1 − S equals p (within ``tol``) on a flat stretch, it is the midpoint of
+    that stretch (from the time it was reached to the next drop, or to the last time if it never drops
+    again); NaN where 1 − S never reaches p.
+    """
+    x = np.concatenate([[0.0], np.asarray(time, float)])
+    y = np.concatenate([[0.0], 1.0 - np.asarray(surv, float)])
+    xmax = x[-1]
+    keep = ~pd.Series(y).duplicated().to_numpy()
+    x, y = x[keep], y[keep]
+    out = []
+    for p in probs:
+        first = np.flatnonzero(y + tol >= p)
+        beyond = np.flatnonzero(y - tol >= p)
+        if p == 0:
+            q = x[0]
+        elif not len(first):
+            q = np.nan
+        elif abs(p - y[-1]) < tol:
+            q = (x[first[0]] + xmax) / 2
+        else:
+            q = (x[first[0]] + x[beyond[0]]) / 2 if len(beyond) else np.nan
+        out.append(float(q))
+    return np.array(out)
+
+
+def median_follow_up(df, duration, event, group=None, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
+    """Median follow-up with its quartiles by the reverse Kaplan–Meier method, overall and by group.
+
+    Being censored is the 'event' (``event`` equal to 0), any event ends follow-up as a censoring would;
+    the curve is lifelines' ``KaplanMeierFitter`` and its quartiles are read as R's
+    ``quantile(survfit(Surv(time, status == 0) ~ 1), probs = c(.25, .5, .75))`` reads them (flat stretch at
+    exactly p: its midpoint). Returns ``group, participants, q1, median, q3``; the last row is 'Overall'.
+    """
+    from lifelines import KaplanMeierFitter
+
+    d, _, _ = complete_cases(df, [duration, event] + ([group] if group else []), duration)
+    parts = [(str(g), d[d[group] == g]) for g in _groups(d, group)] if group else []
+    rows = []
+    for name, part in [*parts, ("Overall", d)]:
+        km = KaplanMeierFitter().fit(part[duration].to_numpy(float), (part[event] == 0).to_numpy())
+        curve = km.survival_function_.iloc[:, 0]
+        q1, median, q3 = survfit_quantiles(curve.index.to_numpy(float), curve.to_numpy(float), probs)
+        rows.append({"group": name, "participants": len(part), "q1": q1, "median": median, "q3": q3})
+    return pd.DataFrame(rows)
