@@ -80,3 +80,21 @@ def test_fit_logistic_models_and_ratio_table():
     table = models.ratio_table(res, counts, [1.8, 2.2], "OR", "Progressed (%)", published_counts={"low": (24, 11)})
     assert table.iloc[0]["Progressed (%)"] == "3 (30.0)" and table.iloc[1]["Progressed (%)"] == "11 (45.8)"
     assert "Model 1 OR (95% CI)" in table.columns and table.iloc[2]["Model 1 OR (95% CI)"] == "1 (reference)"
+
+
+def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
+    df = _cohort()
+    df.loc[:4, "bmi"] = np.nan
+    few = {k: models.WITH_CRUDE[k] for k in ("Crude", "Model 1")}
+    res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models=few)
+    crude = survival.cause_specific_cox(df, "followup_years", "status", ["mg_low", "mg_high"])
+    got = res[(res["model"] == "Crude") & (res["term"] == "mg_low")].iloc[0]
+    assert got["hr"] == crude.at["mg_low", "hr"] and got["n"] == len(df) and got["n_dropped"] == 0
+    m1 = res[res["model"] == "Model 1"].iloc[0]
+    assert m1["n"] == len(df) - 5 and m1["n_dropped"] == 5 and m1["dropped_reason"] == "5 missing bmi"
+    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    thesis = table[table["Source"] == "Thesis"]
+    assert (thesis["Crude HR (95% CI)"] == "–").all() and (thesis["Crude P"] == "–").all()
+    assert (thesis["Model 1 HR (95% CI)"] != "–").all()
+    cc = models.complete_cases_table(res)
+    assert cc["Left out"].tolist() == [0, 5]

@@ -58,9 +58,10 @@ def corrected_calcium(calcium, albumin):
     return np.where(albumin < 4.0, calcium + 0.8 * (4.0 - albumin), calcium)
 
 
-def mean_arterial_pressure(sbp, dbp):
-    """Mean arterial pressure, mmHg: DBP + (SBP − DBP) / 3."""
-    return dbp + (sbp - dbp) / 3.0
+def mean_arterial_pressure(sbp, dbp, weight=None):
+    """Mean arterial pressure, mmHg: DBP + (SBP − DBP) / 3 (``weight`` the share of the pulse pressure;
+    the thesis names no formula, and 0.412 is the alternative of Meaney et al. 2000)."""
+    return dbp + (sbp - dbp) / 3.0 if weight is None else dbp + (sbp - dbp) * weight
 
 
 def pulse_pressure(sbp, dbp):

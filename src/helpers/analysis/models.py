@@ -17,25 +17,34 @@ MODEL_2 = MODEL_1 + ["egfr", "total_chol", "albumin", "phosphate", "corrected_ca
 MODEL_3 = MODEL_2 + ["map"]
 MODEL_4 = MODEL_3 + ["diabetes"]
 MODELS = {"Model 1": MODEL_1, "Model 2": MODEL_2, "Model 3": MODEL_3, "Model 4": MODEL_4}
+# The unadjusted model (the exposure alone) beside them, for Tables 2.2.2 and 2.2.3 (the thesis has none).
+CRUDE = "Crude"
+WITH_CRUDE = {CRUDE: [], **MODELS}
 
 
 def covariates(model: str, exposure=EXPOSURE) -> list[str]:
-    """The exposure terms followed by the adjustment set of ``model`` ('Model 1' to 'Model 4')."""
-    return [*exposure, *MODELS[model]]
+    """The exposure terms followed by the adjustment set of ``model`` ('Crude', 'Model 1' to 'Model 4')."""
+    return [*exposure, *WITH_CRUDE[model]]
 
 
 def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **options) -> pd.DataFrame:
     """Fit ``fitter`` (a function like ``survival.cause_specific_cox``) for each model.
 
-    Returns a tidy frame: one row per model and exposure term with ``hr, lower, upper, p, n, events``.
+    Returns a tidy frame: one row per model and exposure term with ``coef, se, hr, lower, upper, p``,
+    ``n`` (patients used), ``n_dropped`` and ``dropped_reason`` (those left out, and why) and ``events``.
     """
+    return _tidy(((name, fitter(df, duration, event, [*exposure, *adjustment], **options)) for name, adjustment in models.items()),
+                 exposure, "hr")
+
+
+def _tidy(fits, exposure, ratio) -> pd.DataFrame:
     rows = []
-    for name, adjustment in models.items():
-        fit = fitter(df, duration, event, [*exposure, *adjustment], **options)
+    for name, fit in fits:
         for term in exposure:
             rows.append({
-                "model": name, "term": term, **fit.loc[term, ["coef", "se", "hr", "lower", "upper", "p"]].to_dict(),
-                "n": fit.attrs["n"], "events": fit.attrs["events"],
+                "model": name, "term": term, **fit.loc[term, ["coef", "se", ratio, "lower", "upper", "p"]].to_dict(),
+                "n": fit.attrs["n"], "n_dropped": fit.attrs["n_dropped"], "dropped_reason": fit.attrs["dropped_reason"],
+                "events": fit.attrs["events"],
             })
     return pd.DataFrame(rows)
 
@@ -86,6 +95,8 @@ def ratio_table(results: pd.DataFrame, counts: dict, cutpoints, ratio: str = "HR
             prow |= {"Participants": f"{pn:,}", count_label: f"{pe} ({100 * pe / pn:.1f})"}
 
         def theirs(m, key=key):
+            if published is not None and m not in set(published["model"]):
+                return "–", "–"  # a model the thesis did not fit (the crude one)
             if key == "mid":
                 return "1 (reference)", ""
             if published is None:
@@ -121,15 +132,8 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
     """
     from helpers.stats import regression
 
-    rows = []
-    for name, adjustment in models.items():
-        fit = regression.logistic(df, outcome, [*exposure, *adjustment, *extra])
-        for term in exposure:
-            rows.append({
-                "model": name, "term": term, **fit.loc[term, ["coef", "se", "or", "lower", "upper", "p"]].to_dict(),
-                "n": fit.attrs["n"], "events": fit.attrs["events"],
-            })
-    return pd.DataFrame(rows)
+    fits = ((name, regression.logistic(df, outcome, [*exposure, *adjustment, *extra])) for name, adjustment in models.items())
+    return _tidy(fits, exposure, "or")
 
 
 def progression_analysis(df, outcome, cutpoints, published: pd.DataFrame, key: str, extra=()):
@@ -207,3 +211,35 @@ def per_unit_exposure(df, fitters: dict, duration, event, exposure="mg_tenths", 
         for name, fitter in fitters.items()
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
+    """The low- and high-Mg hazard ratios of ``model`` under Efron's and Breslow's handling of tied times
+    (the thesis does not say which it used): one row per term, ``Efron`` and ``Breslow`` formatted."""
+    from helpers.stats import survival
+
+    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, covariates(model), cause, ties).summary
+            for ties in ("efron", "breslow")}
+    return pd.DataFrame([
+        {"Term": term, **{name: outputs.format_ratio(*s.loc[term, ["ratio", "lower", "upper"]]) for name, s in fits.items()},
+         "Difference in log HR": float(fits["Efron"].at[term, "coef"] - fits["Breslow"].at[term, "coef"])}
+        for term in EXPOSURE
+    ])
+
+
+def complete_cases_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Patients each model uses and leaves out (with the reason), from the tidy frame of :func:`fit_models`."""
+    first = results.drop_duplicates("model")
+    return pd.DataFrame({"Model": first["model"], "Patients used": first["n"], "Left out": first["n_dropped"],
+                         "Why": first["dropped_reason"].replace("", "–")}).reset_index(drop=True)
+
+
+def map_formula_effect(df, fitter, duration, event, cause=1) -> pd.DataFrame:
+    """Model 3's low-Mg hazard ratio with mean arterial pressure as DBP + (SBP − DBP)/3 (the book's) and as
+    DBP + 0.412·(SBP − DBP) (Meaney et al. 2000), the thesis naming no formula."""
+    rows = []
+    for label, weight in (("DBP + (SBP − DBP)/3", None), ("DBP + 0.412·(SBP − DBP)", 0.412)):
+        d = df.assign(map=derive.mean_arterial_pressure(df["sbp"], df["dbp"], weight))
+        fit = fitter(d, duration, event, covariates("Model 3"), cause=cause)
+        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]])})
+    return pd.DataFrame(rows)
