@@ -88,3 +88,45 @@ def test_the_subgroup_variable_is_left_out_within_its_strata():
 
 def test_golden_values_are_what_r_makes(tmp_path):
     rerun("subgroups.R", tmp_path, "subgroups.csv")
+
+
+@pytest.mark.parametrize("name", ["ties", "cohort_size"])
+@pytest.mark.parametrize("modifier, level", [("x2", 1), ("x2", 0), ("old", 1), ("old", 0)])
+def test_full_model_within_a_stratum_matches_coxph(name, modifier, level):
+    # The default: the full model in each stratum, less covariates constant in it (coxph's NA).
+    d = _data(name)
+    part = d[d[modifier] == level]
+    used = subgroups.stratum_covariates(part, ["low", "high", "x1", "x2", "x3"], exposure=("low", "high"))
+    assert ("x2" in used) == (modifier != "x2") and "x1" in used
+    from helpers import survival
+
+    fit = survival.cause_specific_cox(part, "time", "status", used)
+    g = GOLD[(GOLD["dataset"] == name) & (GOLD["modifier"] == f"stratum_{modifier}_{level}")].set_index("quantity")["value"]
+    if modifier == "x2":
+        assert np.isnan(g["coef_x2"])
+    for term in ("low", "high", "x1"):
+        assert fit.at[term, "coef"] == pytest.approx(g[f"coef_{term}"], rel=1e-6, abs=1e-9)
+        assert fit.at[term, "se"] == pytest.approx(g[f"se_{term}"], rel=1e-6)
+
+
+def test_reduced_adjustment_leaves_out_age_bmi_and_egfr_in_their_strata():
+    df = _cohort()
+    full = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    reduced = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"), adjustment="reduced")
+    from helpers import survival
+
+    old = df[df["age"] >= 60]
+    for out, covs in ((full, models.covariates("Model 4")), (reduced, [c for c in models.covariates("Model 4") if c != "age"])):
+        row = out[(out["subgroup"] == "Age") & (out["stratum"] == "≥ 60 years")].iloc[0]
+        assert row["hr"] == pytest.approx(survival.cause_specific_cox(old, "followup_years", "status", covs).at["mg_low", "hr"])
+
+
+def test_p_for_interaction_is_left_empty_where_a_stratum_is_not_estimable():
+    df = _cohort()
+    df.loc[(df["mg_low"] == 1) & (df["sex"] == "F"), "status"] = 0
+    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    sex = out[out["subgroup"] == "Sex"]
+    assert sex["p_interaction"].isna().all() and (sex["p_interaction_note"] == "not estimable in Female").all()
+    whole = out.groupby("subgroup")["estimable"].transform("all")
+    assert whole.any() and out.loc[whole, "p_interaction"].notna().all()
+    assert out.loc[~whole, "p_interaction"].isna().all()

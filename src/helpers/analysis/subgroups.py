@@ -2,8 +2,10 @@
 
 Subgroups as the thesis defines them, with the cut-offs as parameters: age, sex, diabetes, uncontrolled
 hypertension (SBP ≥ 130 or DBP ≥ 80 mmHg), obesity (BMI ≥ 25 kg/m²), eGFR, proteinuria, smoking history.
-Within each stratum the cause-specific Model 4 hazard ratio of low against reference Mg is estimated,
-leaving out the subgroup's own variable where it is a covariate; the P for interaction is the
+Within each stratum the cause-specific Model 4 hazard ratio of low against reference Mg is estimated with
+the full Model 4, less only the covariates that are constant inside the stratum (sex within the sex strata,
+diabetes within the diabetes strata: R's ``coxph`` reports NA for them); ``adjustment="reduced"`` also leaves
+out age, BMI and eGFR inside their own strata (the parameter ``subgroup_adjustment``). The P for interaction is the
 likelihood-ratio test of the Mg-group × subgroup terms in the whole cohort (``interaction_test``, matched
 to R's ``coxph`` in ``tests/test_subgroups.py``).
 
@@ -100,6 +102,12 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
     return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
 
 
+def stratum_covariates(d, covariates, exposure=("mg_low", "mg_high")) -> list[str]:
+    """``covariates`` less those constant within the stratum ``d`` (as ``coxph`` would report NA for them);
+    the exposure terms are kept (a stratum without one is judged by :func:`_estimate`)."""
+    return [c for c in covariates if c in exposure or d[c].dropna().nunique() > 1]
+
+
 def _estimate(d, duration, event, covariates, cause):
     """Model 4's HR of low Mg within a stratum, or the reason it cannot be estimated."""
     events = {t: int(((d[t] == 1) & (d[event] == cause)).sum()) for t in ("mg_low",)}
@@ -113,7 +121,7 @@ def _estimate(d, duration, event, covariates, cause):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a diverging fit warns; its result is judged below instead
-            fit = survival.cause_specific_cox(d, duration, event, covariates, cause=cause)
+            fit = survival.cause_specific_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return None, "the model did not converge"
     row = fit.loc["mg_low"]
@@ -122,26 +130,37 @@ def _estimate(d, duration, event, covariates, cause):
     return row, ""
 
 
-def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2)) -> pd.DataFrame:
+def _interaction_p(d, duration, event, covariates, modifier, cause):
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            inter = interaction_test(d, duration, event, covariates, ["mg_low", "mg_high"], modifier, cause)
+        return inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
+    except (RuntimeError, np.linalg.LinAlgError, ValueError):
+        return np.nan
+
+
+def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2),
+                      adjustment="model4") -> pd.DataFrame:
     """Every subgroup's strata: counts and events by Mg group, the low-Mg HR, and P for interaction.
 
-    ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first).
-    Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
+    ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first); within a
+    stratum those constant in it are left out, and with ``adjustment="reduced"`` the subgroup's own variable
+    too. Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
+    ``p_interaction`` (the 2-df likelihood-ratio test) is left empty where a stratum of the subgroup is not
+    estimable, with the reason in ``p_interaction_note``.
     """
+    if adjustment not in ("model4", "reduced"):
+        raise ValueError("adjustment must be 'model4' or 'reduced'")
     labels = derive.mg_group_labels(cutpoints)
     flags = subgroup_flags(df, cutoffs)
     rows = []
     for sub in subgroup_definitions(cutoffs):
-        within = [c for c in covariates if c not in sub.drop]
+        within = [c for c in covariates if c not in sub.drop] if adjustment == "reduced" else list(covariates)
         modifier = f"sub_{sub.key}"
         d = df.assign(**{modifier: flags[sub.key]})
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                inter = interaction_test(d, duration, event, covariates, ["mg_low", "mg_high"], modifier, cause)
-            p_inter = inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
-        except (RuntimeError, np.linalg.LinAlgError, ValueError):
-            p_inter = np.nan
+        p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
+        strata = []
         for value, level in zip((1.0, 0.0), sub.levels):
             part = d[d[modifier] == value]
             row = {"subgroup": sub.label, "stratum": level}
@@ -154,6 +173,9 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
                 row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
             else:
                 row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
-            row["p_interaction"] = p_inter
-            rows.append(row)
+            strata.append(row)
+        missing = [r["stratum"] for r in strata if not r["estimable"]]
+        note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
+        for row in strata:
+            rows.append(row | {"p_interaction": np.nan if missing else p_inter, "p_interaction_note": note})
     return pd.DataFrame(rows)
