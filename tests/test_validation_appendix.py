@@ -35,4 +35,74 @@ def test_audit_computes_the_sums_it_reports():
     table = audit.thesis_audit()
     text = " ".join(table["The thesis says"])
     assert "1,590" in text and "1,644" in text and "6.69" in text and "1.71" in text
-    assert len(table) == 8
+    assert len(table) == 8 + len(audit.printed_number_rows(audit.baseline.published_table()))
+
+
+# The printed-number checks, recomputed here from data/published with scipy alone (not audit.py's words).
+import itertools  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from helpers import paths  # noqa: E402
+
+T221 = pd.read_csv(paths.PUBLISHED / "table_2_2_1.csv", dtype=str)
+
+
+def _printed(variable):
+    rows = T221[(T221["variable"] == variable) & (T221["kind"] == "level")]
+    return np.array([[int(c.split(" ")[0]) for c in rows[g]] for g in ("low", "mid", "high")]).T
+
+
+def _lbl(counts):
+    # Mantel's M² = (N − 1) r² on integer scores, written out.
+    r, c = np.indices(counts.shape)
+    x, y = np.repeat(r.ravel(), counts.ravel()), np.repeat(c.ravel(), counts.ravel())
+    m2 = (len(x) - 1) * np.corrcoef(x, y)[0, 1] ** 2
+    return stats.chi2.sf(m2, 1)
+
+
+def test_smoking_p_for_trend_is_a_chi_square_p():
+    counts = _printed("smoking")
+    printed = float(T221.loc[T221["row"] == "smoking", "p_trend"].iloc[0])
+    chi = stats.chi2_contingency(counts, correction=False).pvalue
+    assert abs(_lbl(counts) - printed) > 0.02 and abs(chi - printed) < 0.005
+    checks = audit.trend_p_checks(audit.baseline.published_table())
+    assert checks["smoking_lbl"] == pytest.approx(_lbl(counts))
+    lo, hi = checks["smoking_chi"]
+    assert lo <= chi <= hi
+    row = audit.thesis_audit().set_index("Where").loc["Table 2.2.1, smoking"]
+    assert "chi-square test, not a trend test" in row["Issue"]
+
+
+def test_etiology_p_is_given_by_no_ordering():
+    counts = _printed("ckd_etiology")
+    printed = float(T221.loc[T221["row"] == "etiology", "p_trend"].iloc[0])
+    ps = [_lbl(counts[list(order)]) for order in itertools.permutations(range(5))]
+    assert min(abs(p - printed) for p in ps) > 0.0005
+    assert stats.chi2_contingency(counts, correction=False).pvalue < 0.01
+    assert any("no ordering" in i for i in audit.thesis_audit()["Issue"])
+
+
+def test_percentage_slips_are_found_from_the_counts():
+    sizes = {"low": 37, "mid": 914, "high": 695}
+    expected = set()
+    for _, row in T221[T221["kind"] == "binary"].iterrows():
+        for g, size in sizes.items():
+            n, pct = int(row[g].split(" ")[0]), float(row[g].split("(")[1].rstrip(")"))
+            if round(100 * n / size, 1) != pct and abs(100 * n / size - pct) < 0.2:
+                expected.add((row["label"], g))
+    found = {(s["label"], s["group"]) for s in audit.percentage_slips(audit.baseline.published_table())}
+    assert ("Diabetes", "mid") in expected and expected <= found
+
+
+@pytest.mark.parametrize("table, group, model", [("table_2_2_3", "high", "Model 3"), ("table_2_2_2", "high", "Model 2")])
+def test_p_values_outside_their_interval_are_flagged(table, group, model):
+    t = pd.read_csv(paths.PUBLISHED / f"{table}.csv")
+    r = t[(t["group"] == group) & (t["model"] == model)].iloc[0]
+    se = (np.log(r["upper"]) - np.log(r["lower"])) / (2 * stats.norm.ppf(0.975))
+    implied = 2 * stats.norm.sf(abs(np.log(r["hr"])) / se)
+    assert r["p"] - implied > 0.02
+    flagged = {(o["table"], o["group"], o["model"]) for o in audit.wald_p_outliers()}
+    assert (table, group, model) in flagged
