@@ -79,3 +79,11 @@ def test_spline_odds_ratios_match_lrm_contrast_and_anova():
 
 def test_golden_values_are_what_r_makes(tmp_path):
     rerun("regression.R", tmp_path, "regression.csv", "regression_data.csv")
+
+
+def test_spline_knots_take_a_number_or_explicit_positions():
+    x = np.linspace(1.5, 2.8, 200)
+    np.testing.assert_array_equal(regression.spline_knots(x, 4), regression.harrell_knots(x, 4))
+    np.testing.assert_array_equal(regression.spline_knots(x, [2.5, 1.6, 1.9, 2.2, 2.2]), [1.6, 1.9, 2.2, 2.5])
+    with pytest.raises(ValueError):
+        regression.spline_knots(x, [1.8, 2.2])

@@ -10,5 +10,6 @@ from helpers.stats.regression import (  # noqa: F401
     knot_quantiles,
     logistic,
     rcs_basis,
+    spline_knots,
     spline_odds_ratios,
 )

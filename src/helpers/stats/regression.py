@@ -72,6 +72,17 @@ def harrell_knots(x, n_knots: int = 4) -> np.ndarray:
     return np.unique(np.quantile(values, knot_quantiles(n_knots)))
 
 
+def spline_knots(x, spec) -> np.ndarray:
+    """Knot positions from a ``spline_knots`` parameter: a number of knots (at Harrell's quantiles of ``x``,
+    :func:`harrell_knots`) or explicit positions (sorted, repeats merged)."""
+    if isinstance(spec, (int, np.integer)):
+        return harrell_knots(x, int(spec))
+    knots = np.unique(np.asarray(spec, float))
+    if len(knots) < 3:
+        raise ValueError("explicit spline knots need at least 3 distinct positions")
+    return knots
+
+
 def rcs_basis(x, knots) -> pd.DataFrame:
     """Restricted cubic spline basis of ``x`` with the given knots, as R's ``rms::rcs(x, knots)``.
 
