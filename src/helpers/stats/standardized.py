@@ -26,9 +26,9 @@ golden values made by ``tests/golden/standardized.R``.
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-Z95 = float(stats.norm.ppf(0.975))
+from helpers.stats._common import Z95
+
 _BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
 _KINDS = ("risk", "difference", "ratio")
 
