@@ -91,3 +91,17 @@ def test_logistic_fit_object():
     assert list(fit.summary.columns) == SUMMARY_COLUMNS
     assert fit.n == 195 and fit.n_dropped == 5 and fit.dropped_reason == "5 missing x"
     assert fit.events == int(d["y"].iloc[5:].sum()) and fit.converged
+
+
+def test_curves_rates_and_gray_test_say_what_they_leave_out():
+    d = _data("time_zero").assign(grp=lambda x: x["grp"].astype(object))
+    d.loc[d.index[5:7], "time"] = np.nan
+    d.loc[d.index[8], "grp"] = None
+    ci = survival.cumulative_incidence(d, "time", "status", group="grp")
+    assert (ci.attrs["n"], ci.attrs["n_dropped"], ci.attrs["dropped_reason"]) == (len(d) - 2, 2, "2 missing time")
+    rate = survival.incidence_rate(d, "time", "status", group="grp")
+    assert rate.attrs["n_dropped"] == 2 and rate.iloc[-1]["participants"] == len(d) - 2
+    gray = survival.gray_test(d, "time", "status", "grp")
+    assert (gray.n, gray.n_dropped, gray.dropped_reason) == (len(d) - 3, 3, "2 missing time; 1 missing grp")
+    follow = stats_survival.median_follow_up(d, "time", "status")
+    assert follow.attrs["n_dropped"] == 2

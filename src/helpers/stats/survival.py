@@ -25,10 +25,11 @@ from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
 def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.DataFrame:
     """Events of ``cause`` per ``per`` person-years, with exact (Garwood) Poisson 95% limits.
 
-    ``duration`` in years. One row per group (in the group's order) and a last row 'Overall'.
+    ``duration`` in years. One row per group (in the group's order) and a last row 'Overall'; ``attrs`` hold
+    ``n``, ``n_dropped`` and ``dropped_reason`` (records without follow-up or event status).
     Matches R's ``poisson.test(events, person_years / per)$conf.int`` (statsmodels' 'exact-c').
     """
-    d = df[[duration, event] + ([group] if group else [])].dropna(subset=[duration, event])
+    d, dropped, reason = _used(df, duration, event, group)
     parts = [("Overall", d)]
     if group:
         parts = [(str(g), part) for g, part in d.groupby(group, observed=False, sort=True)] + parts
@@ -41,7 +42,18 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
             "group": name, "participants": len(part), "events": events, "person_years": years,
             "rate": events / years * per, "lower": float(low), "upper": float(high),
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
+    return out
+
+
+def _used(df, duration, event, group=None):
+    """Records with ``duration`` and ``event`` known (and follow-up not negative), with ``group`` beside
+    them (a record without a group still counts overall); the number left out and why."""
+    d, dropped, reason = complete_cases(df, [duration, event], duration)
+    if group:
+        d = d.join(df[[group]])
+    return d, dropped, reason
 
 
 # --- Cox proportional hazards ---------------------------------------------------------------------------
@@ -204,9 +216,11 @@ def cumulative_incidence(df, duration, event, cause=1, group=None) -> pd.DataFra
     Aalen–Johansen estimate with the variance of R's ``cmprsk::cuminc`` (matched to 1e-8 on tied
     times). The 95% limits use the log(−log) transform: cif^exp(±1.96·se / (cif·|log cif|)), the plus
     sign giving the lower limit; they stay inside (0, 1). Returns a tidy frame ``group, time, cif, var, lower, upper`` with a row at time 0,
-    one at each time with an event of ``cause``, and one at the last follow-up time.
+    one at each time with an event of ``cause``, and one at the last follow-up time (records at follow-up 0
+    are kept, as ``cuminc`` keeps them: a jump at 0 gives a second row at time 0). ``attrs`` hold ``n``,
+    ``n_dropped`` and ``dropped_reason``.
     """
-    d = df[[duration, event] + ([group] if group else [])].dropna(subset=[duration, event])
+    d, dropped, reason = _used(df, duration, event, group)
     parts = [(g, d[d[group] == g]) for g in _groups(d, group)] if group else [("all", d)]
     frames = []
     for g, part in parts:
@@ -223,6 +237,7 @@ def cumulative_incidence(df, duration, event, cause=1, group=None) -> pd.DataFra
     inside = (cif > 0) & (cif < 1)
     out["lower"] = np.where(inside, lower, cif)
     out["upper"] = np.where(inside, upper, cif)
+    out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
     return out
 
 
@@ -233,6 +248,9 @@ class GrayTestResult:
     statistic: float
     df: int
     pvalue: float
+    n: int = 0  # records used
+    n_dropped: int = 0  # records left out (missing time, status or group)
+    dropped_reason: str = ""
 
 
 def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
@@ -242,7 +260,7 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
     Gray's variance estimator; the statistic s' V⁻¹ s is compared with chi-square on (groups − 1) degrees
     of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative.
     """
-    d = df[[duration, event, group]].dropna()
+    d, dropped, reason = complete_cases(df, [duration, event, group], duration)
     levels = _groups(d, group)
     ng = len(levels)
     if ng < 2:
@@ -305,7 +323,8 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
     cc = c[:ng1, :]
     v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
     statistic = float(s @ np.linalg.solve(v, s))
-    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)))
+    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)),
+                          n=len(d), n_dropped=dropped, dropped_reason=reason)
 
 
 def number_at_risk(df, duration, times, group=None) -> pd.DataFrame:
@@ -466,7 +485,7 @@ def median_follow_up(df, duration, event, group=None, probs=(0.25, 0.5, 0.75)) -
     """
     from lifelines import KaplanMeierFitter
 
-    d, _, _ = complete_cases(df, [duration, event] + ([group] if group else []), duration)
+    d, dropped, reason = complete_cases(df, [duration, event] + ([group] if group else []), duration)
     parts = [(str(g), d[d[group] == g]) for g in _groups(d, group)] if group else []
     rows = []
     for name, part in [*parts, ("Overall", d)]:
@@ -474,4 +493,6 @@ def median_follow_up(df, duration, event, group=None, probs=(0.25, 0.5, 0.75)) -
         curve = km.survival_function_.iloc[:, 0]
         q1, median, q3 = survfit_quantiles(curve.index.to_numpy(float), curve.to_numpy(float), probs)
         rows.append({"group": name, "participants": len(part), "q1": q1, "median": median, "q3": q3})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
+    return out
