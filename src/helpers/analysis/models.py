@@ -220,9 +220,10 @@ def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFra
 
     fits = {ties.capitalize(): survival.fit_cox(df, duration, event, covariates(model), cause, ties).summary
             for ties in ("efron", "breslow")}
+    names = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point"}
     return pd.DataFrame([
-        {"Term": term, **{name: outputs.format_ratio(*s.loc[term, ["ratio", "lower", "upper"]]) for name, s in fits.items()},
-         "Difference in log HR": float(fits["Efron"].at[term, "coef"] - fits["Breslow"].at[term, "coef"])}
+        {"Term": names[term], **{name: outputs.format_ratio(*s.loc[term, ["ratio", "lower", "upper"]]) for name, s in fits.items()},
+         "Efron − Breslow, log HR": f"{fits['Efron'].at[term, 'coef'] - fits['Breslow'].at[term, 'coef']:.5f}"}
         for term in EXPOSURE
     ])
 
