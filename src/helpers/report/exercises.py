@@ -18,7 +18,9 @@ def count(n, params: dict) -> str:
 
 
 def ratio(row) -> str:
-    """'2.53 (1.12–5.69)' from a row with ``hr, lower, upper``."""
+    """'2.53 (1.12–5.69)' from a row with ``hr, lower, upper``; 'not estimable' where there is no estimate."""
+    if pd.isna(row["hr"]):
+        return "not estimable"
     return outputs.format_ratio(row["hr"], row["lower"], row["upper"])
 
 
