@@ -153,3 +153,13 @@ def test_student_edition_leaves_the_solutions_out(tmp_path):
     page = (out / "html/notebooks/03_hazards.html").read_text(encoding="utf-8")
     assert 'id="hazards-1"' in page
     assert "hazards-1-solution" not in page and 'class="solution' not in page
+
+
+def test_a_run_left_out_by_only_keeps_its_title_and_labels(tmp_path):
+    run = next(r for r in runs.plan()[0] if r.doc == "notebooks/03_hazards")
+    build._placeholder(run, tmp_path, ("cohort",))
+    page = (tmp_path / "notebooks/03_hazards.md").read_text(encoding="utf-8")
+    assert page.startswith("# Magnesium and the composite outcome\n")
+    assert "mg-book --only cohort" in page
+    for label in ("hazards-1", "hazards-1-solution", "hazards-2"):
+        assert f"({label})=" in page
