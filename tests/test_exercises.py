@@ -163,3 +163,17 @@ def test_a_run_left_out_by_only_keeps_its_title_and_labels(tmp_path):
     assert "mg-book --only cohort" in page
     for label in ("hazards-1", "hazards-1-solution", "hazards-2"):
         assert f"({label})=" in page
+
+
+def test_only_reuses_a_left_out_run_only_when_its_cache_is_current(tmp_path):
+    from helpers.pipeline import cache as cache_mod
+
+    run = next(r for r in runs.plan()[0] if r.doc == "notebooks/01_cohort")
+    settings = params.load()
+    data = cache_mod.data_digests(settings)
+    notebook, tables = tmp_path / "nb.ipynb", tmp_path / "tables"
+    notebook.write_text("{}")
+    cache_mod.store(tmp_path / "cache", run, cache_mod.run_key(run, settings, data), notebook, tables)
+    assert build._reusable([run], tmp_path / "cache", settings, data) == ([run], [])
+    other = params.load(paths.PARAMS / "exercises" / "cohort-2.yml")
+    assert build._reusable([run], tmp_path / "cache", other, cache_mod.data_digests(other)) == ([], [run])

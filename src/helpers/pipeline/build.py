@@ -206,8 +206,8 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
 
     A run is executed again only when its source, the parameters, the input files or the helpers modules
     it imports have changed; otherwise its executed copy and tables come from ``_build/cache``. ``only``
-    executes the chapters whose names contain one of the words; the others keep their place in the book as a
-    short page saying so, so every link resolves. ``student`` builds the student edition: solutions left out.
+    executes the chapters whose names contain one of the words; each other chapter is taken from the cache
+    when it is current, else keeps its place as a short page saying so, so every link resolves. ``student`` builds the student edition: solutions left out.
     With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
     """
     started = time.perf_counter()
@@ -229,8 +229,9 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         raise BuildError(str(exc)) from None
     url = repository_url(repository)
     data = cache_mod.data_digests(params)
+    reused, left_out = _reusable(left_out, cache, params, data) if use_cache else ([], left_out)
     placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
-                   cache_mod.run_key(run, params, data)) for run in planned]
+                   cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
     book_key = _book_key(placed, pages, url) + (f"only {sorted(r.doc for r in left_out)}" if only else "") + (
         "student" if student else "")
     index = out / "html" / "index.html"
@@ -252,6 +253,13 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     stored.write_text(book_key)
     log(f"done in {time.perf_counter() - started:.1f} s")
     return index
+
+
+def _reusable(left_out: list, cache: Path, params: dict, data: dict) -> tuple[list, list]:
+    """Of the runs ``--only`` leaves out, those whose cached result is current for this run's parameters and
+    data (shown as they are), and the rest (a short page each): a page never shows another run's numbers."""
+    current = [r for r in left_out if cache_mod.is_current(cache, r, cache_mod.run_key(r, params, data))]
+    return current, [r for r in left_out if r not in current]
 
 
 def _placeholder(run: runs_mod.Run, src: Path, only: tuple[str, ...]) -> None:
