@@ -129,3 +129,32 @@ def test_a_citation_resolves_to_the_bibliography(server, browser):
     text = page.locator("article").inner_text()
     page.close()
     assert "Fine" in text and "subdistribution of a competing risk" in text
+
+
+def test_solutions_are_hidden_until_clicked(server, browser):
+    page, errors = _visit(browser, f"{server}/notebooks/03_hazards.html")
+    solution = page.locator("#hazards-1-solution")
+    assert solution.count() == 1, "the solution of hazards-1 is not on the page"
+    body = solution.locator("p").last
+    assert not body.is_visible(), "the solution shows without a click"
+    solution.locator("button.toggle-button").first.click()  # the title also holds a link to the exercise
+    body.wait_for(state="visible", timeout=5000)
+    assert body.is_visible() and "your run should show" in (solution.inner_text())
+    exercise = page.locator("#hazards-1")
+    assert exercise.is_visible() and "Exercise" in exercise.inner_text()
+    page.close()
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("doc", [*sorted(EXPECTED), "book/teachers"])
+def test_glossary_links_resolve(server, browser, doc):
+    page, _ = _visit(browser, f"{server}/{doc}.html")
+    links = page.evaluate("Array.from(document.querySelectorAll('article a[href*=\"glossary.html#term-\"]')).map(a => a.href)")
+    page.close()
+    if doc.startswith("notebooks/"):
+        assert links, f"{doc} links no glossary term"
+    glossary, _ = _visit(browser, f"{server}/book/glossary.html")
+    for href in sorted(set(links)):
+        anchor = href.split("#", 1)[1]
+        assert glossary.locator(f"dt[id='{anchor}']").count() == 1, f"{doc}: {href} resolves to no term"
+    glossary.close()

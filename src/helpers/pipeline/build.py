@@ -8,6 +8,7 @@ swapped into ``_build``, so a failed build leaves the last good book in place.
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,9 +57,11 @@ def repository_url(option: str | None = None) -> str:
     return url.removesuffix(".git") if url.startswith("https://") else ""
 
 
-def _configure(config: Path, url: str) -> None:
-    """Set the staged _config.yml's repository (buttons and Binder launch) or leave them out when there is none."""
+def _configure(config: Path, url: str, student: bool = False) -> None:
+    """Set the staged _config.yml's repository (buttons and Binder launch) or leave them out when there is
+    none; for the student edition, leave the exercises' solutions out (sphinx-exercise's hide_solutions)."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["sphinx"].setdefault("config", {})["hide_solutions"] = bool(student)
     if url:
         settings["repository"]["url"] = url
         settings["html"]["use_repository_button"] = True
@@ -107,7 +110,7 @@ def _swap(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _stage_sources(src: Path, pages: list[str], url: str) -> None:
+def _stage_sources(src: Path, pages: list[str], url: str, student: bool = False) -> None:
     """Copy the plain pages and the book's other sources into the staging folder."""
     for name in runs_mod.EXTRA_SOURCES:
         source = paths.ROOT / name
@@ -116,7 +119,7 @@ def _stage_sources(src: Path, pages: list[str], url: str) -> None:
     for doc in pages:
         (src / doc).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(paths.ROOT / f"{doc}.md", src / f"{doc}.md")
-    _configure(src / "_config.yml", url)
+    _configure(src / "_config.yml", url, student)
 
 
 def _book_key(jobs: list[_Job], pages: list[str], url: str) -> str:
@@ -198,12 +201,13 @@ def _check_inputs(params: dict) -> None:
 
 
 def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
-          pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None) -> Path:
+          pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None, student: bool = False) -> Path:
     """Build the whole book; return the path of its ``index.html``. Raise InputError or BuildError.
 
     A run is executed again only when its source, the parameters, the input files or the helpers modules
     it imports have changed; otherwise its executed copy and tables come from ``_build/cache``. ``only``
-    executes the chapters whose names contain one of the words (the others are left out of the book).
+    executes the chapters whose names contain one of the words; each other chapter is taken from the cache
+    when it is current, else keeps its place as a short page saying so, so every link resolves. ``student`` builds the student edition: solutions left out.
     With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
     """
     started = time.perf_counter()
@@ -220,13 +224,16 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     src.mkdir(parents=True)
     try:
         planned, pages = runs_mod.plan(only)
+        left_out = [r for r in runs_mod.plan()[0] if r not in planned]
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
     url = repository_url(repository)
     data = cache_mod.data_digests(params)
+    reused, left_out = _reusable(left_out, cache, params, data) if use_cache else ([], left_out)
     placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
-                   cache_mod.run_key(run, params, data)) for run in planned]
-    book_key = _book_key(placed, pages, url) + ("only" if only else "")
+                   cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
+    book_key = _book_key(placed, pages, url) + (f"only {sorted(r.doc for r in left_out)}" if only else "") + (
+        "student" if student else "")
     index = out / "html" / "index.html"
     stored = cache / "book.key"
     if (use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key
@@ -234,9 +241,9 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         shutil.rmtree(stage)
         log(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s)")
         return index
-    _stage_sources(src, pages, url)
-    if only:
-        _restrict_toc(src, planned, pages)
+    _stage_sources(src, pages, url, student)
+    for run in left_out:
+        _placeholder(run, src, only)
     _execute_all(placed, cache, params, use_cache, jobs or os.cpu_count() or 1, log)
     _gather_tables(placed, src / "tables")
     _jupyter_book(src, stage, pdf, log)
@@ -248,14 +255,25 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     return index
 
 
-def _restrict_toc(src: Path, planned: list, pages: list[str]) -> None:
-    """With ``--only``, a table of contents of the chosen runs and the plain pages, so the build stays whole."""
-    keep = {r.doc for r in planned} | set(pages)
-    toc = yaml.safe_load(paths.TOC.read_text(encoding="utf-8"))
-    for part in toc.get("parts", []):
-        part["chapters"] = [c for c in part.get("chapters", []) if c.get("file") in keep]
-    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
-    (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+def _reusable(left_out: list, cache: Path, params: dict, data: dict) -> tuple[list, list]:
+    """Of the runs ``--only`` leaves out, those whose cached result is current for this run's parameters and
+    data (shown as they are), and the rest (a short page each): a page never shows another run's numbers."""
+    current = [r for r in left_out if cache_mod.is_current(cache, r, cache_mod.run_key(r, params, data))]
+    return current, [r for r in left_out if r not in current]
+
+
+def _placeholder(run: runs_mod.Run, src: Path, only: tuple[str, ...]) -> None:
+    """With ``--only``, a page in place of a run left out: its title, its labels and a note, so that every
+    link of the book still resolves (a chapter left out of the table of contents would break them)."""
+    text = run.source.read_text(encoding="utf-8")
+    title = next((ln for ln in text.splitlines() if ln.startswith("# ")), f"# {run.doc}")
+    labels = re.findall(r"^:label:\s*(\S+)", text, flags=re.M) + re.findall(r"^\(([\w-]+)\)=$", text, flags=re.M)
+    words = " ".join(only)
+    lines = [title, "", "```{note}", f"This page was not executed in this build (`mg-book --only {words}`). "
+             "Build without `--only` to see it.", "```", ""]
+    lines += [f"({label})=\n*{label}: not executed in this build.*\n" for label in labels]
+    (src / f"{run.doc}.md").parent.mkdir(parents=True, exist_ok=True)
+    (src / f"{run.doc}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -276,10 +294,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repository", default=None, metavar="URL",
                         help="public repository address for the repository and launch buttons "
                              "(default: repository.url in _config.yml, else git's origin when public)")
+    parser.add_argument("--student", action="store_true",
+                        help="the student edition: the exercises' solutions are left out")
     args = parser.parse_args(argv)
     try:
         index = build(args.params, Path(args.out).resolve() if args.out else None, use_cache=not args.no_cache,
-                      jobs=args.jobs, pdf=args.pdf, only=tuple(args.only), repository=args.repository)
+                      jobs=args.jobs, pdf=args.pdf, only=tuple(args.only), repository=args.repository,
+                      student=args.student)
     except (InputError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

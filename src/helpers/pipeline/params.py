@@ -212,6 +212,19 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     return {**params, "params_file": paths.shown(path), **input_kinds(params)}
 
 
+def exercise(name: str, path: str | Path | None = None, overrides: dict | None = None) -> tuple[dict, dict]:
+    """An exercise's settings and the run's parameters with them applied: ``(settings, params)``.
+
+    The settings are those of ``params/exercises/NAME.yml`` (a few parameters; the file a student passes to
+    ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
+    what the student's run of the exercise shows, on the same data.
+    """
+    where = paths.PARAMS / "exercises" / f"{name}.yml"
+    settings = _read(where)
+    _unknown(settings, paths.shown(where))
+    return settings, load(path, {**(overrides or {}), **settings})
+
+
 def shipped_synthetic(path) -> bool:
     """Whether ``path`` is byte for byte one of the shipped synthetic files (``data/SHA256SUMS``)."""
     import hashlib

@@ -1,0 +1,38 @@
+"""Numbers for the exercises' solutions, formatted as the book prints them (nothing here is typed in).
+
+A solution sets this run's number beside the one the exercise's settings give
+(:func:`helpers.pipeline.params.exercise` lays them over the run's parameters); these helpers format
+them, hiding small counts of patients as the tables do when the data are real.
+"""
+
+import pandas as pd
+
+from helpers.report import outputs
+
+
+def count(n, params: dict) -> str:
+    """A count of patients or events as published: '≤threshold' for 1 to the threshold with real data."""
+    threshold = outputs.hidden_threshold(params)
+    n = int(n)
+    return f"≤{threshold}" if 1 <= n <= threshold else f"{n:,}"
+
+
+def ratio(row) -> str:
+    """'2.53 (1.12–5.69)' from a row with ``hr, lower, upper``; 'not estimable' where there is no estimate."""
+    if pd.isna(row["hr"]):
+        return "not estimable"
+    return outputs.format_ratio(row["hr"], row["lower"], row["upper"])
+
+
+def ratios_by_model(results: pd.DataFrame, term: str = "mg_low") -> str:
+    """'Model 1 …; Model 2 …' : the ratio of one term in each model of :func:`models.fit_models`."""
+    rows = results[results["term"] == term]
+    return "; ".join(f"{r['model']} {ratio(r)}" for _, r in rows.iterrows())
+
+
+def group_sizes(df: pd.DataFrame, params: dict, event: str | None = None, cause: int = 1) -> str:
+    """'37, 914 and 695' : patients (or, with ``event``, events of ``cause``) in each magnesium group."""
+    groups = df.groupby("mg_group", observed=True)
+    values = groups[event].apply(lambda s: int((s == cause).sum())) if event else groups.size()
+    shown = [count(v, params) for v in values]
+    return ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else "".join(shown)

@@ -1,0 +1,179 @@
+"""Teaching material: exercises with solutions on every executed page, one parameters file per exercise
+that changes a setting, learning objectives, the glossary, and the --only and --student builds."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from helpers import paths
+from helpers.pipeline import build, params, runs
+
+EXERCISE_FILES = sorted((paths.PARAMS / "exercises").glob("*.yml"))
+CHAPTERS = [paths.ROOT / f"notebooks/{name}.md" for name in
+            ("01_cohort", "02_baseline", "03_hazards", "04_sensitivity", "05_progression", "06_subgroups", "07_vsmc")]
+PAGES = [*CHAPTERS, paths.ROOT / "book/sweep.md", paths.ROOT / "book/validation.md"]
+EXERCISE = re.compile(r"```\{exercise\}\n:label: ([\w-]+)\n")
+SOLUTION = re.compile(r"```\{solution\} ([\w-]+)\n:label: ([\w-]+)\n:class: dropdown\n")
+
+
+def _directive(text: str, label: str, kind: str = "exercise") -> str:
+    start = text.index(f"```{{{kind}}}\n:label: {label}\n" if kind == "exercise" else f"```{{solution}} {label}\n")
+    return text[start:text.index("\n```\n", start + 4)]
+
+
+def test_there_are_exercise_files():
+    assert len(EXERCISE_FILES) >= 5
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda p: p.name)
+def test_every_exercise_file_loads_and_changes_a_few_settings(path):
+    loaded = params.load(path)  # raises InputError on an unknown or bad parameter
+    given = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert 1 <= len(given) <= 3, "an exercise sets a few parameters; the rest stay at their defaults"
+    defaults = params.defaults()
+    assert any(loaded[k] != defaults[k] for k in given), f"{path.name} changes nothing"
+    assert all(loaded[k] == defaults[k] for k in defaults if k not in given)
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda p: p.name)
+def test_every_exercise_file_belongs_to_one_page_and_its_exercise_names_it(path):
+    word = path.stem.rsplit("-", 1)[0]
+    chosen, _ = runs.plan((word,))
+    assert len(chosen) == 1, f"--only {word} must pick exactly one page, picks {[r.doc for r in chosen]}"
+    text = chosen[0].source.read_text(encoding="utf-8")
+    exercise = _directive(text, path.stem)
+    assert f"params/exercises/{path.name}" in exercise
+    assert f"params_mod.exercise(\"{path.stem}\"" in text or "params_mod.exercise(name" in text, \
+        "the solution's numbers must come from a run of the exercise's settings"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_page_has_numbered_exercises_each_with_a_hidden_solution(page):
+    text = page.read_text(encoding="utf-8")
+    labels = EXERCISE.findall(text)
+    assert len(labels) >= 2
+    word = page.stem.split("_", 1)[-1]
+    assert all(re.fullmatch(rf"{word}-\d+", label) for label in labels), labels
+    solved = {ex: sol for ex, sol in SOLUTION.findall(text)}
+    assert set(solved) == set(labels), "every exercise has one solution, in a dropdown"
+    assert all(sol == f"{ex}-solution" for ex, sol in solved.items())
+    for label in labels:
+        mentioned = re.findall(r"params/exercises/([\w-]+)\.yml", _directive(text, label))
+        for name in mentioned:
+            assert (paths.PARAMS / "exercises" / f"{name}.yml").is_file(), name
+    assert not re.search(r"^1\. ", text.split("## Exercises")[-1], flags=re.M), "the old numbered list is back"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_solutions_glue_their_numbers(page):
+    text = page.read_text(encoding="utf-8")
+    for _, label in SOLUTION.findall(text):
+        body = _directive(text, label.removesuffix("-solution"), "solution")
+        digits = re.sub(r"\{glue:text\}`[^`]*`|`[^`]*`|\{[a-z]+\}`[^`]*`", "", body)
+        typed = re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", digits)
+        assert not [t for t in typed if t not in ("0.05", "0.001", "0.1", "1.8", "1.9", "2.0", "2.2", "2.4", "1.7",
+                                                  "1.75", "1.85")], f"{label}: typed numbers {typed}"
+        if "{glue:text}" not in body:
+            pytest.fail(f"{label} quotes no number from the run")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_learning_objectives_follow_the_banner(chapter):
+    text = chapter.read_text(encoding="utf-8")
+    banner = re.search(r"outputs\.(vsmc_)?banner\(params\)\n```\n\n", text)
+    assert banner, "no banner cell"
+    assert text[banner.end():].startswith("```{admonition} Learning objectives\n")
+
+
+def test_glossary_has_the_terms_and_chapters_link_them():
+    text = (paths.ROOT / "book/glossary.md").read_text(encoding="utf-8")
+    block = text[text.index("```{glossary}"):]
+    terms = re.findall(r"^(\S[^\n]*)\n  \S", block, flags=re.M)
+    assert len(terms) >= 20
+    for needed in ("Cause-specific hazard", "Subdistribution hazard", "Cumulative incidence", "Competing risk",
+                   "Aalen–Johansen estimator", "Gray's test", "Jonckheere–Terpstra test", "Restricted cubic spline",
+                   "Person-years", "Proportional hazards", "Schoenfeld residual", "Interaction", "Complete-case analysis"):
+        assert needed in terms, needed
+    for chapter in CHAPTERS:
+        assert "{term}`" in chapter.read_text(encoding="utf-8"), chapter.name
+
+
+def test_licences_are_stated():
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    assert "MIT" in readme and "CC BY 4.0" in readme
+    assert "MIT License" in (paths.ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in (paths.ROOT / "LICENSE-text").read_text(encoding="utf-8")
+    intro = (paths.ROOT / "book/intro.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in intro and "MIT" in intro
+
+
+def test_student_edition_sets_hide_solutions(tmp_path):
+    config = tmp_path / "_config.yml"
+    for student in (False, True):
+        config.write_text(paths.CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+        build._configure(config, "", student)
+        assert yaml.safe_load(config.read_text())["sphinx"]["config"]["hide_solutions"] is student
+    assert "sphinx_exercise" in yaml.safe_load(paths.CONFIG.read_text())["sphinx"]["extra_extensions"]
+
+
+@pytest.mark.book
+def test_an_exercise_builds_one_chapter_and_the_solution_matches_the_run(tmp_path):
+    """`mg-book --params params/exercises/hazards-1.yml --only hazards`: a whole, link-clean book (-n -W)."""
+    out = tmp_path / "book"
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--jobs", "1",
+                             "--params", "params/exercises/hazards-1.yml", "--only", "hazards"],
+                            capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "executed notebooks/03_hazards" in result.stdout
+    assert sum("executed" in ln for ln in result.stdout.splitlines()) == 1
+    html = out / "html"
+    for doc in runs.toc_documents():
+        assert (html / f"{doc}.html").is_file(), doc
+    page = (html / "notebooks/03_hazards.html").read_text(encoding="utf-8")
+    assert 'class="solution' in page and "dropdown" in page
+    # The student ran the exercise's settings: this run's number and the exercise's coincide in the solution.
+    solution = page[page.index('id="hazards-1-solution"'):]
+    this_run = re.search(r"hazard ratio of the low group is\s*(?:<[^>]+>)*\s*([\d.]+ \([\d.]+–[\d.]+\))", solution)
+    exercise = re.search(r"and a hazard ratio of\s*(?:<[^>]+>)*\s*([\d.]+ \([\d.]+–[\d.]+\))", solution)
+    assert this_run and exercise and this_run.group(1) == exercise.group(1)
+    left_out = (html / "notebooks/05_progression.html").read_text(encoding="utf-8")
+    assert "not executed in this build" in left_out
+    assert (html / "book/glossary.html").is_file()
+
+
+@pytest.mark.book
+def test_student_edition_leaves_the_solutions_out(tmp_path):
+    out = tmp_path / "book"
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--jobs", "1",
+                             "--only", "hazards", "--student"], capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    page = (out / "html/notebooks/03_hazards.html").read_text(encoding="utf-8")
+    assert 'id="hazards-1"' in page
+    assert "hazards-1-solution" not in page and 'class="solution' not in page
+
+
+def test_a_run_left_out_by_only_keeps_its_title_and_labels(tmp_path):
+    run = next(r for r in runs.plan()[0] if r.doc == "notebooks/03_hazards")
+    build._placeholder(run, tmp_path, ("cohort",))
+    page = (tmp_path / "notebooks/03_hazards.md").read_text(encoding="utf-8")
+    assert page.startswith("# Magnesium and the composite outcome\n")
+    assert "mg-book --only cohort" in page
+    for label in ("hazards-1", "hazards-1-solution", "hazards-2"):
+        assert f"({label})=" in page
+
+
+def test_only_reuses_a_left_out_run_only_when_its_cache_is_current(tmp_path):
+    from helpers.pipeline import cache as cache_mod
+
+    run = next(r for r in runs.plan()[0] if r.doc == "notebooks/01_cohort")
+    settings = params.load()
+    data = cache_mod.data_digests(settings)
+    notebook, tables = tmp_path / "nb.ipynb", tmp_path / "tables"
+    notebook.write_text("{}")
+    cache_mod.store(tmp_path / "cache", run, cache_mod.run_key(run, settings, data), notebook, tables)
+    assert build._reusable([run], tmp_path / "cache", settings, data) == ([run], [])
+    other = params.load(paths.PARAMS / "exercises" / "cohort-2.yml")
+    assert build._reusable([run], tmp_path / "cache", other, cache_mod.data_digests(other)) == ([], [run])
