@@ -1,11 +1,15 @@
 """pyproject.toml is the single source of truth for dependencies; environment.yml must repeat its pins."""
 
+import ast
+import importlib.metadata
 import re
 import tomllib
 
+import jupytext
 import yaml
 
 from helpers import paths
+from helpers.pipeline import runs
 
 
 def _pins(requirements):
@@ -35,3 +39,61 @@ def test_every_direct_dependency_is_pinned_exactly():
 def test_jupyter_book_stays_on_1x():
     project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
     assert _pins(project["dependencies"])["jupyter-book"].startswith("1.")
+
+
+# Pins that are not imported but are a tool or Sphinx piece the build names: (file, what it says there).
+TOOLS = {
+    "jupyter-book": ("src/helpers/pipeline/build.py", 'with_name("jupyter-book")'),  # run to build the HTML
+    "sphinx": ("_config.yml", "local_extensions"),  # jupyter-book's engine, configured and extended (_ext/)
+    "ipykernel": ("src/helpers/pipeline/execute.py", 'kernel_name="python3"'),  # the kernel papermill starts
+    "dask": ("src/helpers/pipeline/distributed.py", "`dask scheduler`"),  # the CLI its messages name
+    "pytest": ("Makefile", "-m pytest"),
+}
+# Pins kept for work in flight that will import them; each says which. Empty this as the work lands.
+AWAITING = {"lifelines": "issue 16: reverse Kaplan–Meier follow-up (KaplanMeierFitter)"}
+
+
+def _imported_top_names(text: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "importorskip"
+              and isinstance(node.args[0], ast.Constant)):
+            names.add(node.args[0].value.split(".")[0])
+    return names
+
+
+def _code_of(folder: str, suffix: str) -> list[str]:
+    files = sorted((paths.ROOT / folder).rglob(f"*{suffix}"))
+    if suffix == ".py":
+        return [f.read_text(encoding="utf-8") for f in files]
+    return ["\n".join(c.source for c in jupytext.read(f).cells if c.cell_type == "code" and not c.source.lstrip().startswith("%"))
+            for f in files if runs.is_notebook(f)]
+
+
+def _distributions(code: list[str]) -> set[str]:
+    """The distributions that provide the modules the code imports, by Python's own map of them."""
+    providers = importlib.metadata.packages_distributions()
+    names = set().union(*(_imported_top_names(text) for text in code))
+    return {d.lower().replace("_", "-") for n in names for d in providers.get(n, [])}
+
+
+def test_every_pin_is_imported_or_named_by_the_build():
+    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
+    runtime = _pins(project["dependencies"])
+    test_only = _pins(project["optional-dependencies"]["test"])
+    code = [*_code_of("src", ".py"), *_code_of("_ext", ".py"), *_code_of("notebooks", ".md"), *_code_of("book", ".md")]
+    used = _distributions(code)
+    used_by_tests = used | _distributions(_code_of("tests", ".py"))
+    for name, (where, says) in TOOLS.items():
+        if says in (paths.ROOT / where).read_text(encoding="utf-8"):
+            used.add(name)
+            used_by_tests.add(name)
+    unused = sorted(set(runtime) - used - set(AWAITING))
+    assert not unused, f"pinned in pyproject.toml but never imported nor named by the build: {unused}"
+    unused_by_tests = sorted(set(test_only) - used_by_tests)
+    assert not unused_by_tests, f"test dependencies no test imports: {unused_by_tests}"
+    assert set(AWAITING) <= set(runtime) and set(TOOLS) <= set(runtime) | set(test_only)
