@@ -1,6 +1,7 @@
 """The validation appendix: agreement measured from the golden fixtures, recovery of planted HRs, audit."""
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -111,3 +112,47 @@ def test_p_values_outside_their_interval_are_flagged(table, group, model):
     assert r["p"] - implied > 0.02
     flagged = {(o["table"], o["group"], o["model"]) for o in audit.wald_p_outliers()}
     assert (table, group, model) in flagged
+
+
+def _published_counts():
+    """Table 2.2.1 as transcribed, read here without the helpers: the leading count of each 'n (p)' cell."""
+    table = pd.read_csv(paths.PUBLISHED / "table_2_2_1.csv", dtype=str, keep_default_na=False)
+    count = lambda cell: int(re.match(r"([\d,]+) \(", cell).group(1).replace(",", ""))
+    return table, count
+
+
+def _row(audit_table, issue_start):
+    rows = audit_table[audit_table["Issue"].str.startswith(issue_start)]
+    assert len(rows) == 1, issue_start
+    return rows.iloc[0]["The thesis says"]
+
+
+def test_audit_infers_the_medication_denominators_from_the_percentages():
+    table, count = _published_counts()
+    said = audit.thesis_audit()
+    for variable, issue in (("vitd_agonist", "Vitamin D"), ("phosphate_binder", "Phosphate"), ("diuretic", "Diuretics")):
+        total = table.loc[table["variable"] == variable, "total"].iloc[0]
+        pct = float(re.search(r"\(([\d.]+)\)", total).group(1))
+        assert f"imply about {round(count(total) / pct * 100):,} patients" in _row(said, issue)
+
+
+def test_audit_quotes_the_interval_of_table_2_2_2():
+    t222 = pd.read_csv(paths.PUBLISHED / "table_2_2_2.csv")
+    m4 = t222[(t222["group"] == "low") & (t222["model"] == "Model 4")].iloc[0]
+    said = _row(audit.thesis_audit(), "Model 4 confidence interval")
+    assert f"{m4['hr']:.2f} ({m4['lower']:.2f}–{m4['upper']:.2f}) in Table 2.2.2" in said
+
+
+def test_audit_follows_the_published_table(monkeypatch):
+    """Change one transcribed cell and the audit's sums change with it: nothing in it is typed."""
+    from helpers.analysis import baseline
+
+    before = _row(audit.thesis_audit(), "Smoking: categories")
+    table = baseline.published_table()
+    never = table.index[table["row"] == "smoking_never"][0]
+    printed = int(table.loc[never, "total"].split(" ")[0].replace(",", ""))
+    table.loc[never, "total"] = f"{printed + 10:,} (52.5)"  # ten more patients than printed
+    monkeypatch.setattr(baseline, "published_table", lambda: table)
+    after = _row(audit.thesis_audit(), "Smoking: categories")
+    sum_of = lambda text: int(re.search(r"sum to ([\d,]+)", text).group(1).replace(",", ""))
+    assert sum_of(after) == sum_of(before) + 10
