@@ -55,9 +55,15 @@ def test_flags_follow_the_cut_offs():
     assert subgroups.subgroup_flags(df, {"age": 50})["age"].tolist()[:2] == [0.0, 0.0]
 
 
-def test_every_stratum_is_reported_with_counts_and_no_absurd_estimate():
+@pytest.fixture(scope="module")
+def analysed():
+    """One subgroup analysis of the simulated cohort, read by the tests that only look at it (each takes ~20 s)."""
     df = _cohort()
-    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    return df, subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+
+
+def test_every_stratum_is_reported_with_counts_and_no_absurd_estimate(analysed):
+    _, out = analysed
     assert len(out) == 16
     assert (out[["n_low", "n_mid", "n_high"]].sum(axis=1) > 0).all()
     est = out[out["estimable"]]
@@ -74,9 +80,8 @@ def test_a_stratum_without_low_mg_events_is_not_estimable():
     assert not female["estimable"] and female["reason"] == "no event with low Mg" and np.isnan(female["hr"])
 
 
-def test_the_subgroup_variable_is_left_out_within_its_strata():
-    df = _cohort()
-    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+def test_the_subgroup_variable_is_left_out_within_its_strata(analysed):
+    df, out = analysed
     from helpers import survival
 
     male = df[df["sex"] == "M"]
