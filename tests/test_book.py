@@ -66,6 +66,16 @@ def test_sources_are_never_written(built):
         assert not (paths.ROOT / f"{doc}.ipynb").exists()
 
 
+def test_data_page_lists_every_parameter_from_the_schema(built):
+    out, _, _ = built
+    shown = pd.read_csv(out / "tables" / "parameters.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(shown, params.table().astype(str))
+    assert list(shown["Parameter"]) == [p.name for p in params.SCHEMA]
+    page = (out / "html" / "book" / "data.html").read_text(encoding="utf-8")
+    for p in params.SCHEMA:
+        assert f">{p.name}</td>" in page, p.name
+
+
 def test_injected_parameters_stay_out_of_the_html(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "01_cohort.html").read_text(encoding="utf-8")

@@ -1,6 +1,7 @@
 """A build on 'real' data: no individual-level record reaches _build, small counts are suppressed, and
 optional data that are absent (CAC, baPWV, medications, cell culture) leave their sections saying so."""
 
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
+from helpers.pipeline import runs
 
 pytestmark = pytest.mark.book
 
@@ -39,10 +41,25 @@ def real_build(tmp_path_factory):
     params = tmp / "real.yml"
     params.write_text(f"cohort_csv: {data}\nvsmc_csv: null\ndata_kind: real\n")
     out = tmp / "out"
-    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params), "--out", str(out)],
-                            capture_output=True, text=True, cwd=paths.ROOT)
+    # Every page that reads the cohort; the validation appendix reads only tests/golden and its own
+    # simulation (checked below), so it is left out (--only), which also shows a partial build is whole.
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params), "--out", str(out),
+                             "--only", *READS_THE_COHORT], capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
     return out
+
+
+READS_THE_COHORT = ("notebooks/", "book/data", "book/sweep", "book/colophon")
+
+
+def test_only_the_pages_that_never_read_the_cohort_are_left_out(real_build):
+    left_out = [d for d in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{d}.md")
+                and not any(word in d for word in READS_THE_COHORT)]
+    assert left_out == ["book/validation"]
+    source = (paths.ROOT / "book" / "validation.md").read_text(encoding="utf-8")
+    assert not re.search(r"cohort_csv|cohorts\(|load_cohort|analysis_cohort", source)
+    stub = (real_build / "html" / "book" / "validation.html").read_text(encoding="utf-8")
+    assert "not executed in this build" in stub
 
 
 def test_no_canary_reaches_the_build(real_build):

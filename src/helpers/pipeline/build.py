@@ -141,6 +141,7 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
             pending.append(job)
     if not pending:
         return
+    started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(workers, len(pending))) as pool:
         futures = {pool.submit(execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
                    for j in pending}
@@ -149,6 +150,7 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
             seconds = future.result()  # the first failure is raised, with its message
             cache_mod.store(cache, job.run, job.key, job.target, job.tables)
             log(f"[{jobs.index(job) + 1}/{len(jobs)}] executed {job.run.name} in {seconds:.1f} s")
+    log(f"ran {len(pending)} notebook(s) in {time.perf_counter() - started:.1f} s, {min(workers, len(pending))} at a time")
 
 
 def _gather_tables(jobs: list[_Job], staged: Path) -> None:
@@ -178,6 +180,14 @@ def _jupyter_book(src: Path, stage: Path, pdf: bool, log) -> None:
         t0 = time.perf_counter()
         _print_pdf(src, stage, jb)
         log(f"printed the PDF in {time.perf_counter() - t0:.1f} s")
+
+
+def _print_only(src: Path, stage: Path, out: Path, log) -> None:
+    """Print the PDF of a book whose HTML is current, without building the HTML again."""
+    t0 = time.perf_counter()
+    _print_pdf(src, stage, Path(sys.executable).with_name("jupyter-book"))
+    os.replace(stage / "book.pdf", out / "book.pdf")
+    log(f"the HTML is current; printed the PDF in {time.perf_counter() - t0:.1f} s")
 
 
 def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool) -> None:
@@ -236,8 +246,8 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         "student" if student else "")
     index = out / "html" / "index.html"
     stored = cache / "book.key"
-    if (use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key
-            and (not pdf or (out / "book.pdf").is_file())):
+    html_current = use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key
+    if html_current and (not pdf or (out / "book.pdf").is_file()):
         shutil.rmtree(stage)
         log(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s)")
         return index
@@ -246,8 +256,11 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         _placeholder(run, src, only)
     _execute_all(placed, cache, params, use_cache, jobs or os.cpu_count() or 1, log)
     _gather_tables(placed, src / "tables")
-    _jupyter_book(src, stage, pdf, log)
-    _publish(stage, src, out, placed, pdf)
+    if html_current:  # only the PDF is missing: the HTML book in place is this build's
+        _print_only(src, stage, out, log)
+    else:
+        _jupyter_book(src, stage, pdf, log)
+        _publish(stage, src, out, placed, pdf)
     shutil.rmtree(stage)
     cache.mkdir(parents=True, exist_ok=True)
     stored.write_text(book_key)
@@ -290,7 +303,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="notebooks executed at once; default: the cores")
     parser.add_argument("--pdf", action="store_true", help="also print the whole book to book.pdf (needs Chromium)")
     parser.add_argument("--only", nargs="+", default=(), metavar="WORD",
-                        help="run only the chapters whose names contain one of these words (e.g. hazards)")
+                        help="execute only the pages whose names contain one of these words (e.g. hazards); "
+                             "the others come from the cache when current, else show their title and a note")
     parser.add_argument("--repository", default=None, metavar="URL",
                         help="public repository address for the repository and launch buttons "
                              "(default: repository.url in _config.yml, else git's origin when public)")
