@@ -240,6 +240,8 @@ def test_a_second_build_with_no_change_executes_nothing(built):
 
 
 def test_a_cold_build_gives_byte_identical_tables(built, tmp_path):
+    # The suite's one other execution of every run (the real-data build runs other data): determinism,
+    # which the cache relies on, cannot be shown without executing everything a second time.
     first, _, _ = built
     result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(tmp_path), "--no-cache"],
                             capture_output=True, text=True, cwd=paths.ROOT)
