@@ -147,7 +147,7 @@ def test_hazards_chapter_has_its_tables_and_figures(built):
     for name in ("incidence", "cause_specific", "cumulative_incidence", "proportional_hazards"):
         assert (out / "tables" / f"{name}.csv").is_file(), name
     cs = pd.read_csv(out / "tables" / "cause_specific.csv")
-    assert set(cs["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"} and set(cs["term"]) == {"mg_low", "mg_high"}
+    assert set(cs["model"]) == {"Crude", "Model 1", "Model 2", "Model 3", "Model 4"} and set(cs["term"]) == {"mg_low", "mg_high"}
 
 
 def test_sensitivity_chapter(built):
@@ -155,7 +155,7 @@ def test_sensitivity_chapter(built):
     page = (out / "html" / "notebooks" / "04_sensitivity.html").read_text(encoding="utf-8")
     assert "Synthetic data" in page and "Table 2.2.3, reproduced" in page and "Teaching box" in page
     fg = pd.read_csv(out / "tables" / "fine_gray.csv")
-    assert set(fg["model"]) == {"Model 1", "Model 2", "Model 3", "Model 4"}
+    assert set(fg["model"]) == {"Crude", "Model 1", "Model 2", "Model 3", "Model 4"}
     sweep = pd.read_csv(out / "tables" / "cutpoint_sensitivity.csv")
     assert sweep["cut-points"].nunique() == 3 and set(sweep["model"]) == {"Cause-specific", "Fine–Gray"}
     teaching = pd.read_csv(out / "tables" / "km_versus_aalen_johansen.csv")

@@ -50,7 +50,7 @@ TOOLS = {
     "pytest": ("Makefile", "-m pytest"),
 }
 # Pins kept for work in flight that will import them; each says which. Empty this as the work lands.
-AWAITING = {"lifelines": "issue 16: reverse Kaplan–Meier follow-up (KaplanMeierFitter)"}
+AWAITING: dict[str, str] = {}  # pins whose first import is still to land, with the issue that brings it
 
 
 def _imported_top_names(text: str) -> set[str]:
