@@ -137,7 +137,7 @@ def test_hiding_markers_is_seeded_leaves_the_input_alone_and_follows_egfr(analys
 
 
 def test_marker_analyses_say_how_many_each_uses(analysed):
-    assert beyond.missing_markers(analysed)["missing"].sum() == 0  # the shipped cohort records every marker
+    assert beyond.missing_markers(analysed)["n_missing"].sum() == 0  # the shipped cohort records every marker
     result = beyond.marker_analyses(analysed, imputations=2, seed=4)
     assert result.demonstration
     t = result.table
@@ -149,7 +149,7 @@ def test_marker_analyses_say_how_many_each_uses(analysed):
     cc = t[(t["setting"] != "as recorded") & t["analysis"].str.contains("complete cases")]
     mi = t[t["analysis"].str.contains("multiple imputation")]
     assert (cc["n"] == complete.sum()).all() and (mi["n"] == len(analysed)).all()
-    assert (mi["imputed"] == (~complete).sum()).all() and mi["fmi"].between(0, 1).all() and (mi["df"] > 0).all()
+    assert (mi["n_imputed"] == (~complete).sum()).all() and mi["fmi"].between(0, 1).all() and (mi["df"] > 0).all()
 
 
 def test_markers_missing_in_the_data_are_imputed_as_recorded(analysed):
@@ -158,9 +158,9 @@ def test_markers_missing_in_the_data_are_imputed_as_recorded(analysed):
     result = beyond.marker_analyses(data, imputations=2, seed=4)
     assert not result.demonstration
     assert set(result.table["setting"]) == {"as recorded"}
-    assert result.missing.set_index("column").at["vitd25", "missing"] == len(data.index[::5])
+    assert result.missing.set_index("column").at["vitd25", "n_missing"] == len(data.index[::5])
     mi = result.table[result.table["analysis"].str.contains("multiple imputation")]
-    assert (mi["imputed"] == len(data.index[::5])).all()
+    assert (mi["n_imputed"] == len(data.index[::5])).all()
 
 
 def test_one_imputation_is_refused_naming_the_parameter(analysed):

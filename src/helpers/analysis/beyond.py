@@ -230,12 +230,12 @@ def marker_terms(df) -> pd.DataFrame:
 
 
 def missing_markers(df) -> pd.DataFrame:
-    """How many of the patients have each marker recorded and missing."""
+    """How many of the patients have each marker recorded (``n_recorded``) and missing (``n_missing``)."""
     rows = []
     for column, _, label in MARKERS:
         missing = int(df[column].isna().sum())
-        rows.append({"marker": label.split(",")[0], "column": column, "recorded": len(df) - missing,
-                     "missing": missing, "missing_percent": 100.0 * missing / max(len(df), 1)})
+        rows.append({"marker": label.split(",")[0], "column": column, "n_recorded": len(df) - missing,
+                     "n_missing": missing})
     return pd.DataFrame(rows)
 
 
@@ -260,7 +260,7 @@ def _cox_rows(data, covariates, terms, setting, analysis, cause):
     fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
     return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
              "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
-             "imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
+             "n_imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
@@ -269,14 +269,14 @@ def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, c
     table = result.table.set_index("term")
     return [{"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t,
              "hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"],
-             "p": table.at[t, "p"], "n": result.n, "events": result.events, "imputed": result.n_missing,
+             "p": table.at[t, "p"], "n": result.n, "events": result.events, "n_imputed": result.n_missing,
              "df": table.at[t, "df"], "fmi": table.at[t, "fmi"]} for t in terms]
 
 
 @dataclass(frozen=True)
 class MarkerAnalyses:
     """``table``: one row per setting, analysis and term (``hr, lower, upper, p``; ``n`` patients used,
-    ``events``, ``imputed`` patients with a marker imputed, ``df`` Barnard–Rubin degrees of freedom and
+    ``events``, ``n_imputed`` patients with a marker imputed, ``df`` Barnard–Rubin degrees of freedom and
     ``fmi`` fraction of missing information for the pooled rows). ``missing``: each marker's counts in the
     data. ``demonstration``: True when the data had every marker recorded, so that imputation was shown on
     a copy with :func:`hide_markers`."""
@@ -325,13 +325,15 @@ class EValues:
     """``table``: one row per assumption (``assumption, rare, hr, lower, upper, rr, rr_lower, rr_upper,
     e_point, e_ci``); ``incidence_end``: the Aalen–Johansen cumulative incidence at the end of follow-up
     overall and in each group (``group, time, cif``); ``largest`` its largest value; ``rare`` whether it is
-    at most ``limit``."""
+    at most ``limit``; ``fit`` the Model 4 fit (``survival.cause_specific_cox``), for comparing the E-value
+    with the hazard ratios of measured covariates."""
 
     table: pd.DataFrame
     incidence_end: pd.DataFrame
     largest: float
     rare: bool
     limit: float
+    fit: pd.DataFrame
 
 
 def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT) -> EValues:
@@ -357,4 +359,4 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT) -
         e = evalue.e_value(hr, lower, upper, rare=as_rare)
         rows.append({"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper,
                      "rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
-    return EValues(pd.DataFrame(rows), end, largest, rare, limit)
+    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)

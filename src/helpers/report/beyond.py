@@ -88,16 +88,18 @@ def marker_table(table: pd.DataFrame) -> pd.DataFrame:
         "Data": table["setting"], "Analysis": table["analysis"], "Term": table["term"].map(TERMS),
         "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
         "P": table["p"].map(outputs.format_p), "Patients": table["n"], "Events": table["events"],
-        "Patients with an imputed marker": table["imputed"],
+        "Patients with an imputed marker": table["n_imputed"],
         "df": table["df"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}"),
         "FMI": table["fmi"].map(lambda v: "" if np.isnan(v) else f"{v:.2f}"),
     })
 
 
 def missing_table(missing: pd.DataFrame) -> pd.DataFrame:
-    """Each marker's recorded and missing counts among the patients analysed."""
-    return pd.DataFrame({"Marker": missing["marker"], "Column": missing["column"], "Patients with a value": missing["recorded"],
-                         "Missing": missing["missing"], "Missing (%)": missing["missing_percent"].round(1)})
+    """Each marker's recorded and missing counts among the patients analysed, the missing ones as 'n (%)'."""
+    total = (missing["n_recorded"] + missing["n_missing"]).clip(lower=1)
+    return pd.DataFrame({"Marker": missing["marker"], "Column": missing["column"],
+                         "Patients with a value": missing["n_recorded"],
+                         "Missing": [f"{n:,} ({100 * n / t:.1f})" for n, t in zip(missing["n_missing"], total)]})
 
 
 def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
