@@ -360,3 +360,10 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT) -
         rows.append({"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper,
                      "rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
     return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
+
+
+def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:
+    """The E-value of another term of a fitted Cox model (a frame of ``survival.cause_specific_cox``), under
+    the same rare-outcome reading: for setting a measured covariate's strength beside the exposure's."""
+    row = fit.loc[term]
+    return evalue.e_value(float(row["hr"]), float(row["lower"]), float(row["upper"]), rare=rare)

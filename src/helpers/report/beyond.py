@@ -140,3 +140,25 @@ def marker_summary(table: pd.DataFrame, term: str = "mg_low") -> dict[str, str]:
             out[name], out[f"{name}_n"] = "not estimated (no marker recorded)", "no"
     out["fmi"] = f"{pooled.iloc[0]['fmi']:.2f}" if len(pooled) else "not estimated"
     return out
+
+
+def risks_in_words(risks: pd.DataFrame, group: str) -> str:
+    """'3 years: 11.6%, ratio 1.97 (0.93–4.16); 5 years: …' : a group's standardized risk and its ratio
+    (log-scale limits) at each time, for the exercises' solutions."""
+    at = risks.set_index(["time", "group", "kind"])
+    parts = []
+    for time in sorted(risks["time"].unique()):
+        risk, ratio = at.loc[(time, group, "risk")], at.loc[(time, group, "ratio")]
+        parts.append(f"{time:g} years: {100 * risk['estimate']:.1f}%, ratio "
+                     f"{outputs.format_ratio(ratio['estimate'], ratio['lower_log'], ratio['upper_log'])}")
+    return "; ".join(parts)
+
+
+def pooled_in_words(table: pd.DataFrame, term: str = "mg_low") -> str:
+    """'2.07 (0.92–4.64), 135 degrees of freedom, FMI 0.02' : the pooled row of a marker analysis."""
+    rows = table[(table["term"] == term) & table["analysis"].str.contains("multiple imputation")]
+    if not len(rows):
+        return "not estimated (no marker recorded)"
+    r = rows.iloc[0]
+    return (f"{outputs.format_ratio(r['hr'], r['lower'], r['upper'])}, {r['df']:.0f} degrees of freedom, "
+            f"fraction of missing information {r['fmi']:.2f}")
