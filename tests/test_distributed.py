@@ -135,3 +135,14 @@ def test_simulation_gives_the_same_replicates_locally_and_on_a_local_cluster(clu
     pd.testing.assert_frame_equal(simulation.run(3, seed=11, map=cluster_map), plain, check_exact=True)
     pd.testing.assert_frame_equal(simulation.run(3, seed=11, map=process_map), plain, check_exact=True)
     assert simulation.run(3, seed=12)["coef"].tolist() != plain["coef"].tolist()  # the seed matters
+
+
+def test_bootstrap_of_standardized_risks_is_the_same_on_every_runner(cluster_map, process_map):
+    from helpers.analysis import beyond
+    from helpers.pipeline import params, validate
+
+    analysed = validate.cohorts(params.load())[1]
+    plain = beyond.bootstrap_risks(analysed, [3], [1.8, 2.2], replicates=2, seed=9)
+    for map in (cluster_map, process_map):
+        pd.testing.assert_frame_equal(beyond.bootstrap_risks(analysed, [3], [1.8, 2.2], replicates=2, seed=9, map=map),
+                                      plain, check_exact=True)
