@@ -39,18 +39,27 @@ def _same(a, b):
     assert (a.n, a.n_missing, a.events, a.imputations) == (b.n, b.n_missing, b.events, b.imputations)
 
 
-def test_local_dask_cluster_gives_the_local_result(data, plain):
-    assert plain.n_missing > 0
+@pytest.fixture(scope="module")
+def cluster_map():
+    """One Dask LocalCluster (processes on 127.0.0.1) for the tests of this module: starting one is slow."""
     with runner.mapper("local", allow_patient_data=False, data_kind="synthetic") as map:
-        assert map(abs, [-3, 2, -1, 0, -5]) == [3, 2, 1, 0, 5]  # in the order of the items
-        on_cluster = _mi(data, map=map)
-    _same(on_cluster, plain)
+        yield map
 
 
-def test_local_processes_give_the_local_result(data, plain):
+@pytest.fixture(scope="module")
+def process_map():
     with runner.mapper(None, allow_patient_data=False, data_kind="synthetic", workers=2) as map:
-        in_processes = _mi(data, map=map)
-    _same(in_processes, plain)
+        yield map
+
+
+def test_local_dask_cluster_gives_the_local_result(data, plain, cluster_map):
+    assert plain.n_missing > 0
+    assert cluster_map(abs, [-3, 2, -1, 0, -5]) == [3, 2, 1, 0, 5]  # in the order of the items
+    _same(_mi(data, map=cluster_map), plain)
+
+
+def test_local_processes_give_the_local_result(data, plain, process_map):
+    _same(_mi(data, map=process_map), plain)
 
 
 def _closed_port():
@@ -116,3 +125,24 @@ def test_malformed_address(scheduler):
     with pytest.raises(InputError, match="not a scheduler address"):
         with runner.mapper(scheduler, allow_patient_data=False, data_kind="synthetic"):
             pass
+
+
+def test_simulation_gives_the_same_replicates_locally_and_on_a_local_cluster(cluster_map, process_map):
+    from helpers.analysis import simulation
+
+    plain = simulation.run(3, seed=11)
+    assert len(plain) == 3 * 2 * 2  # replicates × designs × terms
+    pd.testing.assert_frame_equal(simulation.run(3, seed=11, map=cluster_map), plain, check_exact=True)
+    pd.testing.assert_frame_equal(simulation.run(3, seed=11, map=process_map), plain, check_exact=True)
+    assert simulation.run(3, seed=12)["coef"].tolist() != plain["coef"].tolist()  # the seed matters
+
+
+def test_bootstrap_of_standardized_risks_is_the_same_on_every_runner(cluster_map, process_map):
+    from helpers.analysis import beyond
+    from helpers.pipeline import params, validate
+
+    analysed = validate.cohorts(params.load())[1]
+    plain = beyond.bootstrap_risks(analysed, [3], [1.8, 2.2], replicates=2, seed=9)
+    for map in (cluster_map, process_map):
+        pd.testing.assert_frame_equal(beyond.bootstrap_risks(analysed, [3], [1.8, 2.2], replicates=2, seed=9, map=map),
+                                      plain, check_exact=True)

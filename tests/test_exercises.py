@@ -13,7 +13,8 @@ from helpers.pipeline import build, params, runs
 
 EXERCISE_FILES = sorted((paths.PARAMS / "exercises").glob("*.yml"))
 CHAPTERS = [paths.ROOT / f"notebooks/{name}.md" for name in
-            ("01_cohort", "02_baseline", "03_hazards", "04_sensitivity", "05_progression", "06_subgroups", "07_vsmc")]
+            ("01_cohort", "02_baseline", "03_hazards", "04_sensitivity", "05_progression", "06_subgroups", "07_vsmc",
+             "08_beyond")]
 PAGES = [*CHAPTERS, paths.ROOT / "book/sweep.md", paths.ROOT / "book/validation.md"]
 EXERCISE = re.compile(r"```\{exercise\}\n:label: ([\w-]+)\n")
 SOLUTION = re.compile(r"```\{solution\} ([\w-]+)\n:label: ([\w-]+)\n:class: dropdown\n")

@@ -31,7 +31,7 @@ def test_agreement_covers_every_statistical_helper_and_is_small():
 
 
 def test_simulation_recovers_the_planted_hazard_ratios():
-    summary = simulation.summary(simulation.run(40, seed=7, n_jobs=1, progress=False)).set_index(["Design", "Term"])
+    summary = simulation.summary(simulation.run(40, seed=7)).set_index(["Design", "Term"])
     assert len(summary) == 4 and (summary["Replicates"] == 40).all()
     assert (summary["Bias (log HR)"].abs() < 0.15).all()
     assert (summary["95% CI coverage"] >= 0.85).all()

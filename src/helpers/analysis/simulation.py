@@ -11,15 +11,14 @@ Two designs, because the two models estimate different things when events compet
 - subdistribution: Fine and Gray's (1999) design, F₁(t | x) = 1 − [1 − p(1 − e^(−t))]^exp(x'β), in which
   the subdistribution hazard is proportional; fitted by ``survival.fine_gray``.
 
-Replicates run with joblib (``n_jobs`` at once). On a Dask cluster the same code runs through joblib's
-dask backend: ``with joblib.parallel_backend("dask"): run(...)`` once a ``dask.distributed.Client``
-exists.
+Each replicate draws from its own seed (from ``numpy.random.SeedSequence(seed)``) and replicates are
+independent, so they run through any ``map(function, items) -> list``: a plain loop by default, local
+processes or a Dask cluster from ``helpers.pipeline.distributed.mapper``, with identical results for the
+same seed (``tests/test_distributed.py`` compares a local run with a Dask ``LocalCluster``).
 """
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm import tqdm  # a text bar: the book has no widgets, and tqdm.auto would warn about them
 
 from helpers.stats import survival
 
@@ -84,14 +83,14 @@ def _replicate(seed: int) -> list[dict]:
     return rows
 
 
-def run(replicates: int = 20, seed: int = 2024, n_jobs: int = -1, progress: bool = True) -> pd.DataFrame:
-    """Fit ``replicates`` simulated cohorts in each design; one row per replicate, design and term."""
-    seeds = np.random.SeedSequence(seed).generate_state(replicates)
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_replicate)(int(s)) for s in seeds)
-    rows = []
-    for result in tqdm(jobs, total=replicates, desc="replicates", disable=not progress, mininterval=10):
-        rows += result
-    return pd.DataFrame(rows)
+def run(replicates: int = 20, seed: int = 2024, map=None) -> pd.DataFrame:
+    """Fit ``replicates`` simulated cohorts in each design; one row per replicate, design and term.
+
+    ``map(function, items) -> list`` runs the replicates (in the order of the items); None is a plain loop.
+    """
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(replicates)]
+    results = (map or (lambda function, items: [function(item) for item in items]))(_replicate, seeds)
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,10 @@ from urllib.parse import urlsplit
 from helpers.errors import InputError
 
 CONNECT_TIMEOUT = "5s"
+# Each worker process computes with one BLAS thread, as Dask's nanny starts its workers: the parallelism is
+# across processes, and OpenBLAS threads on small matrices only wait for each other (on a shared two-core
+# machine one imputation took ten times the CPU time with them).
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 WORKER_TIMEOUT = 30  # seconds to wait for a connected scheduler to have at least one worker
 
 
@@ -80,7 +84,7 @@ def _local_processes(workers):
 
     from joblib.externals.loky import ProcessPoolExecutor
 
-    executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, env=ONE_THREAD)
     try:
         yield lambda function, items: list(executor.map(function, items))
     finally:
@@ -126,6 +130,17 @@ def _remote(address):
         yield _dask_map(client)
     finally:
         client.close()
+
+
+def describe(scheduler: str | None, workers=None) -> str:
+    """Where :func:`mapper` with these settings runs the work, in words a page can print."""
+    import os
+
+    if scheduler is None or str(scheduler).strip() == "":
+        return f"local worker processes ({workers or os.cpu_count() or 1} at once)"
+    if str(scheduler).strip().lower() == "local":
+        return f"a Dask cluster started on this machine for the page ({workers or 2} workers on 127.0.0.1)"
+    return f"the Dask cluster whose scheduler is at {_check_address(str(scheduler).strip())}"
 
 
 @contextmanager

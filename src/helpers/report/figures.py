@@ -373,3 +373,37 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
             ax.set_title(title)
         fig.tight_layout()
     return fig
+
+
+def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = ""):
+    """Two panels sharing the axes: the Aalen–Johansen curves by group with 95% bands (left), and the
+    standardized curves with 95% bands and the risks at the chosen times with their intervals (right).
+
+    ``observed`` and ``standardized`` have ``group, time, cif, lower, upper`` (``survival.cumulative_incidence``
+    and ``analysis.beyond.standardized_curves``); ``points`` the risk rows of ``standardized_risks``
+    (``time, group, estimate, lower, upper``).
+    """
+    groups = list(dict.fromkeys(observed["group"]))
+    with plt.rc_context(STYLE):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.9), sharex=True, sharey=True)
+        for g, colour in zip(groups, PALETTE):
+            o = observed[observed["group"] == g]
+            left.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}")
+            left.fill_between(o["time"], o["lower"], o["upper"], step="post", color=colour, alpha=0.13, lw=0)
+            s = standardized[standardized["group"] == g]
+            right.plot(s["time"], s["cif"], color=colour, lw=1.5, label=f"Mg {g}")
+            right.fill_between(s["time"], s["lower"], s["upper"], color=colour, alpha=0.13, lw=0)
+            p = points[points["group"] == g]
+            right.errorbar(p["time"], p["estimate"], yerr=[p["estimate"] - p["lower"], p["upper"] - p["estimate"]],
+                           fmt="o", color=colour, ms=4, capsize=3, lw=1)
+        left.set_title("Observed (Aalen–Johansen)", loc="left", fontsize=10)
+        right.set_title("Standardized over the cohort (Model 4)", loc="left", fontsize=10)
+        left.set_ylabel("Cumulative incidence")
+        for ax in (left, right):
+            ax.set_xlabel("Years since enrolment")
+        left.set_ylim(0, None)
+        left.legend(loc="upper left", frameon=False, fontsize=8.5)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+        fig.tight_layout()
+    return finish(fig)

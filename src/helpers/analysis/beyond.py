@@ -1,0 +1,369 @@
+"""Beyond the thesis: absolute risks standardized over the cohort, the markers Model 4 leaves out and their
+missing values, and how strong an unmeasured confounder would have to be.
+
+- :func:`standardized_risks` — cumulative incidence of the composite outcome in each Mg group at given
+  times, from cause-specific Cox models of both causes with the Model 4 covariates, averaged over the
+  cohort's own covariates (``helpers.stats.standardized.standardized_risk``, matched to
+  ``riskRegression::ate``); differences and ratios against the middle Mg group, with log-scale limits
+  for the ratios beside ``ate``'s own. Bad input becomes one :class:`~helpers.errors.InputError` that
+  names the parameter or the column.
+- :func:`overlap` — each group's covariate ranges against the cohort's bulk (5th to 95th centile):
+  standardization asks every group's model to speak for the whole cohort.
+- :func:`bootstrap_risks` — percentile intervals of the standardized risks from resampled cohorts.
+- :func:`marker_analyses` — Model 4 plus iPTH, 25-OH vitamin D and hs-CRP by complete cases and by multiple
+  imputation (``helpers.stats.imputation``), beside Model 4; when the data have every marker recorded, a
+  demonstration hides a share of them under a stated mechanism, in memory, and compares with the full data.
+- :func:`e_values` — E-values of the Model 4 hazard ratio with the rare-outcome assumption checked on the
+  Aalen–Johansen cumulative incidence at the end of follow-up.
+
+Work that repeats independently (imputations, bootstrap replicates) runs through a ``map(function, items)
+-> list`` passed in by the caller (the notebook takes it from ``helpers.pipeline.distributed.mapper``);
+each item carries its own seed, so the result is the same whichever runs them.
+"""
+
+import warnings
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from helpers.analysis import derive, models
+from helpers.errors import InputError
+from helpers.stats import evalue, imputation, survival
+from helpers.stats.standardized import standardized_risk
+
+DURATION, EVENT, GROUP = "followup_years", "status", "mg_group"
+MODEL_4 = models.covariates("Model 4")  # the two Mg indicators and the Model 4 adjustment set
+ADJUSTMENT = models.MODEL_4  # Model 4 without the exposure: the covariates standardization averages over
+Z95 = 1.959963984540054
+DERIVED_FROM = {"male": "sex", "map": "sbp and dbp", "corrected_calcium": "calcium and albumin"}
+
+# Markers: column, model term, label. iPTH and hs-CRP are skewed and enter per doubling; hs-CRP of 0
+# (below detection) is taken as HSCRP_FLOOR mg/L before the logarithm.
+MARKERS = (("ipth", "log2_ipth", "iPTH, per doubling"),
+           ("vitd25", "vitd25_per_10", "25-OH vitamin D, per 10 ng/mL"),
+           ("hscrp", "log2_hscrp", "hs-CRP, per doubling"))
+HSCRP_FLOOR = 0.01
+RARE_LIMIT = 0.15  # cumulative incidence under which a hazard ratio approximates a risk ratio
+HIDDEN_SHARE = 0.2  # share of each marker hidden in the demonstration
+HIDDEN_EGFR_LOG_ODDS = -0.7  # per SD of eGFR: markers more often missing in patients with lower eGFR
+
+
+def reference_group(cutpoints) -> str:
+    """The middle Mg group's label (1.8–2.2 by default): the reference of every comparison."""
+    return derive.mg_group_labels(cutpoints)[1]
+
+
+# --- standardized risks ---------------------------------------------------------------------------------
+
+def check_standardization(df, times, cutpoints, covariates=ADJUSTMENT, source="the cohort") -> None:
+    """One :class:`InputError` naming the parameter or column for the inputs standardization cannot use:
+    a time in ``risk_times`` beyond the last follow-up, an Mg group with no patients, a covariate constant
+    over the patients analysed."""
+    last = float(df[DURATION].max())
+    beyond = [t for t in times if t > last]
+    if beyond:
+        raise InputError(
+            f"risk_times: {beyond[0]:g} years is beyond the last follow-up of the {len(df):,} patients analysed "
+            f"in {source} ({last:.1f} years); give times within follow-up, such as [3, 5].")
+    counts = df[GROUP].value_counts()
+    for label in derive.mg_group_labels(cutpoints):
+        if counts.get(label, 0) == 0:
+            raise InputError(
+                f"mg_cutpoints: {list(cutpoints)} leave the Mg group {label} mg/dL with no patients in {source}; "
+                "choose cut-points that put patients in all three groups.")
+    complete = df[list(covariates)].dropna()
+    for column in covariates:
+        values = complete[column].unique()
+        if len(values) <= 1:
+            origin = f" (derived from {DERIVED_FROM[column]})" if column in DERIVED_FROM else ""
+            shown = f"{values[0]:g}" if len(values) else "empty"
+            raise InputError(
+                f"column '{column}'{origin} of {source} is constant ({shown}) over the {len(complete):,} patients "
+                "analysed, so Model 4 cannot adjust for it and the standardized risks cannot be estimated.")
+
+
+def with_log_ratio_limits(table: pd.DataFrame, z: float = Z95) -> pd.DataFrame:
+    """Add ``lower_log, upper_log`` to ratio rows: estimate · exp(∓z · se / estimate), a Wald interval on
+    the log scale (the delta method's se of log ratio is se / ratio); NaN on other rows."""
+    out = table.copy()
+    ratio = (out["kind"] == "ratio").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = z * out["se"].to_numpy(float) / out["estimate"].to_numpy(float)
+        out["lower_log"] = np.where(ratio, out["estimate"] * np.exp(-half), np.nan)
+        out["upper_log"] = np.where(ratio, out["estimate"] * np.exp(half), np.nan)
+    return out
+
+
+def _standardize(df, times, cutpoints, covariates, cause, source):
+    try:
+        return standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
+                                 reference=reference_group(cutpoints))
+    except ValueError as exc:
+        raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
+
+
+def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, source="the cohort") -> pd.DataFrame:
+    """Standardized cumulative incidence of ``cause`` by Mg group at ``times``, with differences and ratios.
+
+    Cause-specific Cox models of every cause with the Mg group and ``covariates``; every patient's risk
+    predicted in each group and averaged over the cohort. The frame of ``standardized_risk`` (``time,
+    group, kind, estimate, se, lower, upper``; difference and ratio rows against the middle group) plus
+    ``lower_log, upper_log`` for the ratios (:func:`with_log_ratio_limits`).
+    """
+    check_standardization(df, times, cutpoints, covariates, source)
+    return with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source))
+
+
+def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25, source="the cohort") -> pd.DataFrame:
+    """Standardized cumulative incidence on a grid of ``step`` years to the last follow-up, for a figure:
+    ``group, time, cif, lower, upper`` with a row of zeros at time 0 (the columns of the Aalen–Johansen
+    curves of ``survival.cumulative_incidence``)."""
+    last = float(df[DURATION].max())
+    grid = np.round(np.arange(step, last + 1e-9, step), 6)
+    risks = _standardize(df, grid, cutpoints, covariates, cause, source)
+    risks = risks[risks["kind"] == "risk"].rename(columns={"estimate": "cif"})
+    start = pd.DataFrame({"group": derive.mg_group_labels(cutpoints), "time": 0.0, "cif": 0.0, "lower": 0.0, "upper": 0.0})
+    curves = pd.concat([start, risks[["group", "time", "cif", "lower", "upper"]]], ignore_index=True)
+    order = {g: i for i, g in enumerate(derive.mg_group_labels(cutpoints))}
+    return curves.sort_values(["group", "time"], key=lambda s: s.map(order) if s.name == "group" else s,
+                              kind="stable").reset_index(drop=True)
+
+
+# --- overlap --------------------------------------------------------------------------------------------
+
+def _binary(values: pd.Series) -> bool:
+    return set(values.dropna().unique()) <= {0, 1}
+
+
+def overlap(df, covariates=ADJUSTMENT, bulk=(0.05, 0.95)) -> pd.DataFrame:
+    """Each Mg group's covariate distribution against the whole cohort's.
+
+    One row per covariate and group: ``n`` patients with the covariate recorded, then for a continuous
+    covariate ``min, q05, median, q95, max`` of the group and ``cohort_low, cohort_high`` (the cohort's
+    ``bulk`` centiles), ``covers`` True when the group's range reaches both; for a 0/1 covariate ``share``
+    (proportion with 1) and ``covers`` True when the group has both values wherever the cohort has.
+    ``gap`` says what is not covered (in words: the extremes are single patients' values).
+    """
+    rows = []
+    for column in covariates:
+        x = df[column]
+        low, high = (float(v) for v in x.quantile(list(bulk)))
+        binary = _binary(x)
+        for label, part in df.groupby(GROUP, observed=False, sort=True):
+            v = part[column].dropna()
+            row = {"covariate": column, "group": label, "n": len(v)}
+            if binary:
+                share = float(v.mean()) if len(v) else np.nan
+                both = x.nunique() < 2 or (0 < share < 1)
+                gap = "" if both else f"every patient {'has' if share == 1 else 'lacks'} it"
+                row |= {"share": share, "covers": bool(both), "gap": gap}
+            else:
+                q = v.quantile([0, bulk[0], 0.5, bulk[1], 1]).to_numpy(float) if len(v) else np.full(5, np.nan)
+                gaps = ([f"lowest value above the cohort's {100 * bulk[0]:g}th centile"] if q[0] > low else []) + \
+                       ([f"highest value below the cohort's {100 * bulk[1]:g}th centile"] if q[4] < high else [])
+                row |= {"min": q[0], "q05": q[1], "median": q[2], "q95": q[3], "max": q[4],
+                        "cohort_low": low, "cohort_high": high, "covers": not gaps, "gap": "; ".join(gaps)}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- bootstrap ------------------------------------------------------------------------------------------
+
+def _bootstrap_once(seed, data, times, reference, covariates, cause):
+    """One replicate: resample patients with replacement within each Mg group, standardize again; the
+    estimates in the order of ``standardized_risk``'s rows, or None when the resample cannot be fitted."""
+    rng = np.random.default_rng(seed)
+    codes = data[GROUP].cat.codes.to_numpy()
+    picks = [rng.choice(np.flatnonzero(codes == j), size=int((codes == j).sum()), replace=True)
+             for j in range(len(data[GROUP].cat.categories))]
+    sample = data.iloc[np.concatenate(picks)].reset_index(drop=True)
+    try:
+        return standardized_risk(sample, DURATION, EVENT, GROUP, covariates, times, cause=cause,
+                                 reference=reference)["estimate"].to_numpy(float)
+    except (ValueError, np.linalg.LinAlgError, RuntimeError):
+        return None
+
+
+def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates=ADJUSTMENT, cause=1,
+                    level=0.95, source="the cohort") -> pd.DataFrame:
+    """Percentile bootstrap intervals of the standardized risks, differences and ratios.
+
+    ``replicates`` resamples of the patients, with replacement within each Mg group (so each group keeps
+    its size), each drawn from its own child of ``numpy.random.SeedSequence([seed, 2])`` and run through
+    ``map(function, items) -> list`` (a plain loop when None). Returns the rows of
+    :func:`standardized_risks` (``time, group, kind, estimate``) with ``boot_lower, boot_upper`` (the
+    (1 ± level)/2 quantiles over the replicates that could be fitted), ``replicates`` (used) and
+    ``failed`` (resamples that could not be fitted, such as one without an event in a group).
+    """
+    point = standardized_risks(df, times, cutpoints, covariates, cause, source)
+    data = df[[DURATION, EVENT, GROUP, *covariates]].dropna().reset_index(drop=True)
+    seeds = np.random.SeedSequence([seed, 2]).spawn(replicates)
+    work = partial(_bootstrap_once, data=data, times=list(times), reference=reference_group(cutpoints),
+                   covariates=list(covariates), cause=cause)
+    results = (map or (lambda f, items: [f(i) for i in items]))(work, seeds)
+    fitted = [r for r in results if r is not None]
+    out = point[["time", "group", "kind", "estimate"]].copy()
+    tail = 100 * (1 - level) / 2
+    draws = np.vstack(fitted) if fitted else np.full((1, len(out)), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column of NaN (a ratio of two zero risks) stays NaN
+        out["boot_lower"] = np.nanpercentile(draws, tail, axis=0)
+        out["boot_upper"] = np.nanpercentile(draws, 100 - tail, axis=0)
+    out["replicates"] = len(fitted)
+    out["failed"] = len(results) - len(fitted)
+    return out
+
+
+# --- markers and their missing values -------------------------------------------------------------------
+
+def marker_terms(df) -> pd.DataFrame:
+    """A copy of the cohort with the markers' model terms added (missing stays missing): log2 iPTH,
+    25-OH vitamin D per 10 ng/mL, log2 hs-CRP (values below ``HSCRP_FLOOR`` mg/L taken as it)."""
+    out = df.copy()
+    out["log2_ipth"] = np.log2(out["ipth"])
+    out["vitd25_per_10"] = out["vitd25"] / 10.0
+    out["log2_hscrp"] = np.log2(out["hscrp"].clip(lower=HSCRP_FLOOR))
+    return out
+
+
+def missing_markers(df) -> pd.DataFrame:
+    """How many of the patients have each marker recorded (``n_recorded``) and missing (``n_missing``)."""
+    rows = []
+    for column, _, label in MARKERS:
+        missing = int(df[column].isna().sum())
+        rows.append({"marker": label.split(",")[0], "column": column, "n_recorded": len(df) - missing,
+                     "n_missing": missing})
+    return pd.DataFrame(rows)
+
+
+def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODDS) -> pd.DataFrame:
+    """For the demonstration only: a copy of the cohort with each marker hidden, independently, missing at
+    random given eGFR.
+
+    logit P(hidden) = a + ``egfr_log_odds`` · (eGFR − mean) / SD, with ``a`` solved so that the expected
+    share hidden is ``share``; draws from ``numpy.random.default_rng([seed, 1])``. The input is not changed.
+    """
+    z = ((df["egfr"] - df["egfr"].mean()) / df["egfr"].std()).to_numpy(float)
+    intercept = optimize.brentq(lambda a: special.expit(a + egfr_log_odds * z).mean() - share, -30, 30)
+    probability = special.expit(intercept + egfr_log_odds * z)
+    rng = np.random.default_rng([seed, 1])
+    out = df.copy()
+    for column, _, _ in MARKERS:
+        out.loc[rng.uniform(size=len(out)) < probability, column] = np.nan
+    return out
+
+
+def _cox_rows(data, covariates, terms, setting, analysis, cause):
+    fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
+    return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
+             "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
+             "n_imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
+
+
+def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
+    result = imputation.multiple_imputation_cox(data, DURATION, EVENT, covariates, impute, imputations=imputations,
+                                                seed=seed, cause=cause, map=map)
+    table = result.table.set_index("term")
+    return [{"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t,
+             "hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"],
+             "p": table.at[t, "p"], "n": result.n, "events": result.events, "n_imputed": result.n_missing,
+             "df": table.at[t, "df"], "fmi": table.at[t, "fmi"]} for t in terms]
+
+
+@dataclass(frozen=True)
+class MarkerAnalyses:
+    """``table``: one row per setting, analysis and term (``hr, lower, upper, p``; ``n`` patients used,
+    ``events``, ``n_imputed`` patients with a marker imputed, ``df`` Barnard–Rubin degrees of freedom and
+    ``fmi`` fraction of missing information for the pooled rows). ``missing``: each marker's counts in the
+    data. ``demonstration``: True when the data had every marker recorded, so that imputation was shown on
+    a copy with :func:`hide_markers`."""
+
+    table: pd.DataFrame
+    missing: pd.DataFrame
+    demonstration: bool
+
+
+def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
+    """Model 4, then Model 4 plus iPTH, 25-OH vitamin D and hs-CRP by complete cases and by multiple
+    imputation (``imputations`` data sets seeded by ``seed``, run through ``map``; the imputation model
+    holds the covariates, the markers, both event indicators and both Nelson–Aalen cumulative hazards).
+
+    When no marker is missing, complete cases are every patient and there is nothing to impute; the
+    markers are then hidden in a copy (:func:`hide_markers`) to show what each approach does, with the
+    full data as the answer. Markers with no recorded value at all are left out.
+    """
+    if imputations < 2:
+        raise InputError(f"imputations: {imputations} imputed data set is not multiple imputation; give 2 or more (20 by default).")
+    missing = missing_markers(df)
+    kept = [(c, t) for c, t, _ in MARKERS if df[c].notna().any()]
+    terms = [t for _, t in kept]
+    exposure = list(models.EXPOSURE)
+    recorded = marker_terms(df)
+    rows = _cox_rows(recorded, MODEL_4, exposure, "as recorded", "Model 4", cause)
+    if not terms:
+        return MarkerAnalyses(pd.DataFrame(rows), missing, False)
+    with_markers = MODEL_4 + terms
+    rows += _cox_rows(recorded, with_markers, exposure + terms, "as recorded", "Model 4 + markers, complete cases", cause)
+    demonstration = not recorded[terms].isna().any().any()
+    if demonstration:
+        setting = f"{HIDDEN_SHARE:.0%} of each marker hidden"
+        data = marker_terms(hide_markers(df, seed))
+        rows += _cox_rows(data, with_markers, exposure + terms, setting, "Model 4 + markers, complete cases", cause)
+    else:
+        setting, data = "as recorded", recorded
+    rows += _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
+    return MarkerAnalyses(pd.DataFrame(rows), missing, demonstration)
+
+
+# --- unmeasured confounding -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EValues:
+    """``table``: one row per assumption (``assumption, rare, hr, lower, upper, rr, rr_lower, rr_upper,
+    e_point, e_ci``); ``incidence_end``: the Aalen–Johansen cumulative incidence at the end of follow-up
+    overall and in each group (``group, time, cif``); ``largest`` its largest value; ``rare`` whether it is
+    at most ``limit``; ``fit`` the Model 4 fit (``survival.cause_specific_cox``), for comparing the E-value
+    with the hazard ratios of measured covariates."""
+
+    table: pd.DataFrame
+    incidence_end: pd.DataFrame
+    largest: float
+    rare: bool
+    limit: float
+    fit: pd.DataFrame
+
+
+def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT) -> EValues:
+    """E-values (VanderWeele and Ding 2017) of the Model 4 cause-specific hazard ratio of ``term``.
+
+    The hazard ratio is read as a risk ratio when the outcome is rare: the check is the Aalen–Johansen
+    cumulative incidence of ``cause`` at the end of follow-up, overall and in each Mg group, against
+    ``limit`` (15%). When any exceeds it, a second row converts the hazard ratio to a risk ratio for a
+    common outcome (VanderWeele 2017) first.
+    """
+    fit = survival.cause_specific_cox(df, DURATION, EVENT, covariates, cause=cause)
+    hr, lower, upper = (float(fit.at[term, c]) for c in ("hr", "lower", "upper"))
+    curves = pd.concat([survival.cumulative_incidence(df, DURATION, EVENT, cause=cause).assign(group="All patients"),
+                        survival.cumulative_incidence(df, DURATION, EVENT, cause=cause, group=GROUP)])
+    end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
+    largest = float(end["cif"].max())
+    rare = largest <= limit
+    rows = []
+    for assumption, as_rare in (("rare outcome: the hazard ratio read as a risk ratio", True),
+                                ("common outcome: the hazard ratio converted to a risk ratio", False)):
+        if not as_rare and rare:
+            continue
+        e = evalue.e_value(hr, lower, upper, rare=as_rare)
+        rows.append({"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper,
+                     "rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
+    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
+
+
+def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:
+    """The E-value of another term of a fitted Cox model (a frame of ``survival.cause_specific_cox``), under
+    the same rare-outcome reading: for setting a measured covariate's strength beside the exposure's."""
+    row = fit.loc[term]
+    return evalue.e_value(float(row["hr"]), float(row["lower"]), float(row["upper"]), rare=rare)

@@ -1,0 +1,222 @@
+"""The chapter 'Beyond the thesis' (helpers.analysis.beyond): standardized risks against the middle group
+with log-scale ratio limits, bad input as one message naming the parameter or column (also through the
+build command), overlap, a seeded bootstrap independent of the runner, the marker analyses and E-values."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.analysis import beyond, cohort as cohort_mod, derive
+from helpers.errors import InputError
+from helpers.pipeline import params as params_mod, validate
+from helpers.stats import evalue, survival
+
+CUTS = [1.8, 2.2]
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    return validate.cohorts(params_mod.load())[1]
+
+
+@pytest.fixture(scope="module")
+def risks(analysed):
+    return beyond.standardized_risks(analysed, [3, 5], CUTS)
+
+
+# --- standardized risks --------------------------------------------------------------------------------
+
+def test_comparisons_are_against_the_middle_group_not_the_first(risks):
+    assert beyond.reference_group(CUTS) == "1.8–2.2"
+    compared = risks[risks["kind"] != "risk"]
+    assert set(compared["group"]) == {"<1.8", ">2.2"}
+    at = risks.set_index(["time", "group", "kind"])["estimate"]
+    for t in (3.0, 5.0):
+        assert at[(t, "<1.8", "ratio")] == pytest.approx(at[(t, "<1.8", "risk")] / at[(t, "1.8–2.2", "risk")], rel=1e-12)
+        assert at[(t, ">2.2", "difference")] == pytest.approx(at[(t, ">2.2", "risk")] - at[(t, "1.8–2.2", "risk")], abs=1e-12)
+
+
+def test_ratio_limits_on_the_log_scale(risks):
+    ratio = risks[risks["kind"] == "ratio"]
+    log_se = ratio["se"] / ratio["estimate"]  # delta method: se of log(ratio)
+    np.testing.assert_allclose(np.log(ratio["lower_log"]), np.log(ratio["estimate"]) - 1.959963984540054 * log_se, rtol=1e-12)
+    np.testing.assert_allclose(ratio["lower_log"] * ratio["upper_log"], ratio["estimate"] ** 2, rtol=1e-12)  # symmetric in logs
+    assert (ratio["lower_log"] > 0).all()
+    assert risks.loc[risks["kind"] != "ratio", ["lower_log", "upper_log"]].isna().all().all()
+
+
+def test_standardized_curves_pass_through_the_risks_at_their_times(analysed, risks):
+    curves = beyond.standardized_curves(analysed, CUTS, step=0.5)
+    assert list(dict.fromkeys(curves["group"])) == derive.mg_group_labels(CUTS)
+    assert (curves.loc[curves["time"] == 0, "cif"] == 0).all()
+    for g, part in curves.groupby("group"):
+        assert part["cif"].is_monotonic_increasing
+        at5 = risks[(risks["kind"] == "risk") & (risks["group"] == g) & (risks["time"] == 5.0)]["estimate"].iloc[0]
+        assert part.loc[part["time"] == 5.0, "cif"].iloc[0] == pytest.approx(at5, rel=1e-10)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda d: (d, [3, 30], CUTS), "risk_times: 30 years is beyond the last follow-up"),
+    (lambda d: (d.assign(diabetes=0), [3], CUTS), "column 'diabetes' of the cohort is constant (0)"),
+    (lambda d: (d.assign(sex="F", male=0.0), [3], CUTS), "column 'male' (derived from sex) of the cohort is constant"),
+])
+def test_bad_input_is_one_message_naming_it(analysed, change, fragment):
+    data, times, cuts = change(analysed)
+    with pytest.raises(InputError) as err:
+        beyond.standardized_risks(data, times, cuts)
+    assert fragment in str(err.value) and err.value.__cause__ is None
+
+
+def test_a_group_without_patients_names_the_cut_points():
+    the_cohort = validate.load_cohort(paths.DATA / "cohort.csv")
+    data = cohort_mod.analysis_cohort(the_cohort, [1.0, 2.2], 2.6)  # nobody below 1.0 mg/dL
+    with pytest.raises(InputError, match=r"mg_cutpoints: \[1.0, 2.2\] leave the Mg group <1 mg/dL with no patients"):
+        beyond.standardized_risks(data, [3], [1.0, 2.2])
+
+
+def test_what_standardization_refuses_otherwise_is_still_one_input_error(analysed):
+    # The low group without a composite event: the estimator's own refusal, passed on as one message.
+    data = analysed.assign(status=analysed["status"].where(~((analysed["mg_group"] == "<1.8") & (analysed["status"] == 1)), 0))
+    with pytest.raises(InputError, match="the standardized risks cannot be estimated: .*no event"):
+        beyond.standardized_risks(data, [3], CUTS, source="cohort.csv")
+
+
+# --- overlap -------------------------------------------------------------------------------------------
+
+def test_overlap_flags_a_group_that_misses_the_cohorts_bulk():
+    rng = np.random.default_rng(1)
+    n = 400
+    group = pd.Categorical(np.repeat(["a", "b"], [40, n - 40]), categories=["a", "b"])
+    x = np.where(group == "a", rng.uniform(40, 60, n), rng.uniform(0, 100, n))
+    flag = np.where(group == "a", 1.0, rng.integers(0, 2, n).astype(float))
+    table = beyond.overlap(pd.DataFrame({"mg_group": group, "x": x, "flag": flag}), ["x", "flag"]).set_index(["covariate", "group"])
+    assert not table.at[("x", "a"), "covers"] and "lowest value above" in table.at[("x", "a"), "gap"]
+    assert "highest value below" in table.at[("x", "a"), "gap"]
+    assert table.at[("x", "b"), "covers"]
+    assert table.at[("x", "a"), "cohort_low"] == pytest.approx(np.quantile(x, 0.05))
+    assert not table.at[("flag", "a"), "covers"] and table.at[("flag", "a"), "share"] == 1.0
+    assert table.at[("flag", "b"), "covers"]
+
+
+# --- bootstrap -----------------------------------------------------------------------------------------
+
+def test_bootstrap_is_seeded_per_replicate_and_independent_of_the_runner(analysed):
+    plain = beyond.bootstrap_risks(analysed, [3], CUTS, replicates=3, seed=5)
+    backwards = beyond.bootstrap_risks(analysed, [3], CUTS, replicates=3, seed=5,
+                                       map=lambda f, items: [f(i) for i in reversed(items)][::-1])
+    pd.testing.assert_frame_equal(plain, backwards, check_exact=True)
+    # Each replicate from its own SeedSequence child: the percentiles of the replicates computed one by one.
+    data = analysed[["followup_years", "status", "mg_group", *beyond.ADJUSTMENT]].dropna().reset_index(drop=True)
+    draws = np.vstack([beyond._bootstrap_once(s, data, [3], "1.8–2.2", beyond.ADJUSTMENT, 1)
+                       for s in np.random.SeedSequence([5, 2]).spawn(3)])
+    np.testing.assert_allclose(plain["boot_lower"], np.percentile(draws, 2.5, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(plain["boot_upper"], np.percentile(draws, 97.5, axis=0), rtol=1e-12)
+    assert (plain["replicates"] == 3).all() and (plain["failed"] == 0).all()
+    other = beyond.bootstrap_risks(analysed, [3], CUTS, replicates=3, seed=6)
+    assert not np.allclose(other["boot_lower"], plain["boot_lower"])
+
+
+# --- markers -------------------------------------------------------------------------------------------
+
+def test_hiding_markers_is_seeded_leaves_the_input_alone_and_follows_egfr(analysed):
+    before = analysed.copy()
+    hidden = beyond.hide_markers(analysed, seed=3)
+    pd.testing.assert_frame_equal(analysed, before)
+    pd.testing.assert_frame_equal(hidden, beyond.hide_markers(analysed, seed=3))
+    share = hidden["ipth"].isna().mean()
+    assert 0.15 < share < 0.25
+    low_egfr = hidden["egfr"] < hidden["egfr"].median()
+    assert hidden.loc[low_egfr, "ipth"].isna().mean() > hidden.loc[~low_egfr, "ipth"].isna().mean()
+    assert hidden.drop(columns=["ipth", "vitd25", "hscrp"]).equals(analysed.drop(columns=["ipth", "vitd25", "hscrp"]))
+
+
+def test_marker_analyses_say_how_many_each_uses(analysed):
+    assert beyond.missing_markers(analysed)["n_missing"].sum() == 0  # the shipped cohort records every marker
+    result = beyond.marker_analyses(analysed, imputations=2, seed=4)
+    assert result.demonstration
+    t = result.table
+    model4 = t[(t["analysis"] == "Model 4") & (t["term"] == "mg_low")].iloc[0]
+    direct = survival.cause_specific_cox(analysed, "followup_years", "status", beyond.MODEL_4)
+    assert model4["hr"] == pytest.approx(direct.at["mg_low", "hr"], rel=1e-12) and model4["n"] == len(analysed)
+    hidden = beyond.marker_terms(beyond.hide_markers(analysed, 4))
+    complete = hidden[["log2_ipth", "vitd25_per_10", "log2_hscrp"]].notna().all(axis=1)
+    cc = t[(t["setting"] != "as recorded") & t["analysis"].str.contains("complete cases")]
+    mi = t[t["analysis"].str.contains("multiple imputation")]
+    assert (cc["n"] == complete.sum()).all() and (mi["n"] == len(analysed)).all()
+    assert (mi["n_imputed"] == (~complete).sum()).all() and mi["fmi"].between(0, 1).all() and (mi["df"] > 0).all()
+
+
+def test_markers_missing_in_the_data_are_imputed_as_recorded(analysed):
+    data = analysed.copy()
+    data.loc[data.index[::5], "vitd25"] = np.nan
+    result = beyond.marker_analyses(data, imputations=2, seed=4)
+    assert not result.demonstration
+    assert set(result.table["setting"]) == {"as recorded"}
+    assert result.missing.set_index("column").at["vitd25", "n_missing"] == len(data.index[::5])
+    mi = result.table[result.table["analysis"].str.contains("multiple imputation")]
+    assert (mi["n_imputed"] == len(data.index[::5])).all()
+
+
+def test_one_imputation_is_refused_naming_the_parameter(analysed):
+    with pytest.raises(InputError, match="imputations: 1 imputed data set is not multiple imputation"):
+        beyond.marker_analyses(analysed, imputations=1, seed=1)
+
+
+# --- E-values ------------------------------------------------------------------------------------------
+
+def test_e_values_check_the_rare_outcome_assumption(analysed):
+    fit = survival.cause_specific_cox(analysed, "followup_years", "status", beyond.MODEL_4)
+    hr = fit.loc["mg_low", ["hr", "lower", "upper"]].to_numpy(float)
+    common = beyond.e_values(analysed, limit=0.0)  # every outcome counts as common: both rows
+    assert list(common.table["rare"]) == [True, False] and not common.rare
+    expected = evalue.e_value(*hr, rare=False)
+    assert common.table.iloc[1]["e_point"] == pytest.approx(expected.point, rel=1e-12)
+    assert common.table.iloc[1]["e_ci"] == pytest.approx(expected.ci, rel=1e-12)
+    rare = beyond.e_values(analysed, limit=1.0)
+    assert len(rare.table) == 1 and rare.rare
+    assert rare.table.iloc[0]["e_point"] == pytest.approx(evalue.e_value(*hr).point, rel=1e-12)
+    # The check reads the Aalen–Johansen curve at the end of follow-up, overall and in each group.
+    end = rare.incidence_end.set_index("group")
+    low = survival.cumulative_incidence(analysed[analysed["mg_group"] == "<1.8"], "followup_years", "status")
+    assert end.at["<1.8", "cif"] == pytest.approx(low["cif"].iloc[-1], rel=1e-12)
+    assert rare.largest == pytest.approx(end["cif"].max())
+    assert set(end.index) == {"All patients", "<1.8", "1.8–2.2", ">2.2"}
+
+
+# --- through the build command -------------------------------------------------------------------------
+
+def _build(tmp_path, text):
+    params_file = tmp_path / "p.yml"
+    params_file.write_text(text)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params_file),
+                             "--out", str(tmp_path / "out"), "--only", "beyond", "--no-cache"],
+                            capture_output=True, text=True, cwd=paths.ROOT)
+    return result, time.monotonic() - started
+
+
+def test_a_risk_time_beyond_follow_up_stops_the_build_with_one_message(tmp_path):
+    result, _ = _build(tmp_path, "risk_times: [30]\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "InputError: risk_times: 30 years is beyond the last follow-up" in lines[0], result.stderr
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_a_cluster_address_that_does_not_answer_fails_fast(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result, seconds = _build(tmp_path, f"dask_scheduler: tcp://127.0.0.1:{port}\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"no Dask scheduler answered at tcp://127.0.0.1:{port}" in lines[0], result.stderr
+    # A hang would be the 30-second wait for workers or longer; the connection itself is timed in
+    # tests/test_distributed.py. Here: the kernel's start and the page's first cells under load, then 5 s.
+    assert seconds < 120
