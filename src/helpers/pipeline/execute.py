@@ -31,6 +31,10 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
 
     started = time.perf_counter()
     os.environ[paths.TABLES_ENV] = str(tables)
+    # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
+    # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     notebook = jupytext.read(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     # IPC sockets rather than TCP: the kernel is local, and nothing then listens on a network port. Each
