@@ -64,12 +64,16 @@ def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | Non
 
     Boxes of kind 'main' form the trunk, 'excluded' boxes stand to the right of the step they leave, and
     'group' boxes close the diagram in one row. With ``published`` (counts indexed by box key), each box
-    shows the thesis's count beside this run's. Counts from 1 to ``hide_at_most`` show as '≤k' (real data).
+    shows the thesis's count beside this run's. With real data pass the flow through
+    ``outputs.flow_counts`` first: its counts are then rounded or redacted text, drawn as they are.
+    Counts from 1 to ``hide_at_most`` show as '≤k'.
     """
 
     def count(row):
-        hidden = 1 <= row["n"] <= hide_at_most
-        n = f"n ≤ {hide_at_most}" if hidden else f"n = {row['n']:,}"
+        if isinstance(row["n"], str):
+            n = f"n = {row['n']}"
+        else:
+            n = f"n ≤ {hide_at_most}" if 1 <= row["n"] <= hide_at_most else f"n = {row['n']:,}"
         if published is not None and row["key"] in published.index:
             n += f" (thesis {int(published[row['key']]):,})"
         return n
@@ -210,12 +214,15 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     return finish(fig)
 
 
-def spline_plot(fit, exposure_values, exposure_label: str, title: str = ""):
+def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rules=None):
     """Odds ratio along a continuous exposure (a restricted cubic spline) with its 95% band, log scale.
 
     ``fit`` is a ``regression.SplineFit``; ``exposure_values`` are the patients' values, drawn beneath as
-    a histogram so the reader sees where the curve rests on data and where on few patients.
+    a histogram so the reader sees where the curve rests on data and where on few patients. With active
+    disclosure ``rules`` (real data) the bars are rounded counts and bins of few patients are left empty
+    (hatched outline).
     """
+    from helpers.report import disclosure
     curve = fit.curve
     x = curve.iloc[:, 0]
     with plt.rc_context(STYLE):
@@ -240,7 +247,12 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = ""):
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
-        hist.hist(values, bins=bins, color="grey", alpha=0.6)
+        edges, heights, redacted = disclosure.histogram(values, bins, rules or disclosure.Rules(active=False))
+        widths = np.diff(edges)
+        hist.bar(edges[:-1], heights, width=widths, align="edge", color="grey", alpha=0.6)
+        if redacted.any():
+            hist.bar(edges[:-1][redacted], np.full(redacted.sum(), max(heights.max(), 1) * 0.08),
+                     width=widths[redacted], align="edge", fill=False, hatch="///", edgecolor="grey", lw=0.5)
         hist.set_ylabel("Patients")
         hist.set_xlabel(exposure_label)
         fig.tight_layout()

@@ -1,6 +1,5 @@
 """What a chapter shows besides statistics: the data banner and tables written out as CSV."""
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers import paths
+from helpers.report import disclosure
 
 SYNTHETIC_NOTE = (
     "The numbers on this page come from the **synthetic cohort** that this repository generates "
@@ -44,92 +44,95 @@ def vsmc_banner(params: dict) -> Markdown:
     )
 
 
-# Columns that hold counts of patients: plain counts, "n (%)" cells, and group columns "(n = ...)".
-COUNT_COLUMNS = re.compile(
-    r"(?i)^(n|n[_ ].*|.*events.*|participants|patients.*|progressed.*|this run|this cohort|reproduced|missing|"
-    r"difference|targets|met|.*\(n = .*)$"
-)
-COUNT_CELL = re.compile(r"^\s*(\d[\d,]*)(\s*(/|of)\s*[\d,]+)?(\s*\(.*\))?\s*$")
+def _rules(params: dict | None, patients: bool, source: str) -> disclosure.Rules:
+    if params is None or not patients:
+        return disclosure.Rules(active=False)
+    return disclosure.rules(params, source)
 
 
-def suppress_small_counts(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Counts of patients from 1 to ``threshold`` replaced by '≤threshold' (with their percentage).
+def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict | None = None,
+              thesis=(), patients: bool = True, source: str = "cohort", name: str = "") -> tuple[pd.DataFrame, dict]:
+    """The table as it may be published, and a summary of what was done (see :mod:`disclosure`).
 
-    Applies to columns whose name says they hold counts (``COUNT_COLUMNS``): whole numbers, and text
-    cells such as '3 (8.1)', '3/35 (8.6)' or '3 of 24'. Zero is not suppressed: it discloses no one.
+    ``counts`` declares the columns that hold counts of patients (an empty list when there are none);
+    ``rates`` the columns derived from one of them ({column: count column}); ``thesis`` the columns that
+    compare this run's counts with the thesis's exactly, left out with real data (``"all"``: the whole
+    table is such a comparison and is left out). ``patients=False`` marks a table that counts no patients
+    (validation runs, cell-culture replicates). With real data an undeclared table is an error.
     """
-    if threshold <= 0:
-        return table
-    out = table.copy()
-    hidden = f"≤{threshold}"
-    for column in out.columns:
-        if not COUNT_COLUMNS.match(str(column)):
-            continue
-
-        def cell(value):
-            if isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
-                return hidden if 1 <= value <= threshold else value
-            if isinstance(value, str) and (m := COUNT_CELL.match(value)):
-                n = int(m.group(1).replace(",", ""))
-                return hidden if 1 <= n <= threshold else value
-            return value
-
-        out[column] = out[column].map(cell).astype(object) if out[column].map(cell).ne(out[column]).any() else out[column]
-    return out
+    rules_ = _rules(params, patients, source)
+    if not rules_.active:
+        return table, {"redacted": 0, "rounded": 0}
+    if counts is None:
+        raise ValueError(f"table {name or '(unnamed)'}: with real data its count columns must be declared, "
+                         "counts=[...] (an empty list when it holds none)")
+    if isinstance(thesis, str) and thesis == "all":
+        note = pd.DataFrame({"note": ["Left out with real data: this table compares the cohort's exact counts "
+                                      "with the thesis's (see the Disclosure control page)."]})
+        return note, {"redacted": 0, "rounded": 0, "left out": True}
+    table = table.drop(columns=[c for c in thesis if c in table.columns])
+    return disclosure.disclose_table(table, [c for c in counts if c not in thesis], rules_, rates)
 
 
-def publishable(table: pd.DataFrame, params: dict, patients: bool = True) -> pd.DataFrame:
-    """The table as it may be published: with real data, small counts of patients suppressed."""
-    if patients and params.get("cohort_kind") == "real":
-        return suppress_small_counts(table, params["small_count_threshold"])
-    return table
-
-
-def hidden_threshold(params: dict) -> int:
-    """The count at and below which figures hide a number: the threshold with real data, else 0."""
-    return params["small_count_threshold"] if params.get("cohort_kind") == "real" else 0
-
-
-def publishable_counts(frame: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """A frame whose every cell is a count of patients (such as numbers at risk), small ones hidden."""
-    threshold = hidden_threshold(params)
-    if threshold <= 0:
-        return frame
-    return frame.map(lambda v: f"≤{threshold}" if 1 <= v <= threshold else v)
-
-
-def coarsen_curves(curves: pd.DataFrame, key: str, params: dict, step: float = 0.1) -> pd.DataFrame:
-    """Step curves (``key``, time, values...) as they may be published.
-
-    With real data the rows at each patient's event time would disclose individual times; the curves are
-    then read on a grid of ``step`` years instead. Synthetic data are returned as they are.
-    """
-    if params.get("cohort_kind") != "real":
-        return curves
-    from helpers.stats.survival import at_times
-
-    grid = np.round(np.arange(0.0, curves["time"].max() + step, step), 6)
-    values = [c for c in curves.columns if c not in (key, "time")]
-    frames = []
-    for name, part in curves.groupby(key, sort=False):
-        frame = pd.DataFrame({key: name, "time": grid})
-        for column in values:
-            frame[column] = at_times(part, grid, column, start=float(part[column].iloc[0]))
-        frames.append(frame[frame["time"] <= part["time"].max()])
-    return pd.concat(frames, ignore_index=True)
-
-
-def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True) -> Path:
+def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True, counts=None,
+               rates: dict | None = None, thesis=(), source: str = "cohort") -> Path:
     """Write a table the book shows as ``<tables_dir>/<name>.csv`` (UTF-8, no index) and return the path.
 
-    With real data, counts of patients from 1 to ``small_count_threshold`` are suppressed first
-    (``patients=False`` for tables that count something else, such as cell-culture replicates).
+    With real data the table is disclosed first (:func:`disclosed`: declared ``counts`` redacted or
+    rounded, ``thesis`` comparisons left out), and every table is entered in the disclosure log.
     """
     folder = paths.tables_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    publishable(table, params, patients).to_csv(path, index=False, lineterminator="\n")
+    shown, summary = disclosed(table, params, counts, rates, thesis, patients, source, name)
+    shown.to_csv(path, index=False, lineterminator="\n")
+    rules_ = _rules(params, patients, source)
+    note = ("left out: an exact comparison with the thesis" if summary.get("left out")
+            else "" if patients else "counts no patients")
+    disclosure.record(f"tables/{name}.csv", "table", rules_, counts or (), summary, note)
     return path
+
+
+def rules(params: dict, source: str = "cohort") -> disclosure.Rules:
+    """The disclosure rules of this run for the cohort (or ``source='vsmc'``)."""
+    return disclosure.rules(params, source)
+
+
+def count(n, params: dict):
+    """One count of patients as it may be published (a glued number): exact, rounded or redacted."""
+    value = disclosure.rules(params).count(n)
+    return value if isinstance(value, str) else f"{int(value):,}"
+
+
+def flow_counts(flow: pd.DataFrame, params: dict, name: str) -> pd.DataFrame:
+    """A participant flow (``cohort.*_flow``) with its counts as they may be drawn; logged as a figure."""
+    rules_ = disclosure.rules(params)
+    shown, summary = disclosure.disclose_table(flow, ["n"], rules_)
+    disclosure.record(name, "figure", rules_, ["n"], summary)
+    return shown
+
+
+def at_risk(frame: pd.DataFrame, params: dict, name: str) -> pd.DataFrame:
+    """Numbers at risk as they may be printed beneath a curve; logged with the figure."""
+    rules_ = disclosure.rules(params)
+    shown = disclosure.at_risk(frame, rules_)
+    flat = shown.astype(str).to_numpy().ravel()
+    summary = {"redacted": int((flat == disclosure.REDACTED).sum()),
+               "rounded": int((flat != frame.astype(str).to_numpy().ravel()).sum())} if rules_.active else None
+    disclosure.record(name, "figure", rules_, ["numbers at risk"], summary,
+                      "curves from counts rounded in time" if rules_.active else "")
+    return shown
+
+
+def cumulative_incidence(df, duration, event, cause, group, params: dict) -> pd.DataFrame:
+    """Cumulative incidence curves as they may be published: from counts rounded in time with real data."""
+    return disclosure.cumulative_incidence(df, duration, event, cause, group, disclosure.rules(params))
+
+
+def incidence(frame: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Incidence rows (``survival.incidence_rate``) with counts, person-years, rates and exact limits
+    from rounded counts with real data."""
+    return disclosure.incidence(frame, disclosure.rules(params))
 
 
 def _compact(value) -> str:
@@ -138,14 +141,13 @@ def _compact(value) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True):
+def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True, counts=None,
+         rates: dict | None = None, thesis=(), source: str = "cohort"):
     """A table as it should be displayed in the book: no index column, compact numbers, a caption.
 
-    Given the run's ``params``, real data have their small counts of patients suppressed, as in
-    :func:`save_table`.
+    Given the run's ``params``, real data are disclosed as in :func:`save_table` (same declarations).
     """
-    if params is not None:
-        table = publishable(table, params, patients)
+    table, _ = disclosed(table, params, counts, rates, thesis, patients, source)
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
     if floats:
@@ -168,5 +170,6 @@ def format_ratio(estimate: float, lower: float, upper: float) -> str:
 
 
 def format_rates(incidence: pd.DataFrame) -> list[str]:
-    """Rates with their 95% CI to one decimal: '20.8 (17.6–24.4)', from ``survival.incidence_rate``."""
-    return [f"{r:.1f} ({lo:.1f}–{hi:.1f})" for r, lo, hi in zip(incidence["rate"], incidence["lower"], incidence["upper"])]
+    """Rates with their 95% CI to one decimal: '20.8 (17.6–24.4)', from ``survival.incidence_rate``
+    (or the redaction marker where :func:`incidence` redacted the rate)."""
+    return disclosure.format_rates(incidence)

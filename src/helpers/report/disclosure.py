@@ -1,0 +1,308 @@
+"""Statistical disclosure control: what the book may publish when it runs on real data.
+
+The rules are OpenSAFELY's output rules, which rest on the primary/secondary suppression practice of
+statistical disclosure control. Suppressing small cells alone fails: the hidden value comes back by
+subtracting published numbers (a total minus the other strata). So, with real data:
+
+- a count from 1 to ``small_count_threshold`` is **redacted**;
+- every other count, totals included, is **rounded** to a multiple of ``rounding_base``, each one
+  independently, so that sums and differences of published counts are multiples of the base and cannot
+  give back a small cell;
+- a percentage, rate or person-time beside a count is computed from the rounded counts, or redacted
+  with the count;
+- curves are computed from counts rounded in time (cumulative counts rounded up to the base on a time
+  grid, as OpenSAFELY's rounded Kaplan–Meier), so no step reveals one event.
+
+Count columns are *declared* with each table (``outputs.save_table(..., counts=[...])``), never guessed
+from their names. Models are fitted on the exact data; only what is published passes through here. With
+synthetic data nothing changes: :func:`rules` returns inactive rules and every function returns its
+input as it is.
+
+Every published table and figure is recorded in a disclosure log (``disclosure_log.csv`` beside the
+tables), for a data guardian's output check.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers import paths
+
+REDACTED = "[REDACTED]"
+LOG_NAME = "disclosure_log.csv"
+LOG_COLUMNS = ["Output", "Kind", "Count columns", "Redacted", "Rounded", "Note"]
+# Step of the time grid on which published curves are read with real data (years, about five weeks).
+TIME_STEP = 0.1
+
+# "n", "n (p)", "n (p%)", "a/b", "a/b (p)", "a of b", with thousands separators.
+_CELL = re.compile(r"^\s*(?P<a>\d[\d,]*)(?:\s*(?P<sep>/|of)\s*(?P<b>\d[\d,]*))?"
+                   r"(?:\s*\((?P<p>\d+(?:\.\d+)?)(?P<pct>%?)\))?\s*$")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules in force for one input: ``active`` with real data, inert with synthetic data."""
+
+    active: bool
+    threshold: int = 7
+    base: int = 5
+    source: str = "cohort"
+
+    def count(self, n):
+        """One published count: exact when inactive; redacted from 1 to the threshold; else rounded."""
+        if not self.active or n is None or (isinstance(n, float) and math.isnan(n)):
+            return n
+        return round_count(int(n), self.threshold, self.base)
+
+    def cell(self, value):
+        """A count cell (a number, 'n (p)', 'a/b (p)', 'a of b') as it may be published."""
+        return disclose_cell(value, self.threshold, self.base) if self.active else value
+
+
+def round_count(n: int, threshold: int, base: int):
+    """``REDACTED`` for 1 ≤ n ≤ threshold; else n rounded to the nearest multiple of ``base`` (0 stays 0).
+
+    A count above the threshold never rounds to 0: it rounds to at least ``base``.
+    """
+    if n < 0:
+        raise ValueError(f"a count cannot be negative (got {n})")
+    if n == 0:
+        return 0
+    if n <= threshold:
+        return REDACTED
+    return max(base, base * int(math.floor(n / base + 0.5)))
+
+
+def rules(params: dict, source: str = "cohort") -> Rules:
+    """The rules for the cohort (``source='cohort'``) or the cell-culture file (``'vsmc'``) of a run."""
+    kind = params.get(f"{source}_kind")
+    return Rules(active=kind == "real", threshold=int(params["small_count_threshold"]),
+                 base=int(params["rounding_base"]), source=source)
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def disclose_cell(value, threshold: int, base: int):
+    """One cell of a declared count column, disclosed.
+
+    Whole numbers are rounded or redacted. In 'n (p)' the percentage's denominator is recovered from the
+    cell (n·100/p), rounded like any count, and p recomputed from the two rounded counts; in 'a/b (p)' and
+    'a of b' both counts are rounded and p recomputed. A cell whose count (or denominator) is redacted is
+    redacted whole. Text that is not a count (a note, '—', empty) is returned unchanged.
+    """
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return value
+    if isinstance(value, (int, np.integer)):
+        return round_count(int(value), threshold, base)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return value
+        if not float(value).is_integer():
+            raise ValueError(f"a count column holds {value}, which is not a whole number")
+        return round_count(int(value), threshold, base)
+    if not isinstance(value, str) or not (m := _CELL.match(value)):
+        return value
+    a = _number(m["a"])
+    b = _number(m["b"]) if m["b"] else None
+    p = float(m["p"]) if m["p"] is not None else None
+    if b is None and p is not None:
+        b = round(a * 100 / p) if p > 0 else None
+    ra = round_count(a, threshold, base)
+    rb = round_count(b, threshold, base) if b is not None else None
+    if ra == REDACTED or rb == REDACTED:
+        return REDACTED
+    if m["sep"]:
+        text = f"{ra:,} {m['sep']} {rb:,}" if m["sep"] == "of" else f"{ra:,}/{rb:,}"
+    else:
+        text = f"{ra:,}"
+    if p is not None:
+        share = 100 * ra / rb if rb else 0.0
+        text += f" ({share:.{_decimals(m['p'])}f}{m['pct']})"
+    return text
+
+
+_GROUP_SIZE = re.compile(r"\(n = (\d[\d,]*)\)")
+
+
+def _header(column, rules_: Rules) -> tuple[str, bool]:
+    """A column name with its '(n = N)' disclosed; and whether that group is too small for summaries."""
+    m = _GROUP_SIZE.search(str(column)) if isinstance(column, str) else None
+    if not m:
+        return column, False
+    n = rules_.count(_number(m[1]))
+    shown = n if n == REDACTED else f"{n:,}"
+    return column[:m.start()] + f"(n = {shown})" + column[m.end():], n == REDACTED
+
+
+def _disclose_column(column: pd.Series, rules_: Rules, summary: dict) -> pd.Series:
+    before = column.astype(str)
+    after = column.map(lambda v: disclose_cell(v, rules_.threshold, rules_.base))
+    text = after.astype(str)
+    summary["redacted"] += int(((text == REDACTED) & (before != REDACTED)).sum())
+    summary["rounded"] += int(((text != before) & (text != REDACTED)).sum())
+    return after.astype(object) if text.ne(before).any() else column
+
+
+def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """The table with its declared ``counts`` columns disclosed; and a summary for the log.
+
+    A group size '(n = N)' in a declared column's name is disclosed too, and when the group has no more
+    patients than the threshold every cell of the column (medians and quartiles included) is redacted.
+    ``rates`` maps a column derived from a count (a rate, a percentage, person-time) to that count's
+    column: it is redacted in the rows where the count is. Undeclared columns are left as they are.
+    """
+    summary = {"redacted": 0, "rounded": 0}
+    if not rules_.active:
+        return table, summary
+    missing = [c for c in list(counts) + list((rates or {}).values()) if c not in table.columns]
+    if missing:
+        raise KeyError(f"declared count columns not in the table: {missing}; it has {list(table.columns)}")
+    out = table.copy()
+    for column in counts:
+        out[column] = _disclose_column(out[column], rules_, summary)
+    for column, source in (rates or {}).items():
+        hidden = out[source].astype(str) == REDACTED
+        out[column] = out[column].astype(object).where(~hidden, REDACTED)
+    names = {}
+    for column in counts:
+        names[column], small = _header(column, rules_)
+        if small:
+            summary["redacted"] += int(len(out))
+            out[column] = REDACTED
+    return out.rename(columns=names), summary
+
+
+def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.DataFrame:
+    """Rows of ``survival.incidence_rate`` as they may be published.
+
+    With real data participants and events are rounded (or redacted), person-years rounded to a multiple
+    of the base, and the rate and its exact (Garwood) Poisson limits recomputed from the rounded events and
+    person-years; a redacted event count redacts its rate.
+    """
+    if not rules_.active:
+        return frame
+    from statsmodels.stats.rates import confint_poisson
+
+    out = frame.copy().astype({c: object for c in ("participants", "events", "person_years", "rate", "lower", "upper")})
+    for i, row in frame.iterrows():
+        events, people = rules_.count(row["events"]), rules_.count(row["participants"])
+        years = max(rules_.base, rules_.base * round(row["person_years"] / rules_.base))
+        out.at[i, "participants"], out.at[i, "events"], out.at[i, "person_years"] = people, events, years
+        if events == REDACTED or people == REDACTED:
+            out.loc[i, ["events", "rate", "lower", "upper", "person_years"]] = REDACTED
+            continue
+        low, high = confint_poisson(events, years / per, method="exact-c")
+        out.at[i, "rate"], out.at[i, "lower"], out.at[i, "upper"] = events / years * per, float(low), float(high)
+    return out
+
+
+def format_rates(frame: pd.DataFrame) -> list[str]:
+    """'rate (lower–upper)' to one decimal, or the redaction marker."""
+    return [REDACTED if REDACTED in (r, lo, hi) else f"{r:.1f} ({lo:.1f}–{hi:.1f})"
+            for r, lo, hi in zip(frame["rate"], frame["lower"], frame["upper"])]
+
+
+def at_risk(frame: pd.DataFrame, rules_: Rules) -> pd.DataFrame:
+    """A frame whose every cell is a count of patients (numbers at risk), disclosed."""
+    return frame.map(rules_.count) if rules_.active else frame
+
+
+def _ceil_to(values: np.ndarray, base: int) -> np.ndarray:
+    return (np.ceil(values / base) * base).astype(int)
+
+
+def rounded_event_data(df: pd.DataFrame, duration: str, event: str, group: str | None, base: int,
+                       step: float = TIME_STEP) -> pd.DataFrame:
+    """Pseudo-patients that carry only rounded counts, from which published curves are computed.
+
+    Following OpenSAFELY's rounded Kaplan–Meier: times are put up onto a grid of ``step`` years, then in
+    each group the cumulative number of each kind of end (each event code, censoring included) is rounded
+    up to a multiple of ``base``, and the increments of those rounded counts become pseudo-patients ending
+    at that grid time. Every step of a curve estimated from them is a multiple of ``base`` events.
+    """
+    d = df[[duration, event] + ([group] if group else [])].dropna(subset=[duration, event]).copy()
+    d["_t"] = np.round(np.ceil(np.round(d[duration].to_numpy(float) / step, 9)) * step, 6)
+    d["_g"] = d[group] if group else "all"
+    rows = []
+    for g, part in d.groupby("_g", sort=False, observed=True):
+        grid = np.sort(part["_t"].unique())
+        for code in sorted(part[event].unique()):
+            per_time = part[part[event] == code].groupby("_t").size().reindex(grid, fill_value=0)
+            rounded = _ceil_to(per_time.cumsum().to_numpy(float), base)
+            increments = np.diff(np.concatenate([[0], rounded]))
+            for t, k in zip(grid, increments):
+                rows += [(g, t, code)] * int(k)
+    out = pd.DataFrame(rows, columns=["_g", duration, event])
+    if group:
+        out = out.rename(columns={"_g": group})
+        if isinstance(df[group].dtype, pd.CategoricalDtype):
+            out[group] = pd.Categorical(out[group], categories=df[group].cat.categories)
+    return out
+
+
+def cumulative_incidence(df, duration, event, cause, group, rules_: Rules) -> pd.DataFrame:
+    """``survival.cumulative_incidence`` as it may be published: from rounded counts with real data."""
+    from helpers.stats import survival
+
+    if rules_.active:
+        df = rounded_event_data(df, duration, event, group, rules_.base)
+    return survival.cumulative_incidence(df, duration, event, cause=cause, group=group)
+
+
+def histogram(values, bins, rules_: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of a histogram as they may be drawn: (edges, heights, redacted) — bins from 1 to the
+    threshold have height 0 and are flagged, the others are rounded."""
+    heights, edges = np.histogram(pd.Series(values, dtype=float).dropna(), bins=bins)
+    if not rules_.active:
+        return edges, heights, np.zeros(len(heights), bool)
+    shown = [rules_.count(int(h)) for h in heights]
+    redacted = np.array([h == REDACTED for h in shown])
+    return edges, np.array([0 if r else h for h, r in zip(shown, redacted)]), redacted
+
+
+def summary_allowed(n: int, rules_: Rules) -> bool:
+    """Whether medians, quartiles or ranges of a group of ``n`` patients may be published."""
+    return not rules_.active or n > rules_.threshold
+
+
+# --- the disclosure log ----------------------------------------------------------------------------------
+
+def record(name: str, kind: str, rules_: Rules, counts=(), summary: dict | None = None, note: str = "") -> None:
+    """Add (or replace) a row of the disclosure log beside the tables: what was published and how."""
+    folder = paths.tables_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOG_NAME
+    row = {"Output": name, "Kind": kind, "Count columns": "; ".join(map(str, counts)),
+           "Redacted": (summary or {}).get("redacted", 0), "Rounded": (summary or {}).get("rounded", 0),
+           "Note": note or ("disclosure rules applied" if rules_.active else "synthetic data: exact counts")}
+    log = pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else pd.DataFrame(columns=LOG_COLUMNS)
+    log = log[~((log["Output"] == name) & (log["Kind"] == kind))]
+    pd.concat([log, pd.DataFrame([row])], ignore_index=True).to_csv(path, index=False, lineterminator="\n")
+
+
+def rules_table(params: dict) -> pd.DataFrame:
+    """The rules with their parameters, with real data and with synthetic data."""
+    t, b = params["small_count_threshold"], params["rounding_base"]
+    return pd.DataFrame({
+        "Rule": ["Small counts", "Other counts", "Percentages, rates, person-years", "Curves",
+                 "Numbers at risk, flow and forest-plot counts", "Histograms", "Medians and quartiles",
+                 "Comparison with the thesis", "Executed notebooks"],
+        "Real data": [f"1 to {t} redacted ({REDACTED})", f"rounded to a multiple of {b}, each independently",
+                      "from the rounded counts, or redacted with them",
+                      f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
+                      f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
+                      f"redacted for groups of {t} or fewer", "difference columns and calibration left out",
+                      "not offered for download"],
+        "Synthetic data": ["exact"] * 7 + ["shown", "offered for download"],
+    })

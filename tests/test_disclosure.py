@@ -1,0 +1,156 @@
+"""Disclosure control: counts redacted or rounded, cells with percentages recomputed, curves from rounded
+counts, synthetic data untouched."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.report import disclosure, outputs
+from helpers.report.disclosure import REDACTED, Rules
+from helpers.stats import survival
+
+REAL = Rules(active=True, threshold=7, base=5)
+SYNTHETIC = Rules(active=False, threshold=7, base=5)
+
+
+@pytest.mark.parametrize("n, shown", [(0, 0), (1, REDACTED), (7, REDACTED), (8, 10), (12, 10), (13, 15),
+                                      (1646, 1645), (2238, 2240)])
+def test_round_count(n, shown):
+    assert disclosure.round_count(n, 7, 5) == shown
+
+
+def test_a_count_above_the_threshold_never_rounds_to_zero():
+    assert disclosure.round_count(3, 2, 10) == 10
+    with pytest.raises(ValueError, match="negative"):
+        disclosure.round_count(-1, 7, 5)
+
+
+@pytest.mark.parametrize("cell, shown", [
+    ("1,009 (61.3)", "1,010 (61.4)"),      # denominator 1,646 -> 1,645
+    ("13 (35.1)", "15 (42.9)"),            # 13 of 37: 15 of 35
+    ("3 (8.1)", REDACTED),
+    ("17/35 (48.6)", "15/35 (42.9)"),
+    ("0/5 (0.0)", REDACTED),               # the denominator is small
+    ("789/1,590 (49.6)", "790/1,590 (49.7)"),
+    ("12 of 24", "10 of 25"),
+    ("9 (12%)", "10 (13%)"),
+    ("0 (0.0)", "0 (0.0)"),
+    ("54.0 [44.0;63.0]", "54.0 [44.0;63.0]"),  # a median is not a count
+    ("76.8 ± 10.5", "76.8 ± 10.5"),
+    ("", ""),
+    (np.nan, np.nan),
+    (11.0, 10),
+])
+def test_cells(cell, shown):
+    got = disclosure.disclose_cell(cell, 7, 5)
+    assert (pd.isna(got) and pd.isna(shown)) or got == shown
+
+
+def test_a_count_column_with_a_fraction_is_refused():
+    with pytest.raises(ValueError, match="not a whole number"):
+        disclosure.disclose_cell(2.5, 7, 5)
+
+
+def test_table_declared_columns_only_and_group_headers():
+    table = pd.DataFrame({"Box": ["a", "b"], "n": [3, 1646], "Thesis": [1, 1646],
+                          "<1.8 (n = 6)": ["2 (33.3)", "1.7 [1.6;1.8]"], "Total (n = 1,646)": ["9 (0.5)", "2.2 [2.1;2.3]"]})
+    shown, summary = disclosure.disclose_table(table, ["n", "<1.8 (n = 6)", "Total (n = 1,646)"], REAL)
+    assert shown["n"].tolist() == [REDACTED, 1645]
+    assert shown["Thesis"].tolist() == [1, 1646]  # not declared: left alone
+    assert f"<1.8 (n = {REDACTED})" in shown.columns and (shown[f"<1.8 (n = {REDACTED})"] == REDACTED).all()
+    assert shown["Total (n = 1,645)"].tolist() == ["10 (0.6)", "2.2 [2.1;2.3]"]
+    assert summary["redacted"] >= 3 and summary["rounded"] >= 2
+    same, _ = disclosure.disclose_table(table, ["n"], SYNTHETIC)
+    assert same is table
+
+
+def test_rates_are_redacted_with_their_count():
+    table = pd.DataFrame({"events": [3, 40], "rate": ["1.2 (0.2–3.5)", "16.0 (11.4–21.8)"]})
+    shown, _ = disclosure.disclose_table(table, ["events"], REAL, rates={"rate": "events"})
+    assert shown["rate"].tolist() == [REDACTED, "16.0 (11.4–21.8)"]
+
+
+def test_undeclared_table_is_refused_with_real_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("MG_TABLES_DIR", str(tmp_path))
+    params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+    with pytest.raises(ValueError, match="must be declared"):
+        outputs.save_table(pd.DataFrame({"n": [3]}), "x", params)
+    outputs.save_table(pd.DataFrame({"n": [3], "Difference": [0]}), "x", params, counts=["n"], thesis=["Difference"])
+    assert pd.read_csv(tmp_path / "x.csv").to_dict("list") == {"n": [REDACTED]}
+    outputs.save_table(pd.DataFrame({"n": [3]}), "y", params, counts=["n"], thesis="all")
+    assert "Left out" in (tmp_path / "y.csv").read_text()
+    log = pd.read_csv(tmp_path / disclosure.LOG_NAME)
+    assert log["Output"].tolist() == ["tables/x.csv", "tables/y.csv"] and log.loc[0, "Redacted"] == 1
+    synthetic = dict(params, cohort_kind="synthetic")
+    outputs.save_table(pd.DataFrame({"n": [3], "Difference": [0]}), "z", synthetic)
+    assert pd.read_csv(tmp_path / "z.csv").to_dict("list") == {"n": [3], "Difference": [0]}
+
+
+def test_incidence_from_rounded_counts():
+    frame = pd.DataFrame({"group": ["low", "Overall"], "participants": [37, 1646], "events": [3, 153],
+                          "person_years": [140.2, 7368.4], "rate": [21.4, 20.76], "lower": [4.4, 17.6], "upper": [62.5, 24.3]})
+    shown = disclosure.incidence(frame, REAL)
+    assert shown.loc[0, "rate"] == REDACTED and shown.loc[0, "person_years"] == REDACTED
+    assert shown.loc[1, ["participants", "events", "person_years"]].tolist() == [1645, 155, 7370]
+    assert shown.loc[1, "rate"] == pytest.approx(155 / 7370 * 1000)
+    # R: poisson.test(155, 7.37)$conf.int gives 17.85063123 24.61504850
+    assert shown.loc[1, "lower"] == pytest.approx(17.85063123, rel=1e-8)
+    assert shown.loc[1, "upper"] == pytest.approx(24.61504850, rel=1e-8)
+    assert disclosure.incidence(frame, SYNTHETIC) is frame
+
+
+def _cohort(seed=1, n=400):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"t": rng.exponential(5, n).round(3) + 0.001, "s": rng.choice([0, 1, 2], n, p=[0.6, 0.25, 0.15]),
+                         "g": rng.choice(["a", "b"], n)})
+
+
+def test_rounded_event_data_carries_multiples_of_the_base_on_a_grid():
+    data = _cohort()
+    pseudo = disclosure.rounded_event_data(data, "t", "s", "g", 5)
+    assert np.allclose(pseudo["t"] * 10, np.round(pseudo["t"] * 10))
+    for (_, _), part in pseudo.groupby(["g", "s"]):
+        cumulative = part.groupby("t").size().cumsum()
+        assert (cumulative % 5 == 0).all()
+    # each kind of end is rounded up: never fewer than the true counts, at most base - 1 more
+    true = data.groupby(["g", "s"]).size()
+    rounded = pseudo.groupby(["g", "s"]).size()
+    assert ((rounded - true >= 0) & (rounded - true < 5)).all()
+
+
+def test_rounded_curves_step_only_by_groups_of_events_and_stay_close():
+    data = _cohort()
+    exact = survival.cumulative_incidence(data, "t", "s", cause=1, group="g")
+    curves = disclosure.cumulative_incidence(data, "t", "s", 1, "g", REAL)
+    for g, part in curves.groupby("group"):
+        steps = part["time"][part["cif"].diff() > 0]
+        assert np.allclose(steps * 10, np.round(steps * 10))
+        # close to the exact curve at a few times (rounding moves it by a few events in 200)
+        for t in (1, 3, 5):
+            a = survival.at_times(exact[exact["group"] == g], [t], "cif")[0]
+            b = survival.at_times(part, [t], "cif")[0]
+            assert abs(a - b) < 0.04
+    assert disclosure.cumulative_incidence(data, "t", "s", 1, "g", SYNTHETIC).equals(exact)
+
+
+def test_a_single_event_does_not_show_as_its_own_step():
+    data = pd.DataFrame({"t": [1.03, 2.0, 2.0, 2.0, 2.0, 3.0, 3.5, 4.0, 4.0, 4.0], "s": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]})
+    curves = disclosure.cumulative_incidence(data, "t", "s", 1, None, REAL)
+    # the one event becomes five pseudo-events at 1.1 years: its exact time and size are gone
+    step = curves[curves["cif"].diff() > 0]
+    assert step["time"].round(6).tolist() == [1.1]
+
+
+def test_histogram_redacts_small_bins():
+    values = [1.0] * 3 + [2.0] * 12 + [3.0] * 40
+    edges, heights, redacted = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], REAL)
+    assert heights.tolist() == [0, 10, 40] and redacted.tolist() == [True, False, False]
+    _, exact, none = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], SYNTHETIC)
+    assert exact.tolist() == [3, 12, 40] and not none.any()
+
+
+def test_rules_follow_the_input_kind():
+    params = {"cohort_kind": "real", "vsmc_kind": "synthetic", "small_count_threshold": 10, "rounding_base": 10}
+    assert disclosure.rules(params).active and not disclosure.rules(params, "vsmc").active
+    assert disclosure.rules(params).count(23) == 20 and outputs.count(1234, params) == "1,230"
+    assert outputs.count(1234, dict(params, cohort_kind="synthetic")) == "1,234"
