@@ -1,18 +1,29 @@
-"""A build on 'real' data: no individual-level record reaches _build, small counts are suppressed, and
-optional data that are absent (CAC, baPWV, medications, cell culture) leave their sections saying so."""
+"""A build on 'real' data, attacked: no individual-level record reaches _build, and no small count can be
+read or recovered by adding or subtracting published counts.
 
+The cohort is the shipped one with planted small cells: a subgroup stratum (women) with exactly 3 low-Mg
+events, 2 patients without follow-up, and a medication (diuretics) taken by exactly 4 low-Mg patients.
+It is built as real data (every page but the validation appendix, which never reads the cohort), and its
+hazards and subgroups chapters are executed once more as synthetic data on the same file.
+"""
+
+import itertools
 import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.pipeline import runs
+from helpers.pipeline import execute, runs
+from helpers.report.disclosure import LOG_NAME, REDACTED
 
 pytestmark = pytest.mark.book
 
+THRESHOLD, BASE = 7, 5
+PLANTED = {3, 2, 4}
 # Values no aggregate would produce: if any appears anywhere in _build, a record has leaked.
 CANARIES = {
     "patient_id": "CANARY7Q",
@@ -23,33 +34,71 @@ CANARIES = {
     "followup_years": "9.8761",
 }
 OPTIONAL = ["cac_baseline", "cac_year4", "revasc_by_year4", "pwv_baseline", "pwv_year4",
-            "diuretic", "vitd_agonist", "phosphate_binder", "lipid_lowering"]
+            "vitd_agonist", "phosphate_binder", "lipid_lowering"]
+# Tables that count no patients of the cohort (declared with patients=False).
+NOT_RUN_COUNTS = ("validation_", "colophon_", "data_dictionary", "derived_variables", "baseline_teaching_example",
+                  "disclosure_rules", "vsmc_tests")
 
 
-@pytest.fixture(scope="module")
-def real_build(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("real")
+def _planted_cohort() -> pd.DataFrame:
     cohort = pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
-    # Plant the canaries on analysed patients with a composite event, whose times appear in curves.
-    rows = cohort.index[(cohort["status"] == "1") & (cohort["mg"].isin(["2.0", "2.1"]))][:3]
+    mg = pd.to_numeric(cohort["mg"], errors="coerce")
+    years = pd.to_numeric(cohort["followup_years"], errors="coerce")
+    analysed = mg.notna() & (mg < 2.6) & (years > 0)
+    low = analysed & (mg < 1.8)
+    # Exactly 3 low-Mg composite events among women, the rest of the low-Mg events among men.
+    events = cohort.index[low & (cohort["status"] == "1")]
+    assert len(events) > 3
+    cohort.loc[events, "sex"] = "M"
+    cohort.loc[events[:3], "sex"] = "F"
+    # Exactly 2 patients without follow-up: the shipped cohort has 1; one more analysed patient.
+    assert ((years.fillna(0) <= 0) & mg.notna() & (mg < 2.6)).sum() == 1
+    extra = cohort.index[analysed & ~low & (cohort["status"] == "0")][0]
+    cohort.loc[extra, "followup_years"] = "0"
+    # A medication taken by exactly 4 low-Mg patients.
+    cohort.loc[low, "diuretic"] = "0"
+    cohort.loc[cohort.index[low][:4], "diuretic"] = "1"
+    # The canaries, on analysed patients with a composite event, whose times would appear in curves.
+    rows = cohort.index[analysed & ~low & (cohort["status"] == "1")][:3]
     for column, value in CANARIES.items():
         cohort.loc[rows, column] = value
     cohort.loc[rows, "patient_id"] = [f"{CANARIES['patient_id']}{i}" for i in range(len(rows))]
-    cohort = cohort.drop(columns=OPTIONAL)
+    return cohort.drop(columns=OPTIONAL)
+
+
+def _params(tmp, data, kind):
+    params = tmp / f"{kind}.yml"
+    params.write_text(f"cohort_csv: {data}\nvsmc_csv: null\ndata_kind: {kind}\n")
+    return params
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """The whole book built as real data; the hazards and subgroups chapters executed as synthetic data."""
+    tmp = tmp_path_factory.mktemp("real")
     data = tmp / "cohort.csv"
-    cohort.to_csv(data, index=False)
-    params = tmp / "real.yml"
-    params.write_text(f"cohort_csv: {data}\nvsmc_csv: null\ndata_kind: real\n")
-    out = tmp / "out"
-    # Every page that reads the cohort; the validation appendix reads only tests/golden and its own
-    # simulation (checked below), so it is left out (--only), which also shows a partial build is whole.
-    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params), "--out", str(out),
-                             "--only", *READS_THE_COHORT], capture_output=True, text=True, cwd=paths.ROOT)
-    assert result.returncode == 0, result.stderr
-    return out
+    _planted_cohort().to_csv(data, index=False)
+    out = tmp / "out-real"
+    # Every page that reads the cohort (and the disclosure page); the validation appendix reads only
+    # tests/golden and its own simulation (checked below), so it is left out (--only).
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(_params(tmp, data, "real")),
+                             "--out", str(out), "--jobs", "1", "--only", *READS_THE_COHORT],
+                            capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    synthetic = tmp / "out-synthetic"
+    (synthetic / "tables").mkdir(parents=True)
+    for chapter in ("03_hazards", "06_subgroups"):
+        execute.execute(paths.ROOT / "notebooks" / f"{chapter}.md", tmp / f"{chapter}.ipynb",
+                        str(_params(tmp, data, "synthetic")), {}, synthetic / "tables")
+    return out, synthetic
 
 
-READS_THE_COHORT = ("notebooks/", "book/data", "book/sweep", "book/colophon")
+@pytest.fixture(scope="module")
+def real_build(builds):
+    return builds[0]
+
+
+READS_THE_COHORT = ("notebooks/", "book/data", "book/sweep", "book/colophon", "book/disclosure")
 
 
 def test_only_the_pages_that_never_read_the_cohort_are_left_out(real_build):
@@ -62,22 +111,126 @@ def test_only_the_pages_that_never_read_the_cohort_are_left_out(real_build):
     assert "not executed in this build" in stub
 
 
+COUNT_CELL = re.compile(r"(\d[\d,]*)(?:\.0)?(?:\s*(?:/|of)\s*(\d[\d,]*))?(?:\s*\(\d+(?:\.\d+)?%?\))?")
+
+
+def _counts_in(cell) -> list[int]:
+    """The counts a published count cell holds: '1,010 (61.4)' -> [1010], '15/35 (42.9)' -> [15, 35];
+    none in a median '54.0 [44.0;63.0]', a mean '76.8 ± 10.5' or the redaction marker."""
+    m = COUNT_CELL.fullmatch(str(cell).strip())
+    if m:
+        return [int(n.replace(",", "")) for n in m.groups() if n]
+    # counts opening phrases: '10 missing bmi; 15 missing egfr'
+    return [int(p.split()[0].replace(",", "")) for p in str(cell).split("; ") if re.match(r"\d[\d,]*\s+\D", p)]
+
+
+def _published_counts(real_build) -> dict[str, list[int]]:
+    """Every count of every table, by table, read through the count columns the log declares."""
+    log = pd.read_csv(real_build / "tables" / LOG_NAME, dtype=str, keep_default_na=False)
+    found = {}
+    for _, row in log[log["Kind"] == "table"].iterrows():
+        name = row["Output"].removeprefix("tables/")
+        if name.startswith(NOT_RUN_COUNTS) or not row["Count columns"]:
+            continue
+        table = pd.read_csv(real_build / "tables" / name, dtype=str, keep_default_na=False)
+        columns = [c for c in row["Count columns"].split("; ") if c in table.columns]
+        columns += [c for c in table.columns if "(n = " in c]  # group columns, their headers disclosed
+        values = [n for c in columns for cell in table[c] for n in _counts_in(cell)]
+        values += [int(m.replace(",", "")) for c in table.columns for m in re.findall(r"\(n = ([\d,]+)\)", c)]
+        found[name] = values
+    return found
+
+
 def test_no_canary_reaches_the_build(real_build):
     leaks = []
     for path in real_build.rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".csv", ".ipynb", ".txt", ".js", ".json"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".ipynb", ".txt", ".js", ".json", ".svg"):
             text = path.read_text(encoding="utf-8", errors="ignore")
             leaks += [(path.relative_to(real_build), c) for c in CANARIES.values() if c in text]
     assert not leaks, leaks
 
 
-def test_small_counts_are_suppressed(real_build):
-    flow = pd.read_csv(real_build / "tables" / "flow_primary.csv", dtype=str)
-    assert flow.set_index("Box").at["no_followup", "This run"] == "≤7"
+def test_every_table_is_in_the_disclosure_log(real_build):
+    log = pd.read_csv(real_build / "tables" / LOG_NAME, dtype=str, keep_default_na=False)
+    tables = {p.name for p in (real_build / "tables").glob("*.csv")} - {LOG_NAME}
+    assert tables == {o.removeprefix("tables/") for o in log["Output"] if o.startswith("tables/")}
+    assert (log["Kind"] == "figure").sum() >= 6
+    assert (log.loc[log["Kind"] == "table", "Redacted"].astype(int) > 0).any()
+
+
+def test_every_published_count_is_redacted_or_a_multiple_of_the_base(real_build):
+    found = _published_counts(real_build)
+    assert {"flow_primary.csv", "baseline.csv", "incidence.csv", "subgroups.csv", "cause_specific.csv"} <= set(found)
+    bad = {name: sorted({v for v in values if v % BASE}) for name, values in found.items()}
+    assert not {k: v for k, v in bad.items() if v}, bad
+
+
+def test_the_planted_cells_are_redacted(real_build):
+    flow = pd.read_csv(real_build / "tables" / "flow_primary.csv", dtype=str).set_index("Box")
+    assert flow.at["no_followup", "This run"] == REDACTED and "Difference" not in flow.columns
     subgroups = pd.read_csv(real_build / "tables" / "subgroups.csv", dtype=str)
-    counts = subgroups[["n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"]].stack()
-    assert not counts.isin([str(i) for i in range(1, 8)]).any()
-    assert (counts == "≤7").any()
+    women = subgroups[(subgroups["subgroup"] == "Sex") & (subgroups["stratum"] == "Female")].iloc[0]
+    assert women["events_low"] == REDACTED
+    baseline = pd.read_csv(real_build / "tables" / "baseline.csv", dtype=str, keep_default_na=False)
+    diuretics = baseline[baseline["Variable"].str.contains("Diuretics")].iloc[0]
+    assert diuretics[[c for c in baseline.columns if c.startswith("<1.8")][0]] == REDACTED
+
+
+def test_no_planted_value_is_a_sum_or_difference_of_published_counts(real_build):
+    found = _published_counts(real_build)
+    flow = [n for name in ("flow_primary.csv", "flow_cac.csv", "flow_pwv.csv") for n in found.get(name, [])]
+    for name, values in [*found.items(), ("the flow", flow)]:
+        values = sorted(set(values))
+        singles = set(values)
+        pairs = {a + b for a, b in itertools.combinations_with_replacement(values, 2)}
+        pairs |= {abs(a - b) for a, b in itertools.combinations(values, 2)}
+        assert not (PLANTED & (singles | pairs)), name
+
+
+def test_comparisons_with_the_thesis_are_left_out(real_build):
+    for name in ("calibration", "baseline_vs_published"):
+        assert "Left out with real data" in (real_build / "tables" / f"{name}.csv").read_text(encoding="utf-8")
+
+
+def test_glued_counts_and_figure_text(real_build):
+    hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    m4_n = re.search(r"from the\s+(?:<[^>]+>\s*)*([\d,]+)(?:\s*<[^>]+>)*\s+patients with every covariate", hazards)
+    assert m4_n and int(m4_n[1].replace(",", "")) % BASE == 0
+    svgs = [p.read_text(encoding="utf-8") for p in (real_build / "html").rglob("*.svg")]
+    pages = [p.read_text(encoding="utf-8") for p in (real_build / "html" / "notebooks").glob("*.html")]
+    # matplotlib draws text as paths and keeps each line as a comment: <!-- n = 1,645 (thesis 1,646) -->
+    texts = [re.findall(r"<!-- (.*?) -->", s) + re.findall(r"<text[^>]*>([^<]*)</text>", s) for s in svgs + pages]
+    flow_boxes = [m for t in texts for line in t for m in re.findall(r"n = ([^\s(]+)", line)]
+    assert flow_boxes, "no flow diagram text found"
+    assert all(b == REDACTED or int(b.replace(",", "")) % BASE == 0 for b in flow_boxes), flow_boxes
+    at_risk = []
+    for t in texts:
+        if "Number at risk" in t:
+            at_risk += [x for x in t[t.index("Number at risk") + 1:] if re.fullmatch(r"[\d,]+|\[REDACTED\]", x)]
+    assert at_risk, "no numbers at risk found"
+    assert all(x == REDACTED or int(x.replace(",", "")) % BASE == 0 for x in at_risk), at_risk
+    forest = [m for t in texts for line in t for m in re.findall(r"^([\d,]+|\[REDACTED\]) / ([\d,]+|\[REDACTED\])$", line)]
+    assert forest and all(x == REDACTED or int(x.replace(",", "")) % BASE == 0 for pair in forest for x in pair)
+
+
+def test_no_executed_notebook_is_offered(real_build):
+    assert not (real_build / "notebooks").exists()
+    assert not list((real_build / "html").rglob("*.ipynb"))
+    hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    assert ".ipynb" not in hazards and "_sources" not in hazards
+
+
+def test_estimates_equal_those_of_a_synthetic_mode_run(builds):
+    real, synthetic = builds
+    columns = ["model", "term", "coef", "se", "hr", "lower", "upper", "p"]
+    a = pd.read_csv(real / "tables" / "cause_specific.csv")[columns]
+    b = pd.read_csv(synthetic / "tables" / "cause_specific.csv")[columns]
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    columns = ["subgroup", "stratum", "hr", "lower", "upper", "p", "p_interaction"]
+    a = pd.read_csv(real / "tables" / "subgroups.csv")[columns]
+    b = pd.read_csv(synthetic / "tables" / "subgroups.csv")
+    pd.testing.assert_frame_equal(a, b[columns], check_exact=True)
+    assert (b["events_low"] == 3).any()  # the planted stratum, exact in synthetic mode
 
 
 def test_absent_optional_data_leave_their_sections_saying_so(real_build):
@@ -86,6 +239,8 @@ def test_absent_optional_data_leave_their_sections_saying_so(real_build):
     vsmc = (real_build / "html" / "notebooks" / "07_vsmc.html").read_text(encoding="utf-8")
     assert "No cell-culture data were given" in vsmc
     baseline = pd.read_csv(real_build / "tables" / "baseline.csv")
-    assert (baseline.loc[baseline["Variable"].str.contains("Diuretics"), "Test"] == "not in the data").all()
+    assert (baseline.loc[baseline["Variable"].str.contains("Vitamin D"), "Test"] == "not in the data").all()
     hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
     assert "Table 2.2.2, reproduced" in hazards and "Synthetic data" not in hazards
+    disclosure_page = (real_build / "html" / "book" / "disclosure.html").read_text(encoding="utf-8")
+    assert "Disclosure control is in force" in disclosure_page and "disclosure_log.csv" in disclosure_page

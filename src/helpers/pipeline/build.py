@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from helpers import paths
@@ -27,6 +28,7 @@ from helpers.pipeline import params as params_mod
 from helpers.pipeline import runs as runs_mod
 from helpers.pipeline import validate
 from helpers.pipeline.execute import BuildError, execute
+from helpers.report import disclosure
 
 __all__ = ["BuildError", "build", "main"]
 
@@ -57,11 +59,19 @@ def repository_url(option: str | None = None) -> str:
     return url.removesuffix(".git") if url.startswith("https://") else ""
 
 
-def _configure(config: Path, url: str, student: bool = False) -> None:
+def _configure(config: Path, url: str, student: bool = False, real: bool = False) -> None:
     """Set the staged _config.yml's repository (buttons and Binder launch) or leave them out when there is
-    none; for the student edition, leave the exercises' solutions out (sphinx-exercise's hide_solutions)."""
+    none; for the student edition, leave the exercises' solutions out (sphinx-exercise's hide_solutions).
+
+    With ``real`` data no executed notebook or page source is offered for download (disclosure control:
+    only the tables and figures the pages show, each disclosed, leave the machine).
+    """
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["sphinx"].setdefault("config", {})["hide_solutions"] = bool(student)
+    if real:
+        settings["html"]["use_download_button"] = False
+        settings.setdefault("sphinx", {}).setdefault("config", {})["html_copy_source"] = False
+        settings.pop("launch_buttons", None)
     if url:
         settings["repository"]["url"] = url
         settings["html"]["use_repository_button"] = True
@@ -110,7 +120,7 @@ def _swap(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _stage_sources(src: Path, pages: list[str], url: str, student: bool = False) -> None:
+def _stage_sources(src: Path, pages: list[str], url: str, student: bool = False, real: bool = False) -> None:
     """Copy the plain pages and the book's other sources into the staging folder."""
     for name in runs_mod.EXTRA_SOURCES:
         source = paths.ROOT / name
@@ -119,7 +129,7 @@ def _stage_sources(src: Path, pages: list[str], url: str, student: bool = False)
     for doc in pages:
         (src / doc).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(paths.ROOT / f"{doc}.md", src / f"{doc}.md")
-    _configure(src / "_config.yml", url, student)
+    _configure(src / "_config.yml", url, student, real)
 
 
 def _book_key(jobs: list[_Job], pages: list[str], url: str) -> str:
@@ -154,14 +164,22 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
 
 
 def _gather_tables(jobs: list[_Job], staged: Path) -> None:
+    """Gather every run's tables into one folder; the runs' disclosure logs become one log, in reading order."""
     staged.mkdir(exist_ok=True)
+    logs = []
     for job in jobs:
         if not job.tables.exists():
             continue
         for item in sorted(job.tables.iterdir()):
+            if item.name == disclosure.LOG_NAME:
+                logs.append(pd.read_csv(item, dtype=str, keep_default_na=False).assign(Page=job.run.doc))
+                continue
             if (staged / item.name).exists():
                 raise BuildError(f"two notebooks write tables/{item.name}; the second is {job.run.name}.")
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
+    if logs:
+        log = pd.concat(logs, ignore_index=True)
+        log[["Page", *disclosure.LOG_COLUMNS]].to_csv(staged / disclosure.LOG_NAME, index=False, lineterminator="\n")
 
 
 def _jupyter_book(src: Path, stage: Path, pdf: bool, log) -> None:
@@ -190,16 +208,23 @@ def _print_only(src: Path, stage: Path, out: Path, log) -> None:
     log(f"the HTML is current; printed the PDF in {time.perf_counter() - t0:.1f} s")
 
 
-def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool) -> None:
-    """Swap the new HTML, tables and executed notebooks into ``out``: only now is the last good book replaced."""
+def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, real: bool = False) -> None:
+    """Swap the new HTML, tables and executed notebooks into ``out``: only now is the last good book replaced.
+
+    With real data the executed notebooks are not published (nor offered for download): ``out/notebooks``
+    is removed, and only the disclosed tables and pages are.
+    """
     _swap(stage / "out" / "_build" / "html", out / "html")
     shutil.copytree(src / "tables", stage / "tables")
     _swap(stage / "tables", out / "tables")
-    executed = stage / "notebooks"
-    executed.mkdir()
-    for job in jobs:
-        shutil.copy2(job.target, executed / job.target.name)
-    _swap(executed, out / "notebooks")
+    if real:
+        shutil.rmtree(out / "notebooks", ignore_errors=True)
+    else:
+        executed = stage / "notebooks"
+        executed.mkdir()
+        for job in jobs:
+            shutil.copy2(job.target, executed / job.target.name)
+        _swap(executed, out / "notebooks")
     if pdf:
         os.replace(stage / "book.pdf", out / "book.pdf")
 
@@ -243,7 +268,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
                    cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
     book_key = _book_key(placed, pages, url) + (f"only {sorted(r.doc for r in left_out)}" if only else "") + (
-        "student" if student else "")
+        "student" if student else "") + params["cohort_kind"] + str(params["vsmc_kind"])
     index = out / "html" / "index.html"
     stored = cache / "book.key"
     html_current = use_cache and index.is_file() and stored.is_file() and stored.read_text() == book_key
@@ -251,7 +276,10 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         shutil.rmtree(stage)
         log(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s)")
         return index
-    _stage_sources(src, pages, url, student)
+    real = "real" in (params["cohort_kind"], params["vsmc_kind"])
+    if real:
+        log("real data: disclosure control applies; executed notebooks are not offered for download")
+    _stage_sources(src, pages, url, student, real)
     for run in left_out:
         _placeholder(run, src, only)
     _execute_all(placed, cache, params, use_cache, jobs or os.cpu_count() or 1, log)
@@ -260,7 +288,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         _print_only(src, stage, out, log)
     else:
         _jupyter_book(src, stage, pdf, log)
-        _publish(stage, src, out, placed, pdf)
+        _publish(stage, src, out, placed, pdf, real)
     shutil.rmtree(stage)
     cache.mkdir(parents=True, exist_ok=True)
     stored.write_text(book_key)

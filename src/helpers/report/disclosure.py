@@ -145,22 +145,27 @@ def _header(column, rules_: Rules) -> tuple[str, bool]:
     return column[:m.start()] + f"(n = {shown})" + column[m.end():], n == REDACTED
 
 
-def _disclose_column(column: pd.Series, rules_: Rules, summary: dict) -> pd.Series:
+def _disclose_column(column: pd.Series, rules_: Rules, summary: dict, rows=None) -> pd.Series:
     before = column.astype(str)
     after = column.map(lambda v: disclose_cell(v, rules_.threshold, rules_.base))
+    if rows is not None:
+        after = after.astype(object).where(rows, column)
     text = after.astype(str)
     summary["redacted"] += int(((text == REDACTED) & (before != REDACTED)).sum())
     summary["rounded"] += int(((text != before) & (text != REDACTED)).sum())
     return after.astype(object) if text.ne(before).any() else column
 
 
-def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None) -> tuple[pd.DataFrame, dict]:
+def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None,
+                   rows=None) -> tuple[pd.DataFrame, dict]:
     """The table with its declared ``counts`` columns disclosed; and a summary for the log.
 
     A group size '(n = N)' in a declared column's name is disclosed too, and when the group has no more
     patients than the threshold every cell of the column (medians and quartiles included) is redacted.
     ``rates`` maps a column derived from a count (a rate, a percentage, person-time) to that count's
-    column: it is redacted in the rows where the count is. Undeclared columns are left as they are.
+    column: it is redacted in the rows where the count is. ``rows`` (a boolean Series) limits all this to
+    the rows of this run when a table also quotes the thesis's printed counts. Undeclared columns are left
+    as they are.
     """
     summary = {"redacted": 0, "rounded": 0}
     if not rules_.active:
@@ -170,7 +175,7 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
         raise KeyError(f"declared count columns not in the table: {missing}; it has {list(table.columns)}")
     out = table.copy()
     for column in counts:
-        out[column] = _disclose_column(out[column], rules_, summary)
+        out[column] = _disclose_column(out[column], rules_, summary, rows)
     for column, source in (rates or {}).items():
         hidden = out[source].astype(str) == REDACTED
         out[column] = out[column].astype(object).where(~hidden, REDACTED)

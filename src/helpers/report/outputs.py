@@ -51,13 +51,15 @@ def _rules(params: dict | None, patients: bool, source: str) -> disclosure.Rules
 
 
 def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict | None = None,
-              thesis=(), patients: bool = True, source: str = "cohort", name: str = "") -> tuple[pd.DataFrame, dict]:
+              thesis=(), patients: bool = True, source: str = "cohort", name: str = "",
+              rows=None) -> tuple[pd.DataFrame, dict]:
     """The table as it may be published, and a summary of what was done (see :mod:`disclosure`).
 
     ``counts`` declares the columns that hold counts of patients (an empty list when there are none);
     ``rates`` the columns derived from one of them ({column: count column}); ``thesis`` the columns that
     compare this run's counts with the thesis's exactly, left out with real data (``"all"``: the whole
-    table is such a comparison and is left out). ``patients=False`` marks a table that counts no patients
+    table is such a comparison and is left out); ``rows`` (boolean) the rows of this run when the table
+    also quotes the thesis's printed counts in other rows. ``patients=False`` marks a table that counts no patients
     (validation runs, cell-culture replicates). With real data an undeclared table is an error.
     """
     rules_ = _rules(params, patients, source)
@@ -71,11 +73,11 @@ def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict
                                       "with the thesis's (see the Disclosure control page)."]})
         return note, {"redacted": 0, "rounded": 0, "left out": True}
     table = table.drop(columns=[c for c in thesis if c in table.columns])
-    return disclosure.disclose_table(table, [c for c in counts if c not in thesis], rules_, rates)
+    return disclosure.disclose_table(table, [c for c in counts if c not in thesis], rules_, rates, rows)
 
 
 def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True, counts=None,
-               rates: dict | None = None, thesis=(), source: str = "cohort") -> Path:
+               rates: dict | None = None, thesis=(), source: str = "cohort", rows=None) -> Path:
     """Write a table the book shows as ``<tables_dir>/<name>.csv`` (UTF-8, no index) and return the path.
 
     With real data the table is disclosed first (:func:`disclosed`: declared ``counts`` redacted or
@@ -84,7 +86,7 @@ def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = Tr
     folder = paths.tables_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    shown, summary = disclosed(table, params, counts, rates, thesis, patients, source, name)
+    shown, summary = disclosed(table, params, counts, rates, thesis, patients, source, name, rows)
     shown.to_csv(path, index=False, lineterminator="\n")
     rules_ = _rules(params, patients, source)
     note = ("left out: an exact comparison with the thesis" if summary.get("left out")
@@ -104,12 +106,40 @@ def count(n, params: dict):
     return value if isinstance(value, str) else f"{int(value):,}"
 
 
+def figure_counts(frame: pd.DataFrame, params: dict, name: str, counts=("n",)) -> pd.DataFrame:
+    """The frame a figure draws (a participant flow, a forest plot's strata) with its ``counts`` columns
+    as they may be drawn; the figure is entered in the disclosure log."""
+    rules_ = disclosure.rules(params)
+    shown, summary = disclosure.disclose_table(frame, list(counts), rules_)
+    disclosure.record(name, "figure", rules_, counts, summary)
+    return shown
+
+
 def flow_counts(flow: pd.DataFrame, params: dict, name: str) -> pd.DataFrame:
     """A participant flow (``cohort.*_flow``) with its counts as they may be drawn; logged as a figure."""
+    return figure_counts(flow, params, name, ["n"])
+
+
+def figure_rules(params: dict, name: str, counts=("histogram bins",)) -> disclosure.Rules:
+    """The rules a figure that counts patients itself (a histogram) draws under; logged as a figure."""
     rules_ = disclosure.rules(params)
-    shown, summary = disclosure.disclose_table(flow, ["n"], rules_)
-    disclosure.record(name, "figure", rules_, ["n"], summary)
-    return shown
+    disclosure.record(name, "figure", rules_, counts, None,
+                      "bins of few patients left empty, others rounded" if rules_.active else "")
+    return rules_
+
+
+def person_years(values: pd.Series) -> pd.Series:
+    """Person-years as whole numbers (already rounded, or redacted, with real data by :func:`incidence`)."""
+    if values.map(lambda v: isinstance(v, str)).any():
+        return values.map(lambda v: v if isinstance(v, str) else int(round(v)))
+    return values.round(0).astype(int)
+
+
+def exact_comparison(text: str, params: dict) -> str:
+    """A statement comparing this run's exact counts with the thesis's: with real data it is left out."""
+    if disclosure.rules(params).active:
+        return "(not shown with real data: an exact comparison with the thesis's counts)"
+    return text
 
 
 def at_risk(frame: pd.DataFrame, params: dict, name: str) -> pd.DataFrame:
@@ -124,15 +154,56 @@ def at_risk(frame: pd.DataFrame, params: dict, name: str) -> pd.DataFrame:
     return shown
 
 
-def cumulative_incidence(df, duration, event, cause, group, params: dict) -> pd.DataFrame:
-    """Cumulative incidence curves as they may be published: from counts rounded in time with real data."""
-    return disclosure.cumulative_incidence(df, duration, event, cause, group, disclosure.rules(params))
+def event_data(df: pd.DataFrame, duration: str, event: str, params: dict, group: str | None = None) -> pd.DataFrame:
+    """The data curves are estimated from: the patients themselves with synthetic data; with real data
+    pseudo-patients carrying only counts rounded in time (:func:`disclosure.rounded_event_data`), so that
+    no step of a published curve is one event."""
+    rules_ = disclosure.rules(params)
+    if not rules_.active:
+        return df
+    return disclosure.rounded_event_data(df, duration, event, group, rules_.base)
+
+
+def coarsen_curves(curves: pd.DataFrame, key: str, params: dict, step: float = disclosure.TIME_STEP) -> pd.DataFrame:
+    """Model-implied step curves (``key``, time, values...) as they may be published.
+
+    With real data the rows at each patient's event time would disclose individual times; the curves are
+    then read on a grid of ``step`` years instead. Synthetic data are returned as they are.
+    """
+    if not disclosure.rules(params).active:
+        return curves
+    from helpers.stats.survival import at_times
+
+    grid = np.round(np.arange(0.0, curves["time"].max() + step, step), 6)
+    values = [c for c in curves.columns if c not in (key, "time")]
+    frames = []
+    for name, part in curves.groupby(key, sort=False):
+        frame = pd.DataFrame({key: name, "time": grid})
+        for column in values:
+            frame[column] = at_times(part, grid, column, start=float(part[column].iloc[0]))
+        frames.append(frame[frame["time"] <= part["time"].max()])
+    return pd.concat(frames, ignore_index=True)
 
 
 def incidence(frame: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Incidence rows (``survival.incidence_rate``) with counts, person-years, rates and exact limits
     from rounded counts with real data."""
     return disclosure.incidence(frame, disclosure.rules(params))
+
+
+def disclosure_statement(params: dict) -> str:
+    """One paragraph: the mode each input runs in and the disclosure rules in force (colophon, disclosure page)."""
+    modes = "; ".join(f"{label} `{paths.shown(params[key])}`: **{params[f'{source}_kind']}**"
+                      for label, key, source in (("cohort", "cohort_csv", "cohort"), ("cell-culture file", "vsmc_csv", "vsmc"))
+                      if params.get(key))
+    t, b = params["small_count_threshold"], params["rounding_base"]
+    if any(disclosure.rules(params, s).active for s in ("cohort", "vsmc")):
+        rule = (f"Disclosure control is in force: counts from 1 to {t} are redacted ({disclosure.REDACTED}), every "
+                f"other count is rounded to a multiple of {b}, and what depends on a count is computed from the rounded one.")
+    else:
+        rule = (f"No input runs as real data, so every count is exact; with real data counts from 1 to {t} would be "
+                f"redacted and every other count rounded to a multiple of {b}.")
+    return f"Inputs of this run: {modes}. {rule}"
 
 
 def _compact(value) -> str:
@@ -142,12 +213,12 @@ def _compact(value) -> str:
 
 
 def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True, counts=None,
-         rates: dict | None = None, thesis=(), source: str = "cohort"):
+         rates: dict | None = None, thesis=(), source: str = "cohort", rows=None):
     """A table as it should be displayed in the book: no index column, compact numbers, a caption.
 
     Given the run's ``params``, real data are disclosed as in :func:`save_table` (same declarations).
     """
-    table, _ = disclosed(table, params, counts, rates, thesis, patients, source)
+    table, _ = disclosed(table, params, counts, rates, thesis, patients, source, rows=rows)
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
     if floats:
