@@ -70,7 +70,10 @@ def _configure(config: Path, url: str, student: bool = False, real: bool = False
     settings["sphinx"].setdefault("config", {})["hide_solutions"] = bool(student)
     if real:
         settings["html"]["use_download_button"] = False
-        settings.setdefault("sphinx", {}).setdefault("config", {})["html_copy_source"] = False
+        sphinx = settings.setdefault("sphinx", {})
+        sphinx["recursive_update"] = True  # merge into the theme options jupyter-book builds, not replace them
+        sphinx.setdefault("config", {})["html_copy_source"] = False
+        sphinx["config"]["html_theme_options"] = {"use_download_button": False}
         settings.pop("launch_buttons", None)
     if url:
         settings["repository"]["url"] = url

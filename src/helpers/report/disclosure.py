@@ -185,6 +185,7 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
         if small:
             summary["redacted"] += int(len(out))
             out[column] = REDACTED
+    summary["columns"] = [names[c] for c in counts]
     return out.rename(columns=names), summary
 
 

@@ -91,7 +91,9 @@ def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = Tr
     rules_ = _rules(params, patients, source)
     note = ("left out: an exact comparison with the thesis" if summary.get("left out")
             else "" if patients else "counts no patients")
-    disclosure.record(f"tables/{name}.csv", "table", rules_, counts or (), summary, note)
+    if rules_.active:  # every redacted cell, also those redacted before (rates, by :func:`incidence`)
+        summary = dict(summary, redacted=int((shown.astype(str) == disclosure.REDACTED).to_numpy().sum()))
+    disclosure.record(f"tables/{name}.csv", "table", rules_, summary.get("columns", counts or ()), summary, note)
     return path
 
 
@@ -111,7 +113,7 @@ def figure_counts(frame: pd.DataFrame, params: dict, name: str, counts=("n",)) -
     as they may be drawn; the figure is entered in the disclosure log."""
     rules_ = disclosure.rules(params)
     shown, summary = disclosure.disclose_table(frame, list(counts), rules_)
-    disclosure.record(name, "figure", rules_, counts, summary)
+    disclosure.record(name, "figure", rules_, summary.get("columns", counts), summary)
     return shown
 
 
