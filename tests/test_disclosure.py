@@ -154,3 +154,33 @@ def test_rules_follow_the_input_kind():
     assert disclosure.rules(params).active and not disclosure.rules(params, "vsmc").active
     assert disclosure.rules(params).count(23) == 20 and outputs.count(1234, params) == "1,230"
     assert outputs.count(1234, dict(params, cohort_kind="synthetic")) == "1,234"
+
+
+def test_flow_diagram_draws_disclosed_counts_as_they_are():
+    import matplotlib
+
+    from helpers.report import figures
+
+    flow = pd.DataFrame({"key": ["enrolled", "no_followup", "analysed"], "label": ["Enrolled", "No follow-up", "Analysed"],
+                         "n": [2238, 2, 2236], "kind": ["main", "excluded", "main"]})
+    params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+    shown = disclosure.disclose_table(flow, ["n"], disclosure.rules(params))[0]
+    fig = figures.flow_diagram(shown, "flow")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("n = [REDACTED]" in t for t in texts) and any("n = 2,240" in t for t in texts)
+    assert not any("2,238" in t or "2,236" in t for t in texts)
+    assert isinstance(fig, matplotlib.figure.Figure)
+
+
+def test_a_real_build_offers_no_download(tmp_path):
+    import yaml
+
+    from helpers import paths
+    from helpers.pipeline import build
+
+    config = tmp_path / "_config.yml"
+    config.write_text((paths.ROOT / "_config.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    build._configure(config, "", real=True)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    assert settings["sphinx"]["config"]["html_theme_options"] == {"use_download_button": False}
+    assert settings["sphinx"]["config"]["html_copy_source"] is False and settings["sphinx"]["recursive_update"]
