@@ -184,3 +184,18 @@ def test_a_real_build_offers_no_download(tmp_path):
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     assert settings["sphinx"]["config"]["html_theme_options"] == {"use_download_button": False}
     assert settings["sphinx"]["config"]["html_copy_source"] is False and settings["sphinx"]["recursive_update"]
+
+
+def test_counts_opening_phrases_are_disclosed():
+    assert disclosure.disclose_cell("3 missing egfr; 12 missing bmi", 7, 5) == f"{REDACTED} missing egfr; 10 missing bmi"
+    assert disclosure.disclose_cell("1,234 with negative followup_years", 7, 5) == "1,235 with negative followup_years"
+    assert disclosure.disclose_cell("–", 7, 5) == "–"
+    assert disclosure.disclose_cell("Model 4 uses 3", 7, 5) == "Model 4 uses 3"  # not a count-opening phrase
+
+
+def test_exercise_counts_follow_the_rules():
+    from helpers.report import exercises
+
+    params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+    assert exercises.count(3, params) == REDACTED and exercises.count(1646, params) == "1,645"
+    assert exercises.count(3, dict(params, cohort_kind="synthetic")) == "3"

@@ -96,7 +96,8 @@ def _decimals(text: str) -> int:
 def disclose_cell(value, threshold: int, base: int):
     """One cell of a declared count column, disclosed.
 
-    Whole numbers are rounded or redacted. In 'n (p)' the percentage's denominator is recovered from the
+    Whole numbers are rounded or redacted; so are the counts opening phrases ('3 missing egfr; 12 missing
+    bmi'). In 'n (p)' the percentage's denominator is recovered from the
     cell (n·100/p), rounded like any count, and p recomputed from the two rounded counts; in 'a/b (p)' and
     'a of b' both counts are rounded and p recomputed. A cell whose count (or denominator) is redacted is
     redacted whole. Text that is not a count (a note, '—', empty) is returned unchanged.
@@ -111,8 +112,10 @@ def disclose_cell(value, threshold: int, base: int):
         if not float(value).is_integer():
             raise ValueError(f"a count column holds {value}, which is not a whole number")
         return round_count(int(value), threshold, base)
-    if not isinstance(value, str) or not (m := _CELL.match(value)):
+    if not isinstance(value, str):
         return value
+    if not (m := _CELL.match(value)):
+        return _disclose_phrases(value, threshold, base)
     a = _number(m["a"])
     b = _number(m["b"]) if m["b"] else None
     p = float(m["p"]) if m["p"] is not None else None
@@ -154,6 +157,19 @@ def _disclose_column(column: pd.Series, rules_: Rules, summary: dict, rows=None)
     summary["redacted"] += int(((text == REDACTED) & (before != REDACTED)).sum())
     summary["rounded"] += int(((text != before) & (text != REDACTED)).sum())
     return after.astype(object) if text.ne(before).any() else column
+
+
+_PHRASE = re.compile(r"^(\d[\d,]*)(\s+[^\d\s].*)$")
+
+
+def _disclose_phrases(value: str, threshold: int, base: int) -> str:
+    """Counts that open phrases, such as '3 missing egfr; 12 missing bmi': each count disclosed."""
+    parts = value.split("; ")
+    matches = [_PHRASE.match(p.strip()) for p in parts]
+    if not all(matches):
+        return value
+    shown = [round_count(_number(m[1]), threshold, base) for m in matches]
+    return "; ".join(f"{n:,}{m[2]}" if n != REDACTED else f"{REDACTED}{m[2]}" for n, m in zip(shown, matches))
 
 
 def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None,

@@ -2,7 +2,7 @@
 
 A solution sets this run's number beside the one the exercise's settings give
 (:func:`helpers.pipeline.params.exercise` lays them over the run's parameters); these helpers format
-them, hiding small counts of patients as the tables do when the data are real.
+them, disclosing counts of patients as the tables do when the data are real.
 """
 
 import pandas as pd
@@ -11,10 +11,9 @@ from helpers.report import outputs
 
 
 def count(n, params: dict) -> str:
-    """A count of patients or events as published: '≤threshold' for 1 to the threshold with real data."""
-    threshold = outputs.hidden_threshold(params)
-    n = int(n)
-    return f"≤{threshold}" if 1 <= n <= threshold else f"{n:,}"
+    """A count of patients or events as published: with real data redacted (1 to the threshold) or rounded
+    to the base (:mod:`helpers.report.disclosure`), exact with synthetic data."""
+    return outputs.count(int(n), params)
 
 
 def ratio(row) -> str:

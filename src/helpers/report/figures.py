@@ -55,7 +55,7 @@ def _arrow(ax, start, end):
 
 
 def _count(value) -> str:
-    """A count as text: thousands separated, or as given when it was hidden ('≤5')."""
+    """A count as text: thousands separated, or as given when it was disclosed as text ('[REDACTED]')."""
     return f"{value:,}" if isinstance(value, (int, np.integer)) else str(value)
 
 
