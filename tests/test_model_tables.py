@@ -75,3 +75,9 @@ def test_the_tables_display_and_suppress_small_counts_with_real_data():
     small = counts.assign(**{"Events (%)": ["3 (8.1)", "40 (9.0)", "50 (9.1)"]})
     shown = outputs.publishable(small, {"cohort_kind": "real", "small_count_threshold": 7})
     assert shown.iloc[0]["Events (%)"] == "≤7"
+
+
+def test_covariates_are_named_for_readers():
+    assert model_tables.covariate_label("map") == "Mean arterial pressure"
+    assert model_tables.covariate_label("mg_low", [1.8, 2.2]) == "Mg <1.8 (vs 1.8–2.2) mg/dL"
+    assert model_tables.covariate_label("GLOBAL") == "Whole model (global test)"

@@ -124,6 +124,20 @@ def progression_tables(results: pd.DataFrame, df: pd.DataFrame, outcome: str, cu
     return ModelTables(ratio_table(results, cutpoints, "OR"), counts_table(counts, cutpoints, "Progressed (%)", published_counts))
 
 
+def covariate_label(key: str, cutpoints=None) -> str:
+    """The reader's name of a model term: the dictionary's label ('Mean arterial pressure'), the Mg
+    indicators with their cut-points when given, 'Whole model' for a global test; else the key itself."""
+    from helpers.analysis import dictionary
+
+    if cutpoints is not None and key in TERMS.values():
+        low, mid, high = derive.mg_group_labels(cutpoints)
+        return f"Mg {low if key == 'mg_low' else high} (vs {mid}) mg/dL"
+    if key == "GLOBAL":
+        return "Whole model (global test)"
+    labels = dictionary.load("cohort")["label"]
+    return labels.get(key, key)
+
+
 # Tables of the hazards chapter's checks, moved here from helpers.analysis.models with the tables above.
 
 def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
