@@ -167,9 +167,9 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
         ax.set_ylim(0, None)
         ax.legend(loc="upper left", frameon=False)
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         if note:
-            ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
+            ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=11)
         times = list(at_risk.columns)
         ax.set_xticks(times)
         ax.set_xlim(times[0], times[-1])
@@ -245,7 +245,7 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
         ax.set_ylim(0, None)
         ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         fig.tight_layout()
     return finish(fig)
 
@@ -277,9 +277,9 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         ax.text(0.99, 0.97, f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
-                f"P = {fit.nonlinearity_p:.3f}", transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+                f"P = {fit.nonlinearity_p:.3f}", transform=ax.transAxes, ha="right", va="top", fontsize=11)
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
@@ -424,7 +424,7 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
         finite = values[np.isfinite(values)]
         span = max(abs(np.log(finite)).max(), np.log(1.5)) if finite.size else np.log(2)
         sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="RdBu_r", norm=LogNorm(np.exp(-span), np.exp(span)),
-                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 10},
+                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 11},
                     cbar_kws={"label": "Hazard ratio, low vs middle Mg (log scale)"})
         ax.set_xlabel("Upper cut-point (mg/dL)")
         ax.set_ylabel("Lower cut-point (mg/dL)")
@@ -435,7 +435,7 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
             ax.add_patch(Rectangle((cols.index(marked[1]), rows.index(marked[0])), 1, 1, fill=False, lw=2.5,
                                    edgecolor="black"))
         if title:
-            ax.set_title(title)
+            ax.set_title(textwrap.fill(title, 48))
         fig.tight_layout()
     return fig
 
