@@ -165,9 +165,10 @@ def test_glossary_links_resolve(server, browser, doc):
 
 PHONE = {"width": 400, "height": 800}
 # Keys a reader should never meet in a table's header or first column (snake_case names, test statistics'
-# code names). The data pages list the data contract's column names on purpose.
+# code names). The data pages list the data contract's column names, and the colophon the parameters' names,
+# on purpose: they are what a user types.
 INTERNAL = ("mg_missing", "cac_not_both", "nfkb_time", "rho", "chisq", "GLOBAL")
-CONTRACT_PAGES = {"book/data", "book/own_data"}
+CONTRACT_PAGES = {"book/data", "book/own_data", "book/colophon"}
 
 TABLES_OUT_OF_FRAME = """() => {
   const article = document.querySelector('article');
