@@ -81,3 +81,12 @@ def test_covariates_are_named_for_readers():
     assert model_tables.covariate_label("map") == "Mean arterial pressure"
     assert model_tables.covariate_label("mg_low", [1.8, 2.2]) == "Mg <1.8 (vs 1.8–2.2) mg/dL"
     assert model_tables.covariate_label("GLOBAL") == "Whole model (global test)"
+
+
+def test_short_values_are_kept_on_one_line_and_long_text_may_wrap():
+    table = pd.DataFrame({"Label": ["a long first-column label that may wrap"], "Short": ["Pi + 1 mM Mg"],
+                          "Long": ["a sentence of explanation well over the limit for one line"]})
+    html = outputs.show(table).to_html()
+    style = html[html.index("<style"):html.index("</style>")]
+    assert "white-space: nowrap" in style
+    assert "_col1" in style and "_col2" not in style and "_col0" not in style
