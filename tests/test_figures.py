@@ -38,6 +38,7 @@ def test_flow_arrows_start_and_end_outside_the_boxes(data):
     for patch, text in zip([p for p in ax.patches if isinstance(p, FancyBboxPatch)], [t for t in ax.texts if t.get_text()]):
         box, ink = patch.get_window_extent(renderer), text.get_window_extent(renderer)
         assert box.y0 + 4 < ink.y0 and ink.y1 < box.y1 - 4, f"text touches its box: {text.get_text()!r}"
+        assert box.x0 + 4 < ink.x0 and ink.x1 < box.x1 - 4, f"text runs over its box's side: {text.get_text()!r}"
 
 
 def test_the_number_at_risk_rows_are_named(data):

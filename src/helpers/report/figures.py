@@ -103,17 +103,19 @@ def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | Non
     main = flow[flow["kind"] != "group"].reset_index(drop=True)
     groups = flow[flow["kind"] == "group"]
     n_rows = len(main) + (1 if len(groups) else 0)
-    texts = [f"{textwrap.fill(row['label'], 30)}\n{count(row)}" for _, row in main.iterrows()]
+    texts = [f"{textwrap.fill(('Excluded: ' if row['kind'] != 'main' else '') + row['label'], 32)}\n{count(row)}"
+             for _, row in main.iterrows()]
     lines = max([t.count("\n") + 1 for t in texts] + [2])
-    row_inches = lines * FLOW_FONT * 1.3 / 72 + 0.55
+    row_inches = lines * FLOW_FONT * 1.3 / 72 + 0.4
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7.6, row_inches * n_rows + 0.6))
+        fig, ax = plt.subplots(figsize=(7.6, row_inches * n_rows + 0.2 + (0.3 if len(groups) else 0)))
+    ax.set_position((0, 0, 1, 1))  # axes units are then fractions of the figure, as the box sizes assume
     height_in = fig.get_size_inches()[1]
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     step = row_inches / height_in
-    y = 1 - step * 0.6 - (0.35 / height_in if title else 0)
+    y = 1 - step * 0.5
     trunk_x, side_x = 0.27, 0.74
     last = None  # (y, half height) of the last trunk box
     for (_, row), text in zip(main.iterrows(), texts):
@@ -124,15 +126,19 @@ def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | Non
             _box(ax, trunk_x, y, text, 0.44, "#E8F1FA")
             last = (y, half)
         else:
-            _box(ax, side_x, y, "Excluded: " + text, 0.46, "#F7F7F7")
+            _box(ax, side_x, y, text, 0.46, "#F7F7F7")
             _arrow(ax, (trunk_x, y), (side_x - 0.235, y))
         y -= step
     if len(groups):
         xs = [0.17, 0.5, 0.83]
+        y -= 0.3 / height_in  # room for the rail and its arrows
+        top = y + _box_height("\n", height_in) / 2  # the group boxes' top edge
+        bus = (last[0] - last[1] + top) / 2  # a rail between the last trunk box and the groups
+        ax.plot([trunk_x, trunk_x], [last[0] - last[1], bus], color="#333333", lw=0.9)
+        ax.plot([xs[0], xs[-1]], [bus, bus], color="#333333", lw=0.9)
         for x, (_, row), colour in zip(xs, groups.iterrows(), PALETTE):
-            text = f"{row['label']}\n{count(row)}"
-            _box(ax, x, y, text, 0.31, "white", edge=colour)
-            _arrow(ax, (trunk_x, last[0] - last[1]), (x, y + _box_height(text, height_in) / 2))
+            _box(ax, x, y, f"{row['label']}\n{count(row)}", 0.31, "white", edge=colour)
+            _arrow(ax, (x, bus), (x, top))
     if title:
         ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=12)
     return finish(fig)
