@@ -183,7 +183,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
         table.set_ylim(len(groups) - 0.5, -1.2)
         table.text(0.0, -1.0, "Number at risk", fontsize=11, fontweight="bold", transform=table.get_yaxis_transform())
         for i, (g, colour) in enumerate(zip(groups, PALETTE)):
-            table.text(-0.02, i, f"Mg {g}", ha="right", va="center", fontsize=11, color=colour, fontweight="bold",
+            table.text(-0.07, i, f"Mg {g}", ha="right", va="center", fontsize=11, color=colour, fontweight="bold",
                        transform=table.get_yaxis_transform())
             for t in times:
                 table.text(t, i, _count(at_risk.loc[g, t]), ha="center", va="center", fontsize=11, color=colour)
@@ -229,7 +229,7 @@ def _years_axis(ax, times, g):
     order = np.argsort(times)
     years = [k for k in range(0, int(np.floor(times.max())) + 1) if k >= times.min() - 1e-9 or k == 0]
     ax.set_xticks([float(np.interp(k, times[order], g[order])) for k in years], [str(k) for k in years])
-    ax.set_xlabel("Years since enrolment (spaced by events)")
+    ax.set_xlabel("Years since enrolment")  # spaced by events: the Kaplan–Meier transform
 
 
 def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: str = ""):
@@ -324,7 +324,9 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     est = table[table["estimable"]]
     lo = max(min(est["lower"].min() if len(est) else 0.5, 0.5) / 1.3, 0.02)
     hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
-    size, height = FOREST_FONT, 0.3 * n + 1.1
+    title = textwrap.fill(title, 52) if title else ""
+    head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
+    size, height = FOREST_FONT, 0.3 * n + 1.1 + head
     with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
         fig = plt.figure(figsize=(5.0, height))
         ax = fig.add_axes((0.45, 0.62 / height, 0.25, (0.3 * n) / height))
@@ -334,8 +336,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         ax.axvline(1.0, color="grey", lw=0.9)
         ax.spines[["left", "top", "right"]].set_visible(False)
         ax.set_yticks([])
-        ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 25, 50, 100) if lo <= t <= hi]
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xticks(*_log_ticks(lo, hi))
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label}")
         fig.canvas.draw()
@@ -359,8 +360,22 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
             else:
                 place(text_x, y, "not estimable", color="#555555", fontstyle="italic")
         if title:
-            fig.suptitle(textwrap.fill(title, 52), x=0.01, ha="left", fontsize=size + 0.5)
+            fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha="left", va="top", fontsize=size + 0.5)
     return finish(fig)
+
+
+def _log_ticks(lo, hi):
+    """Ticks of a narrow log axis, spaced so that their labels do not run together: decades, with 3s
+    between them when the axis spans few decades, and halves and doubles when it spans one or less."""
+    span = np.log10(hi / lo)
+    if span <= 1.2:
+        candidates = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+    elif span <= 2.3:
+        candidates = (0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
+    else:
+        candidates = (0.01, 0.1, 1, 10, 100)
+    ticks = [t for t in candidates if lo <= t <= hi]
+    return ticks, [f"{t:g}" for t in ticks]
 
 
 def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str, outcome: str, title: str = ""):
