@@ -418,7 +418,7 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
             if len(days) > 1:
                 ax.set_title(f"Day {day}", fontsize=12)
         unit = part["unit"].iloc[0]
-        axes[0][0].set_ylabel(outcome if unit == "relative to control" else f"{outcome} ({unit})")
+        axes[0][0].set_ylabel(textwrap.fill(outcome if unit == "relative to control" else f"{outcome} ({unit})", 22))
         for ax in axes[0][1:]:
             ax.set_ylabel("")
         axes[0][0].set_ylim(0, top * 1.25)
