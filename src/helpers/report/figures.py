@@ -451,12 +451,21 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
         ax.set_ylabel("Lower cut-point (mg/dL)")
         ax.set_xticklabels([f"{float(t.get_text()):g}" for t in ax.get_xticklabels()])
         ax.set_yticklabels([f"{float(t.get_text()):g}" for t in ax.get_yticklabels()], rotation=0)
+        colorbar = ax.collections[0].colorbar
+        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4) if np.exp(-span) <= t <= np.exp(span)]
+        colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+        colorbar.ax.minorticks_off()
+        for i, j in zip(*np.where(~np.isfinite(values))):  # a pair that leaves a group without events
+            ax.text(j + 0.5, i + 0.5, "n/e", ha="center", va="center", color="#777777", fontsize=10)
+        if (~np.isfinite(values)).any():
+            ax.text(0, -0.3, "n/e: not estimable (a group without events)", transform=ax.transAxes, fontsize=10,
+                    color="#555555", va="top")
         rows, cols = list(grid.index), list(grid.columns)
         if marked[0] in rows and marked[1] in cols:
             ax.add_patch(Rectangle((cols.index(marked[1]), rows.index(marked[0])), 1, 1, fill=False, lw=2.5,
                                    edgecolor="black"))
         if title:
-            ax.set_title(textwrap.fill(title, 48))
+            ax.set_title(textwrap.fill(title, 46, break_on_hyphens=False))
         fig.tight_layout()
     return fig
 
