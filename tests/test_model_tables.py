@@ -90,3 +90,5 @@ def test_short_values_are_kept_on_one_line_and_long_text_may_wrap():
     style = html[html.index("<style"):html.index("</style>")]
     assert "white-space: nowrap" in style
     assert "_col1" in style and "_col2" not in style and "_col0" not in style
+    short_labels = outputs.show(table.assign(Label="Model 1")).to_html()
+    assert "_col0" in short_labels[:short_labels.index("</style>")]
