@@ -72,9 +72,12 @@ def test_the_tables_display_and_suppress_small_counts_with_real_data():
     ratios, counts = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2])
     html = outputs.show(ratios, "caption").to_html()
     assert "HR (95% CI)" in html and LOW in html
+    real = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
     small = counts.assign(**{"Events (%)": ["3 (8.1)", "40 (9.0)", "50 (9.1)"]})
-    shown = outputs.publishable(small, {"cohort_kind": "real", "small_count_threshold": 7})
-    assert shown.iloc[0]["Events (%)"] == "≤7"
+    shown, _ = outputs.disclosed(small, real, counts=["Participants", "Events (%)"])
+    assert "3 (8.1)" not in shown["Events (%)"].tolist() and shown.iloc[0]["Events (%)"] != small.iloc[0]["Events (%)"]
+    ratios_shown, _ = outputs.disclosed(ratios, real, counts=[])  # ratios only: declared with no counts
+    assert ratios_shown.equals(ratios)
 
 
 def test_covariates_are_named_for_readers():

@@ -130,18 +130,23 @@ def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | Non
             _arrow(ax, (trunk_x, y), (side_x - 0.235, y))
         y -= step
     if len(groups):
-        xs = [0.17, 0.5, 0.83]
-        y -= 0.3 / height_in  # room for the rail and its arrows
-        top = y + _box_height("\n", height_in) / 2  # the group boxes' top edge
-        bus = (last[0] - last[1] + top) / 2  # a rail between the last trunk box and the groups
-        ax.plot([trunk_x, trunk_x], [last[0] - last[1], bus], color="#333333", lw=0.9)
-        ax.plot([xs[0], xs[-1]], [bus, bus], color="#333333", lw=0.9)
-        for x, (_, row), colour in zip(xs, groups.iterrows(), PALETTE):
-            _box(ax, x, y, f"{row['label']}\n{count(row)}", 0.31, "white", edge=colour)
-            _arrow(ax, (x, bus), (x, top))
+        _group_row(ax, [f"{row['label']}\n{count(row)}" for _, row in groups.iterrows()], y - 0.3 / height_in,
+                   trunk_x, last[0] - last[1])
     if title:
         ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=12)
     return finish(fig)
+
+
+def _group_row(ax, texts, y, trunk_x, trunk_bottom):
+    """The closing row of group boxes at height ``y``, reached from the trunk by a rail and one arrow each."""
+    xs = [0.17, 0.5, 0.83]
+    top = y + _box_height("\n", ax.figure.get_size_inches()[1]) / 2  # the group boxes' top edge
+    bus = (trunk_bottom + top) / 2
+    ax.plot([trunk_x, trunk_x], [trunk_bottom, bus], color="#333333", lw=0.9)
+    ax.plot([xs[0], xs[len(texts) - 1]], [bus, bus], color="#333333", lw=0.9)
+    for x, text, colour in zip(xs, texts, PALETTE):
+        _box(ax, x, y, text, 0.31, "white", edge=colour)
+        _arrow(ax, (x, bus), (x, top))
 
 
 def finish(fig):
