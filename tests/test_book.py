@@ -141,7 +141,7 @@ def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
 def test_hazards_chapter_has_its_tables_and_figures(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
-    assert "Synthetic data" in page and "Table 2.2.2, reproduced" in page
+    assert "Synthetic data" in page and "Table 2.2.2, this run beside the thesis" in page
     assert "Gray" in page and "Number at risk" not in page  # the risk table is drawn inside the figure
     assert page.count("<img") >= 2
     for name in ("incidence", "cause_specific", "cumulative_incidence", "proportional_hazards"):
@@ -153,7 +153,7 @@ def test_hazards_chapter_has_its_tables_and_figures(built):
 def test_sensitivity_chapter(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "04_sensitivity.html").read_text(encoding="utf-8")
-    assert "Synthetic data" in page and "Table 2.2.3, reproduced" in page and "Teaching box" in page
+    assert "Synthetic data" in page and "Table 2.2.3, this run beside the thesis" in page and "Teaching box" in page
     fg = pd.read_csv(out / "tables" / "fine_gray.csv")
     assert set(fg["model"]) == {"Crude", "Model 1", "Model 2", "Model 3", "Model 4"}
     sweep = pd.read_csv(out / "tables" / "cutpoint_sensitivity.csv")

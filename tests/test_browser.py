@@ -159,3 +159,119 @@ def test_glossary_links_resolve(server, browser, doc):
         anchor = href.split("#", 1)[1]
         assert glossary.locator(f"dt[id='{anchor}']").count() == 1, f"{doc}: {href} resolves to no term"
     glossary.close()
+
+
+# --- The headline in view: every page clean at desktop and phone width (issue 18) -------------------------
+
+PHONE = {"width": 400, "height": 800}
+# Keys a reader should never meet in a table's header or first column (snake_case names, test statistics'
+# code names). The data pages list the data contract's column names, and the colophon the parameters' names,
+# on purpose: they are what a user types.
+INTERNAL = ("mg_missing", "cac_not_both", "nfkb_time", "rho", "chisq", "GLOBAL")
+CONTRACT_PAGES = {"book/data", "book/own_data", "book/colophon"}
+
+TABLES_OUT_OF_FRAME = """() => {
+  const article = document.querySelector('article');
+  const width = article.getBoundingClientRect().width;
+  return Array.from(article.querySelectorAll('table')).filter(t => {
+    if (t.getBoundingClientRect().width <= width + 1) return false;
+    for (let e = t.parentElement; e && e !== article; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (['auto', 'scroll'].includes(style.overflowX) && e.getBoundingClientRect().width <= width + 1) return false;
+    }
+    return true;
+  }).map(t => (t.querySelector('caption') || t).innerText.slice(0, 80));
+}"""
+
+HEADERS_AND_FIRST_COLUMNS = """() => Array.from(document.querySelectorAll('article table')).flatMap(t => [
+  ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
+  ...Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells.length ? r.cells[0].innerText.trim() : ''),
+])"""
+
+
+def _phone(browser, url):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(url, wait_until="load")
+    return page
+
+
+@pytest.mark.parametrize("doc", runs.toc_documents())
+def test_tables_fit_the_column_or_scroll_in_their_own_frame(server, browser, doc):
+    page, _ = _visit(browser, f"{server}/{doc}.html")
+    loose = page.evaluate(TABLES_OUT_OF_FRAME)
+    page_scrolls = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    page.close()
+    assert loose == [], f"{doc}: tables wider than the article outside a scrolling frame: {loose}"
+    assert not page_scrolls, f"{doc}: the page scrolls sideways at 1,280 px"
+
+
+@pytest.mark.parametrize("doc", ["notebooks/03_hazards", "notebooks/04_sensitivity", "notebooks/05_progression"])
+def test_the_adjusted_estimate_is_in_view_without_scrolling(server, browser, doc):
+    page, _ = _visit(browser, f"{server}/{doc}.html")
+    found = page.evaluate("""() => {
+      const article = document.querySelector('article').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('article table')).filter(t => /Model 4/.test(t.innerText))
+        .map(t => t.getBoundingClientRect().right <= article.right + 1);
+    }""")
+    page.close()
+    assert found and all(found), f"{doc}: a table with Model 4 needs sideways scrolling: {found}"
+
+
+@pytest.mark.parametrize("doc", runs.toc_documents())
+def test_no_page_shows_stderr_warnings_or_internal_keys(server, browser, doc):
+    page, _ = _visit(browser, f"{server}/{doc}.html")
+    stderr = page.locator("article .output.stderr").count()
+    text = page.locator("article").inner_text()
+    cells = page.evaluate(HEADERS_AND_FIRST_COLUMNS)
+    page.close()
+    assert stderr == 0, f"{doc}: {stderr} stderr output blocks"
+    assert "Warning:" not in text and "it/s]" not in text, f"{doc}: a warning or a progress bar is shown"
+    assert "[Kand" not in text, f"{doc}: the thesis is cited by an alphabetic label"
+    keys = [c for c in cells if c in INTERNAL]
+    if doc not in CONTRACT_PAGES:
+        import re
+
+        keys += [c for c in cells if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", c)]
+    assert keys == [], f"{doc}: internal keys in table headers or first columns: {sorted(set(keys))}"
+
+
+def test_references_link_their_dois(server, browser):
+    page, _ = _visit(browser, f"{server}/book/references.html")
+    dois = page.evaluate("Array.from(document.querySelectorAll('article a[href^=\"https://doi.org/\"]')).map(a => a.href)")
+    text = page.locator("article").inner_text()
+    page.close()
+    assert len(set(dois)) >= 8, dois
+    assert "Harrell" in text and "Jr. Harrell" not in text and "$k$" not in text
+    assert "Kang n.d." in text
+
+
+FONT_SIZES = r"""async (img) => {
+  const svg = await (await fetch(img.src)).text();
+  const view = svg.match(/viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+) /);
+  const sizes = Array.from(svg.matchAll(/font(?:-size)?:\s*(?:[a-z\-]+\s+)*([\d.]+)px/g)).map(m => parseFloat(m[1]));
+  return {width: img.getBoundingClientRect().width, view: view ? parseFloat(view[1]) : null, sizes};
+}"""
+
+
+def test_the_forest_plot_is_legible_on_a_phone(server, browser):
+    page = _phone(browser, f"{server}/notebooks/06_subgroups.html")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "notebooks__06_subgroups__400px.png"), full_page=True)
+    img = page.locator("article img[alt^='Forest plot']").first
+    measured = img.evaluate(FONT_SIZES)
+    page.close()
+    assert measured["view"] and measured["sizes"], "the forest plot is not an SVG with text"
+    smallest = min(measured["sizes"]) * measured["width"] / measured["view"]
+    assert smallest >= 9, f"the forest plot's smallest text renders {smallest:.1f} px high at 400 px"
+
+
+@pytest.mark.parametrize("doc", sorted(EXPECTED))
+def test_the_synthetic_notice_is_on_a_phones_first_screen(server, browser, doc):
+    page = _phone(browser, f"{server}/{doc}.html")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}__400px.png"))
+    notice = page.locator("article .admonition.warning").first
+    box = notice.bounding_box() if notice.count() else None
+    page.close()
+    assert box is not None, f"{doc}: no synthetic-data notice"
+    assert box["y"] + 40 <= PHONE["height"], f"{doc}: the notice starts at {box['y']:.0f} px, below the first screen"

@@ -49,3 +49,46 @@ def test_the_key_changes_with_parameters_data_overrides_and_inputs(tmp_path, mon
     first = cache.run_key(with_input, {}, data)
     (golden / "a.csv").write_text("2")
     assert cache.run_key(with_input, {}, data) != first
+
+
+def _staged_config(tmp_path, url):
+    import shutil
+
+    import yaml
+
+    from helpers.pipeline import build
+
+    staged = tmp_path / "_config.yml"
+    shutil.copy(paths.CONFIG, staged)
+    build._configure(staged, url)
+    return yaml.safe_load(staged.read_text(encoding="utf-8"))
+
+
+def test_a_repository_address_gives_the_repository_and_launch_buttons(tmp_path):
+    settings = _staged_config(tmp_path, "https://github.com/example/mg-compendium")
+    assert settings["repository"]["url"] == "https://github.com/example/mg-compendium"
+    assert settings["repository"]["branch"] == "main"
+    assert settings["html"]["use_repository_button"] is True
+    assert settings["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+
+
+def test_without_an_address_the_buttons_are_left_out(tmp_path):
+    settings = _staged_config(tmp_path, "")
+    assert "repository" not in settings and "launch_buttons" not in settings
+    assert settings["html"]["use_repository_button"] is False
+
+
+def test_the_address_comes_from_the_option_then_the_config(tmp_path, monkeypatch):
+    from helpers.pipeline import build
+
+    assert build.repository_url("https://github.com/example/a.git") == "https://github.com/example/a"
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/example/b\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "CONFIG", config)
+    assert build.repository_url() == "https://github.com/example/b"
+
+
+def test_the_shipped_data_are_staged_for_download_from_the_data_page():
+    assert {"data/cohort.csv", "data/vsmc.csv"} <= set(runs.EXTRA_SOURCES)
+    page = (paths.ROOT / "book" / "data.md").read_text(encoding="utf-8")
+    assert "<../data/cohort.csv>" in page and "<../data/vsmc.csv>" in page

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import derive, models
+from helpers.report import model_tables
 from helpers import survival
 
 
@@ -35,19 +36,6 @@ def test_fit_models_collects_each_model_and_term():
     assert got["hr"] == direct.at["mg_low", "hr"] and got["events"] == direct.attrs["events"]
 
 
-def test_hazard_ratio_table_counts_and_formats():
-    df = _cohort()
-    res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models={"Model 1": models.MODEL_1})
-    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
-    assert list(table["Source"]) == ["This run", "Thesis"] * 3
-    low = table.iloc[0]
-    n_low = int((df["mg_group"] == "<1.8").sum())
-    e_low = int(((df["mg_group"] == "<1.8") & (df["status"] == 1)).sum())
-    assert low["Participants"] == f"{n_low:,}" and low["Events (%)"] == f"{e_low} ({100 * e_low / n_low:.1f})"
-    assert table.iloc[1]["Model 1 HR (95% CI)"] == "2.44 (1.10–5.41)"
-    assert table.iloc[3]["Events (%)"] == "83 (9.1)" and table.iloc[2]["Model 1 HR (95% CI)"] == "1 (reference)"
-
-
 def test_group_profiles_set_indicators_and_means():
     df = _cohort()
     cov = models.covariates("Model 1")
@@ -68,7 +56,7 @@ def test_cutpoint_sensitivity_regroups_and_refits():
     assert second["participants"] == int((df["mg"] < 2.05).sum())
 
 
-def test_fit_logistic_models_and_ratio_table():
+def test_fit_logistic_models_match_a_direct_fit():
     df = _cohort(seed=5, n=600)
     df["progressed"] = (np.random.default_rng(2).random(len(df)) < 0.3).astype(float)
     res = models.fit_logistic_models(df, "progressed", models={"Model 1": models.MODEL_1}, extra=["albumin"])
@@ -76,10 +64,6 @@ def test_fit_logistic_models_and_ratio_table():
 
     direct = regression.logistic(df, "progressed", [*models.covariates("Model 1"), "albumin"])
     assert res.set_index("term").at["mg_low", "or"] == direct.at["mg_low", "or"]
-    counts = {"low": (10, 3), "mid": (20, 5), "high": (30, 9)}
-    table = models.ratio_table(res, counts, [1.8, 2.2], "OR", "Progressed (%)", published_counts={"low": (24, 11)})
-    assert table.iloc[0]["Progressed (%)"] == "3 (30.0)" and table.iloc[1]["Progressed (%)"] == "11 (45.8)"
-    assert "Model 1 OR (95% CI)" in table.columns and table.iloc[2]["Model 1 OR (95% CI)"] == "1 (reference)"
 
 
 def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
@@ -92,9 +76,9 @@ def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
     assert got["hr"] == crude.at["mg_low", "hr"] and got["n"] == len(df) and got["n_dropped"] == 0
     m1 = res[res["model"] == "Model 1"].iloc[0]
     assert m1["n"] == len(df) - 5 and m1["n_dropped"] == 5 and m1["dropped_reason"] == "5 missing bmi"
-    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
-    thesis = table[table["Source"] == "Thesis"]
-    assert (thesis["Crude HR (95% CI)"] == "–").all() and (thesis["Crude P"] == "–").all()
-    assert (thesis["Model 1 HR (95% CI)"] != "–").all()
-    cc = models.complete_cases_table(res)
+    table, _ = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    thesis = table[table[("", "Source")] == "Thesis"].set_index(("", "Model"))
+    assert (thesis.loc["Crude"].iloc[1:] == "–").all()
+    assert (thesis.loc["Model 1"].iloc[1:] != "–").all()
+    cc = model_tables.complete_cases_table(res)
     assert cc["Left out"].tolist() == [0, 5]

@@ -20,16 +20,24 @@ def _vector_output() -> None:
         return
     if get_ipython() is not None:
         set_matplotlib_formats("svg")
+        # Figures are drawn when the cell's value is displayed, outside any rc_context: set here, for the
+        # kernel, that SVG text stays text.
+        plt.rcParams["svg.fonttype"] = "none"
 
 
 _vector_output()
 
 # Okabe–Ito palette; the Mg groups low, reference, high take the first three.
 PALETTE = ["#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+# Sizes in points for figures about 6.4–7.2 inches wide: scaled to a 400 px phone (about half size) text
+# stays near 9 px; on a desktop it is shown at full size.
 STYLE = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
+    "font.size": 12,
+    "axes.titlesize": 12.5,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11.5,
+    "ytick.labelsize": 11.5,
+    "legend.fontsize": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "figure.dpi": 110,
@@ -38,15 +46,29 @@ STYLE = {
 }
 
 
+# Text of the forest plot, in points: at 5 inches wide the figure is scaled to about 0.7 on a 400 px
+# phone, where 10.5 pt still renders above 9 px (tests/test_browser.py measures it).
+FOREST_FONT = 10.5
+
+
+FLOW_FONT = 11
+
+
+def _box_height(text, figure_height):
+    """Height of a flow box in axes units: its lines of text and a margin above and below (inches)."""
+    lines = text.count("\n") + 1
+    return (lines * FLOW_FONT * 1.3 / 72 + 0.2) / figure_height
+
+
 def _box(ax, x, y, text, width, face, edge="#333333"):
-    height = 0.07 + 0.028 * text.count("\n")
+    height = _box_height(text, ax.figure.get_size_inches()[1])
     ax.add_patch(
         FancyBboxPatch(
-            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.008",
+            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.006",
             facecolor=face, edgecolor=edge, linewidth=0.9,
         )
     )
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.5, wrap=True)
+    ax.text(x, y, text, ha="center", va="center", fontsize=FLOW_FONT, linespacing=1.3)
     return height
 
 
@@ -81,35 +103,50 @@ def flow_diagram(flow: pd.DataFrame, title: str = "", published: pd.Series | Non
     main = flow[flow["kind"] != "group"].reset_index(drop=True)
     groups = flow[flow["kind"] == "group"]
     n_rows = len(main) + (1 if len(groups) else 0)
+    texts = [f"{textwrap.fill(('Excluded: ' if row['kind'] != 'main' else '') + row['label'], 32)}\n{count(row)}"
+             for _, row in main.iterrows()]
+    lines = max([t.count("\n") + 1 for t in texts] + [2])
+    row_inches = lines * FLOW_FONT * 1.3 / 72 + 0.4
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7.2, 0.95 * n_rows + 0.4))
+        fig, ax = plt.subplots(figsize=(7.6, row_inches * n_rows + 0.2 + (0.3 if len(groups) else 0)))
+    ax.set_position((0, 0, 1, 1))  # axes units are then fractions of the figure, as the box sizes assume
+    height_in = fig.get_size_inches()[1]
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    step = 1.0 / (n_rows + 0.2)
-    y = 1 - step * 0.6
-    trunk_x, side_x = 0.3, 0.74
-    last_main_y = None
-    for _, row in main.iterrows():
-        text = f"{textwrap.fill(row['label'], 34)}\n{count(row)}"
+    step = row_inches / height_in
+    y = 1 - step * 0.5
+    trunk_x, side_x = 0.27, 0.74
+    last = None  # (y, half height) of the last trunk box
+    for (_, row), text in zip(main.iterrows(), texts):
+        half = _box_height(text, height_in) / 2
         if row["kind"] == "main":
-            if last_main_y is not None:
-                _arrow(ax, (trunk_x, last_main_y - 0.045), (trunk_x, y + 0.045))
-            _box(ax, trunk_x, y, text, 0.42, "#E8F1FA")
-            last_main_y = y
+            if last is not None:
+                _arrow(ax, (trunk_x, last[0] - last[1]), (trunk_x, y + half))
+            _box(ax, trunk_x, y, text, 0.44, "#E8F1FA")
+            last = (y, half)
         else:
-            _box(ax, side_x, y, "Excluded: " + text, 0.48, "#F7F7F7")
-            _arrow(ax, (trunk_x, y), (side_x - 0.23, y))
-            ax.plot([trunk_x, trunk_x], [y + 0.001, y - 0.001], color="#333333", lw=0.9)
+            _box(ax, side_x, y, text, 0.46, "#F7F7F7")
+            _arrow(ax, (trunk_x, y), (side_x - 0.235, y))
         y -= step
     if len(groups):
-        xs = [0.17, 0.5, 0.83]
-        for x, (_, row), colour in zip(xs, groups.iterrows(), PALETTE):
-            _box(ax, x, y, f"{row['label']}\n{count(row)}", 0.3, "white", edge=colour)
-            _arrow(ax, (trunk_x, last_main_y - 0.045), (x, y + 0.045))
+        _group_row(ax, [f"{row['label']}\n{count(row)}" for _, row in groups.iterrows()], y - 0.3 / height_in,
+                   trunk_x, last[0] - last[1])
     if title:
-        ax.set_title(title, loc="left", fontsize=10.5)
+        ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=12)
     return finish(fig)
+
+
+def _group_row(ax, texts, y, trunk_x, trunk_bottom):
+    """The closing row of group boxes at height ``y``, reached from the trunk by a rail and one arrow each."""
+    xs = [0.17, 0.5, 0.83]
+    top = y + _box_height("\n", ax.figure.get_size_inches()[1]) / 2  # the group boxes' top edge
+    bus = (trunk_bottom + top) / 2
+    ax.plot([trunk_x, trunk_x], [trunk_bottom, bus], color="#333333", lw=0.9)
+    ax.plot([xs[0], xs[len(texts) - 1]], [bus, bus], color="#333333", lw=0.9)
+    for x, text, colour in zip(xs, texts, PALETTE):
+        _box(ax, x, y, text, 0.31, "white", edge=colour)
+        _arrow(ax, (x, bus), (x, top))
 
 
 def finish(fig):
@@ -131,7 +168,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
     groups = list(dict.fromkeys(curves["group"]))
     with plt.rc_context(STYLE):
         fig, (ax, table) = plt.subplots(
-            2, 1, figsize=(7.2, 5.2), gridspec_kw={"height_ratios": [4, 0.35 + 0.28 * len(groups)]}, sharex=True
+            2, 1, figsize=(6.8, 5.6), gridspec_kw={"height_ratios": [4, 0.45 + 0.32 * len(groups)]}, sharex=True
         )
         for g, colour in zip(groups, PALETTE):
             c = curves[curves["group"] == g]
@@ -141,18 +178,20 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
         ax.set_ylim(0, None)
         ax.legend(loc="upper left", frameon=False)
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         if note:
-            ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
+            ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=11)
         times = list(at_risk.columns)
         ax.set_xticks(times)
         ax.set_xlim(times[0], times[-1])
         table.set_axis_off()
         table.set_ylim(len(groups) - 0.5, -1.2)
-        table.text(times[0], -1.0, "Number at risk", fontsize=8.5, fontweight="bold")
+        table.text(0.0, -1.0, "Number at risk", fontsize=11, fontweight="bold", transform=table.get_yaxis_transform())
         for i, (g, colour) in enumerate(zip(groups, PALETTE)):
+            table.text(-0.07, i, f"Mg {g}", ha="right", va="center", fontsize=11, color=colour, fontweight="bold",
+                       transform=table.get_yaxis_transform())
             for t in times:
-                table.text(t, i, _count(at_risk.loc[g, t]), ha="center", va="center", fontsize=8.5, color=colour)
+                table.text(t, i, _count(at_risk.loc[g, t]), ha="center", va="center", fontsize=11, color=colour)
         table.set_xlabel("Years since enrolment")
         ax.tick_params(labelbottom=True)
         ax.set_xlabel("Years since enrolment")
@@ -172,7 +211,7 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
     scaled, g = ph.scaled_residuals, ph.transformed_time
     labels = labels or {}
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(terms), figsize=(3.6 * len(terms), 3.2), squeeze=False)
+        fig, axes = plt.subplots(1, len(terms), figsize=(3.4 * len(terms), 3.4), squeeze=False)
         for ax, term, colour in zip(axes[0], terms, PALETTE):
             y = scaled[term].to_numpy()
             if points:
@@ -181,13 +220,21 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
             ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
             beta = float(np.mean(y))
             ax.axhline(beta, color="grey", ls="--", lw=0.9)
-            ax.set_title(f"{labels.get(term, term)} (P = {ph.table.at[term, 'p']:.2f})", fontsize=10)
-            ax.set_xlabel("1 − KM(t), transformed time")
+            ax.set_title(textwrap.fill(f"{labels.get(term, term)} (P = {ph.table.at[term, 'p']:.2f})", 30), fontsize=11.5)
+            _years_axis(ax, scaled.index.to_numpy(dtype=float), g)
             ax.set_ylabel("β(t), scaled residual")
             low, high = np.percentile(y, [2, 98])
             ax.set_ylim(low - 0.5 * abs(high - low), high + 0.5 * abs(high - low))
         fig.tight_layout()
     return finish(fig)
+
+
+def _years_axis(ax, times, g):
+    """Label the transformed-time axis in years since enrolment: tick k sits where year k falls on it."""
+    order = np.argsort(times)
+    years = [k for k in range(0, int(np.floor(times.max())) + 1) if k >= times.min() - 1e-9 or k == 0]
+    ax.set_xticks([float(np.interp(k, times[order], g[order])) for k in years], [str(k) for k in years])
+    ax.set_xlabel("Years since enrolment")  # spaced by events: the Kaplan–Meier transform
 
 
 def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: str = ""):
@@ -198,7 +245,7 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     """
     groups = list(dict.fromkeys(observed["group"]))
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7.2, 4.2))
+        fig, ax = plt.subplots(figsize=(6.6, 4.6))
         for g, colour in zip(groups, PALETTE):
             o = observed[observed["group"] == g]
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
@@ -207,9 +254,9 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
         ax.set_xlabel("Years since enrolment")
         ax.set_ylabel("Cumulative incidence")
         ax.set_ylim(0, None)
-        ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper left")
+        ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         fig.tight_layout()
     return finish(fig)
 
@@ -241,9 +288,9 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         ax.text(0.99, 0.97, f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
-                f"P = {fit.nonlinearity_p:.3f}", transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+                f"P = {fit.nonlinearity_p:.3f}", transform=ax.transAxes, ha="right", va="top", fontsize=11)
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
@@ -259,97 +306,129 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
     return finish(fig)
 
 
-def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: str = "1.8–2.2", title: str = ""):
-    """A forest plot in the manner of Figure 2.2.4: one row per stratum under its subgroup, log scale.
-
-    ``table`` comes from ``subgroups.subgroup_analysis``. Columns at the left give patients and events in
-    the low and reference Mg groups; at the right the HR (95% CI) and the subgroup's P for interaction.
-    Strata that cannot be estimated say why instead of showing a point.
-    """
-    from helpers.report.outputs import format_p, format_ratio
-
+def _forest_lines(table: pd.DataFrame) -> list:
     lines = []  # (kind, label, row)
     for subgroup, rows in table.groupby("subgroup", sort=False):
         lines.append(("head", subgroup, rows.iloc[0]))
         lines += [("stratum", r["stratum"], r) for _, r in rows.iterrows()]
+    return lines
+
+
+def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: str = "1.8–2.2", title: str = ""):
+    """A forest plot in the manner of Figure 2.2.4: one row per stratum under its subgroup, log scale.
+
+    ``table`` comes from ``subgroups.subgroup_analysis``. Laid out for a phone as well as a desktop: three
+    columns only (the stratum, the interval on a log scale, the HR (95% CI)), each subgroup's P for
+    interaction on its heading line, text large enough to read when the figure is scaled to a narrow
+    screen. Patients and events are in the table beside the figure. Strata that cannot be estimated say so.
+    """
+    from helpers.report.outputs import format_p, format_ratio
+
+    lines = _forest_lines(table)
     n = len(lines)
     est = table[table["estimable"]]
     lo = max(min(est["lower"].min() if len(est) else 0.5, 0.5) / 1.3, 0.02)
     hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(8.6, 0.3 * n + 1.0))
-        ax = fig.add_axes((0.40, 0.6 / (0.3 * n + 1.0), 0.27, (0.3 * n) / (0.3 * n + 1.0)))
+    title = textwrap.fill(title, 52) if title else ""
+    head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
+    size, height = FOREST_FONT, 0.3 * n + 1.1 + head
+    with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
+        fig = plt.figure(figsize=(5.0, height))
+        ax = fig.add_axes((0.45, 0.62 / height, 0.25, (0.3 * n) / height))
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(n - 0.5, -1.3)
         ax.axvline(1.0, color="grey", lw=0.9)
         ax.spines[["left", "top", "right"]].set_visible(False)
         ax.set_yticks([])
-        ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 25, 50, 100) if lo <= t <= hi]
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xticks(*_log_ticks(lo, hi))
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(f"HR, Mg {low_label} against {reference_label}")
-        header = -1.0
-        place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / fig.get_size_inches()[1], text, va="center", fontsize=8.5, **kw)  # noqa: E731
+        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label}")
         fig.canvas.draw()
-        for x, text in ((0.01, "Subgroup"), (0.20, f"Patients\n{low_label} / ref."), (0.31, f"Events\n{low_label} / ref."),
-                        (0.69, "HR (95% CI)"), (0.90, "P for\ninteraction")):
-            place(x, header, text, fontweight="bold")
+        place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / height, text, va="center", fontsize=size, **kw)  # noqa: E731
+        labels = [place(0.01, -1.0, "Subgroup", fontweight="bold")]
+        for y, (kind, label, _) in enumerate(lines):
+            labels.append(place(0.01, y, label, fontweight="bold") if kind == "head" else place(0.04, y, label))
+        fig.canvas.draw()
+        right = max(t.get_window_extent().x1 for t in labels) / fig.dpi / 5.0
+        left = max(right + 0.02, 0.30)
+        ax.set_position((left, 0.62 / height, 0.25, (0.3 * n) / height))
+        text_x = left + 0.27
+        place(text_x, -1.0, "HR (95% CI)", fontweight="bold")
         for y, (kind, label, r) in enumerate(lines):
             if kind == "head":
-                place(0.01, y, label, fontweight="bold")
-                place(0.90, y, format_p(r["p_interaction"]) or "—")
-                continue
-            place(0.025, y, label)
-            place(0.20, y, f"{_count(r['n_low'])} / {_count(r['n_mid'])}")
-            place(0.31, y, f"{_count(r['events_low'])} / {_count(r['events_mid'])}")
-            if r["estimable"]:
+                place(text_x, y, f"P interaction {format_p(r['p_interaction']) or '—'}", color="#333333")
+            elif r["estimable"]:
                 ax.plot([r["lower"], r["upper"]], [y, y], color="black", lw=1.1)
                 ax.plot([r["hr"]], [y], "s", color=PALETTE[0], ms=5)
-                place(0.69, y, format_ratio(r["hr"], r["lower"], r["upper"]))
+                place(text_x, y, format_ratio(r["hr"], r["lower"], r["upper"]))
             else:
-                place(0.69, y, f"not estimable: {r['reason']}", color="#555555", fontstyle="italic")
+                place(text_x, y, "not estimable", color="#555555", fontstyle="italic")
         if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+            fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha="left", va="top", fontsize=size + 0.5)
     return finish(fig)
+
+
+def _log_ticks(lo, hi):
+    """Ticks of a narrow log axis, spaced so that their labels do not run together: decades, with 3s
+    between them when the axis spans few decades, and halves and doubles when it spans one or less."""
+    span = np.log10(hi / lo)
+    if span <= 1.2:
+        candidates = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+    elif span <= 2.3:
+        candidates = (0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
+    else:
+        candidates = (0.01, 0.1, 1, 10, 100)
+    ticks = [t for t in candidates if lo <= t <= hi]
+    return ticks, [f"{t:g}" for t in ticks]
 
 
 def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str, outcome: str, title: str = ""):
     """Replicates as dots with mean ± SEM and the thesis's marks, in the manner of Figures 3.2.3–3.2.7.
 
+    Drawn with seaborn: the replicates by ``stripplot``, the mean and its standard error by ``pointplot``.
     One panel per day. ``values`` from ``vsmc.ratios``, ``tests`` from ``vsmc.comparisons``; marks are
     those of Student's test (* against control, # against phosphate), as the thesis printed them.
     """
-    from helpers.analysis.vsmc import SHORT
+    import seaborn as sns
+
+    from helpers.analysis.vsmc import SHORT, TREATMENTS
 
     part = values[(values["experiment"] == experiment) & (values["outcome"] == outcome)]
     tests = tests[tests["experiment"] == experiment]
     days = sorted(part["day"].unique())
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(days), figsize=(2.9 * len(days) + 0.6, 3.4), squeeze=False, sharey=True)
+        fig, axes = plt.subplots(1, len(days), figsize=(2.9 * len(days) + 0.8, 3.8), squeeze=False, sharey=True)
         top = part["value"].max()
         for ax, day in zip(axes[0], days):
-            d = part[part["day"] == day]
+            d = part[part["day"] == day].copy()
             arms = [a for a in d["treatment"].cat.categories if (d["treatment"] == a).any()]
-            rng = np.random.default_rng(0)
-            for i, (arm, colour) in enumerate(zip(arms, PALETTE)):
+            d["arm"] = pd.Categorical(d["treatment"].map(SHORT), categories=[SHORT[a] for a in arms])
+            palette = {SHORT[a]: PALETTE[TREATMENTS.index(a) % len(PALETTE)] for a in arms}  # one colour per arm
+            sns.stripplot(data=d, x="arm", y="value", hue="arm", palette=palette, legend=False, jitter=0.12,
+                          size=5, ax=ax, zorder=3)
+            sns.pointplot(data=d, x="arm", y="value", errorbar="se", color="black", linestyle="none",
+                          marker="_", markersize=18, capsize=0.25, err_kws={"linewidth": 1.2}, ax=ax, zorder=4)
+            for i, arm in enumerate(arms):
                 y = d.loc[d["treatment"] == arm, "value"].to_numpy()
-                ax.scatter(i + rng.uniform(-0.12, 0.12, len(y)), y, s=16, color=colour, zorder=3)
-                mean, sem = y.mean(), y.std(ddof=1) / np.sqrt(len(y))
-                ax.plot([i - 0.25, i + 0.25], [mean, mean], color="black", lw=1.4)
-                ax.errorbar(i, mean, yerr=sem, color="black", capsize=4, lw=1)
+                sem = y.std(ddof=1) / np.sqrt(len(y))
                 t = tests[(tests["outcome"] == outcome) & (tests["day"] == day) & (tests["arm"] == arm)]
                 label = " ".join(m for m in t.sort_values("against")["mark"] if m)
                 if label:
-                    ax.text(i, max(y.max(), mean + sem) + 0.06 * top, label, ha="center", fontsize=9)
-            ax.set_xticks(range(len(arms)), [SHORT[a] for a in arms], rotation=30, ha="right")
+                    ax.text(i, max(y.max(), y.mean() + sem) + 0.06 * top, label, ha="center", fontsize=12)
+            ax.tick_params(axis="x", labelrotation=30)
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+            ax.set_xlabel("")
             ax.set_xlim(-0.6, len(arms) - 0.4)
             if len(days) > 1:
-                ax.set_title(f"Day {day}", fontsize=10)
-        axes[0][0].set_ylabel(outcome if part["unit"].iloc[0] == "relative to control" else f"{outcome} ({part['unit'].iloc[0]})")
+                ax.set_title(f"Day {day}", fontsize=12)
+        unit = part["unit"].iloc[0]
+        axes[0][0].set_ylabel(textwrap.fill(outcome if unit == "relative to control" else f"{outcome} ({unit})", 22))
+        for ax in axes[0][1:]:
+            ax.set_ylabel("")
         axes[0][0].set_ylim(0, top * 1.25)
         if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+            fig.suptitle(textwrap.fill(title, int(9 * fig.get_size_inches()[0])), x=0.01, ha="left", fontsize=12.5)
         fig.tight_layout()
     return finish(fig)
 
@@ -371,18 +450,27 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
         finite = values[np.isfinite(values)]
         span = max(abs(np.log(finite)).max(), np.log(1.5)) if finite.size else np.log(2)
         sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="RdBu_r", norm=LogNorm(np.exp(-span), np.exp(span)),
-                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 10},
+                    linewidths=0.5, linecolor="white", annot_kws={"fontsize": 11},
                     cbar_kws={"label": "Hazard ratio, low vs middle Mg (log scale)"})
         ax.set_xlabel("Upper cut-point (mg/dL)")
         ax.set_ylabel("Lower cut-point (mg/dL)")
         ax.set_xticklabels([f"{float(t.get_text()):g}" for t in ax.get_xticklabels()])
         ax.set_yticklabels([f"{float(t.get_text()):g}" for t in ax.get_yticklabels()], rotation=0)
+        colorbar = ax.collections[0].colorbar
+        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4) if np.exp(-span) <= t <= np.exp(span)]
+        colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+        colorbar.ax.minorticks_off()
+        for i, j in zip(*np.where(~np.isfinite(values))):  # a pair that leaves a group without events
+            ax.text(j + 0.5, i + 0.5, "n/e", ha="center", va="center", color="#777777", fontsize=10)
+        if (~np.isfinite(values)).any():
+            ax.text(0, -0.3, "n/e: not estimable (a group without events)", transform=ax.transAxes, fontsize=10,
+                    color="#555555", va="top")
         rows, cols = list(grid.index), list(grid.columns)
         if marked[0] in rows and marked[1] in cols:
             ax.add_patch(Rectangle((cols.index(marked[1]), rows.index(marked[0])), 1, 1, fill=False, lw=2.5,
                                    edgecolor="black"))
         if title:
-            ax.set_title(title)
+            ax.set_title(textwrap.fill(title, 46, break_on_hyphens=False))
         fig.tight_layout()
     return fig
 

@@ -214,6 +214,11 @@ def _compact(value) -> str:
     return "0" if text in ("-0", "") else text
 
 
+# Cells of a column whose values are all at most this long are kept on one line; longer text may wrap.
+NOWRAP_CHARS = 24
+NOWRAP_LABEL_CHARS = 12
+
+
 def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True, counts=None,
          rates: dict | None = None, thesis=(), source: str = "cohort", rows=None):
     """A table as it should be displayed in the book: no index column, compact numbers, a caption.
@@ -225,6 +230,11 @@ def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, pat
     styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
     if floats:
         styler = styler.format(_compact, subset=floats, na_rep="")
+    # The first column holds labels, which may wrap unless they are as short as 'Model 1'.
+    short = [c for i, c in enumerate(table.columns)
+             if len(table) and table[c].astype(str).str.len().max() <= (NOWRAP_CHARS if i else NOWRAP_LABEL_CHARS)]
+    if short:  # a short value ('2.53 (1.12–5.69)', 'Pi + 1 mM Mg') is never broken over lines
+        styler = styler.set_properties(subset=pd.IndexSlice[:, short], **{"white-space": "nowrap"})
     return styler.set_caption(caption) if caption else styler
 
 

@@ -1,0 +1,173 @@
+"""Display tables of the models by Mg group (Tables 2.2.2 and 2.2.3, and the progression tables).
+
+The thesis prints one row per Mg group and four models side by side: twelve narrow columns, with the
+adjusted (Model 4) estimate last and off-screen. Here the models are the rows, this run beside the thesis,
+and each non-reference Mg group has two columns, the ratio with its 95% CI and P; the groups' sizes and
+events are a second, small table. The tables take whatever models the tidy frame of
+``analysis.models.fit_models`` holds (a 'Crude' model included); a thesis cell that does not exist is '–'.
+"""
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from helpers.analysis import derive, models
+from helpers.report import outputs
+
+MISSING = "–"
+GROUP_KEYS = ("low", "mid", "high")
+TERMS = {"low": "mg_low", "high": "mg_high"}
+
+
+class ModelTables(NamedTuple):
+    """A models-by-group table of ratios and the table of each group's size and events."""
+
+    ratios: pd.DataFrame
+    counts: pd.DataFrame
+
+
+def _labels(cutpoints) -> dict:
+    return dict(zip(GROUP_KEYS, derive.mg_group_labels(cutpoints)))
+
+
+def _columns(cutpoints, ratio: str) -> list[tuple[str, str]]:
+    labels = _labels(cutpoints)
+    columns = [("", "Model"), ("", "Source")]
+    for key in TERMS:
+        head = f"Mg {labels[key]} vs {labels['mid']} mg/dL"
+        columns += [(head, f"{ratio} (95% CI)"), (head, "P")]
+    return columns
+
+
+def _ours(results: pd.DataFrame, model: str, column: str) -> list[str]:
+    cells = []
+    for term in TERMS.values():
+        hit = results[(results["model"] == model) & (results["term"] == term)]
+        if not len(hit):
+            cells += [MISSING, MISSING]
+            continue
+        r = hit.iloc[0]
+        cells += [outputs.format_ratio(r[column], r["lower"], r["upper"]) or "not estimable", outputs.format_p(r["p"])]
+    return cells
+
+
+def _theirs(published: pd.DataFrame, model: str) -> list[str]:
+    cells = []
+    for key in TERMS:
+        hit = published[(published["group"] == key) & (published["model"] == model)]
+        if not len(hit):
+            cells += [MISSING, MISSING]
+            continue
+        h = hit.iloc[0]
+        cells += [outputs.format_ratio(h["hr"], h["lower"], h["upper"]), outputs.format_p(h["p"])]
+    return cells
+
+
+def ratio_table(results: pd.DataFrame, cutpoints, ratio: str = "HR", published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per model (and source): the ratio (95% CI) and P of the low and of the high Mg group.
+
+    ``results`` is a tidy frame of ``fit_models`` or ``fit_logistic_models`` (the ratio in ``hr`` or
+    ``or``); its models are shown in their order. With ``published`` (the thesis's ratios by group and
+    model, as ``data/published/table_2_2_2.csv``), each model has a 'Thesis' row beneath 'This run'.
+    Columns are two-level: the comparison, then the ratio and P.
+    """
+    column = "hr" if "hr" in results.columns else "or"
+    rows = []
+    for model in dict.fromkeys(results["model"]):
+        rows.append([model, "This run", *_ours(results, model, column)])
+        if published is not None:
+            rows.append([model, "Thesis", *_theirs(published, model)])
+    return pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(_columns(cutpoints, ratio)))
+
+
+def counts_table(counts: dict, cutpoints, count_label: str = "Events (%)", published_counts: dict | None = None) -> pd.DataFrame:
+    """Each Mg group's participants and events (%): this run, then the thesis's where it prints them.
+
+    ``counts`` and ``published_counts`` map a group key ('low', 'mid', 'high') to (participants, events).
+    """
+    rows = []
+    for key, label in _labels(cutpoints).items():
+        n, events = counts[key]
+        row = {"Serum Mg (mg/dL)": label, "Participants": f"{n:,}", count_label: f"{events} ({100 * events / max(n, 1):.1f})"}
+        if published_counts is not None:
+            if key in published_counts:
+                pn, pe = published_counts[key]
+                row |= {"Participants, thesis": f"{pn:,}", f"{count_label}, thesis": f"{pe} ({100 * pe / pn:.1f})"}
+            else:
+                row |= {"Participants, thesis": MISSING, f"{count_label}, thesis": MISSING}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _group_counts(df: pd.DataFrame, cutpoints, happened) -> dict:
+    return {key: (int((df["mg_group"] == label).sum()), int((happened & (df["mg_group"] == label)).sum()))
+            for key, label in _labels(cutpoints).items()}
+
+
+def hazard_ratio_tables(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None) -> ModelTables:
+    """Table 2.2.2 or 2.2.3: hazard ratios by model (this run and the thesis), and each group's events (%)."""
+    counts = _group_counts(df, cutpoints, df[event] == cause)
+    published_counts = None
+    if published is not None:
+        first = published.groupby("group").first()
+        published_counts = {k: (int(first.at[k, "participants"]), int(first.at[k, "events"])) for k in first.index}
+    return ModelTables(ratio_table(results, cutpoints, "HR", published),
+                       counts_table(counts, cutpoints, "Events (%)", published_counts))
+
+
+def progression_tables(results: pd.DataFrame, df: pd.DataFrame, outcome: str, cutpoints, published: pd.DataFrame, key: str) -> ModelTables:
+    """Odds ratios of a progression outcome by model (the thesis prints none), and each group's progression
+    beside the thesis's counts (``published`` is ``data/published/progression.csv``, ``key`` 'cac' or 'pwv')."""
+    counts = _group_counts(df, cutpoints, df[outcome] == 1)
+    pub = published[published["outcome"] == key].set_index("group")
+    published_counts = {k: (int(r["analysed"]), int(r["progressed"])) for k, r in pub.iterrows()}
+    return ModelTables(ratio_table(results, cutpoints, "OR"), counts_table(counts, cutpoints, "Progressed (%)", published_counts))
+
+
+def covariate_label(key: str, cutpoints=None) -> str:
+    """The reader's name of a model term: the dictionary's label ('Mean arterial pressure'), the Mg
+    indicators with their cut-points when given, 'Whole model' for a global test; else the key itself."""
+    from helpers.analysis import dictionary
+
+    if cutpoints is not None and key in TERMS.values():
+        low, mid, high = derive.mg_group_labels(cutpoints)
+        return f"Mg {low if key == 'mg_low' else high} (vs {mid}) mg/dL"
+    if key == "GLOBAL":
+        return "Whole model (global test)"
+    labels = dictionary.load("cohort")["label"]
+    return labels.get(key, key)
+
+
+# Tables of the hazards chapter's checks, moved here from helpers.analysis.models with the tables above.
+
+def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
+    """The low- and high-Mg hazard ratios of ``model`` under Efron's and Breslow's handling of tied times
+    (the thesis does not say which it used): one row per term, ``Efron`` and ``Breslow`` formatted."""
+    from helpers.stats import survival
+
+    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, models.covariates(model), cause, ties).summary
+            for ties in ("efron", "breslow")}
+    names = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point"}
+    return pd.DataFrame([
+        {"Term": names[term], **{name: outputs.format_ratio(*s.loc[term, ["ratio", "lower", "upper"]]) for name, s in fits.items()},
+         "Efron − Breslow, log HR": f"{fits['Efron'].at[term, 'coef'] - fits['Breslow'].at[term, 'coef']:.5f}"}
+        for term in models.EXPOSURE
+    ])
+
+
+def complete_cases_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Patients each model uses and leaves out (with the reason), from the tidy frame of :func:`helpers.analysis.models.fit_models`."""
+    first = results.drop_duplicates("model")
+    return pd.DataFrame({"Model": first["model"], "Patients used": first["n"], "Left out": first["n_dropped"],
+                         "Why": first["dropped_reason"].replace("", "–")}).reset_index(drop=True)
+
+
+def map_formula_effect(df, fitter, duration, event, cause=1) -> pd.DataFrame:
+    """Model 3's low-Mg hazard ratio with mean arterial pressure as DBP + (SBP − DBP)/3 (the book's) and as
+    DBP + 0.412·(SBP − DBP) (Meaney et al. 2000), the thesis naming no formula."""
+    rows = []
+    for label, weight in (("DBP + (SBP − DBP)/3", None), ("DBP + 0.412·(SBP − DBP)", 0.412)):
+        d = df.assign(map=derive.mean_arterial_pressure(df["sbp"], df["dbp"], weight))
+        fit = fitter(d, duration, event, models.covariates("Model 3"), cause=cause)
+        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]])})
+    return pd.DataFrame(rows)
