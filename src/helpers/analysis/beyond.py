@@ -336,18 +336,20 @@ class EValues:
     fit: pd.DataFrame
 
 
-def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT) -> EValues:
+def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, curve_data=None) -> EValues:
     """E-values (VanderWeele and Ding 2017) of the Model 4 cause-specific hazard ratio of ``term``.
 
     The hazard ratio is read as a risk ratio when the outcome is rare: the check is the Aalen–Johansen
     cumulative incidence of ``cause`` at the end of follow-up, overall and in each Mg group, against
     ``limit`` (15%). When any exceeds it, a second row converts the hazard ratio to a risk ratio for a
-    common outcome (VanderWeele 2017) first.
+    common outcome (VanderWeele 2017) first. ``curve_data`` (default ``df``) is what the curves are
+    estimated from: a report passes the disclosed data there (real data: counts rounded in time).
     """
     fit = survival.cause_specific_cox(df, DURATION, EVENT, covariates, cause=cause)
+    curve_data = df if curve_data is None else curve_data
     hr, lower, upper = (float(fit.at[term, c]) for c in ("hr", "lower", "upper"))
-    curves = pd.concat([survival.cumulative_incidence(df, DURATION, EVENT, cause=cause).assign(group="All patients"),
-                        survival.cumulative_incidence(df, DURATION, EVENT, cause=cause, group=GROUP)])
+    curves = pd.concat([survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause).assign(group="All patients"),
+                        survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause, group=GROUP)])
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
     largest = float(end["cif"].max())
     rare = largest <= limit

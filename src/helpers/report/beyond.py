@@ -70,8 +70,8 @@ def overlap_table(overlap: pd.DataFrame, groups, extremes: bool = True) -> pd.Da
         for g in groups:
             if g not in part.index:
                 row[g] = ""
-            elif binary:
-                row[g] = f"{100 * part.at[g, 'share']:.0f}%"
+            elif binary:  # with real data a share of a small group would give its count away
+                row[g] = f"{100 * part.at[g, 'share']:.0f}%" if extremes else "not shown (real data)"
             else:
                 low, high = (part.at[g, "min"], part.at[g, "max"]) if extremes else (part.at[g, "q05"], part.at[g, "q95"])
                 row[g] = f"{low:.3g} to {high:.3g}"
@@ -120,11 +120,12 @@ def incidence_end_table(end: pd.DataFrame) -> pd.DataFrame:
                          "Cumulative incidence (%)": (100 * end["cif"]).round(1)})
 
 
-def marker_summary(table: pd.DataFrame, term: str = "mg_low") -> dict[str, str]:
+def marker_summary(table: pd.DataFrame, term: str = "mg_low", count=lambda n: f"{n:,}") -> dict[str, str]:
     """Texts for the chapter's sentence on the marker analyses, for ``term``: hazard ratio (95% CI) and
     patients of Model 4 (``model4``), Model 4 plus markers on the data as recorded (``full``), complete
     cases and multiple imputation of the setting with missing values (``cc``, ``mi``), and the FMI.
-    Analyses that were not run (no marker recorded at all) read 'not estimated'."""
+    Analyses that were not run (no marker recorded at all) read 'not estimated'. ``count`` formats a count
+    of patients as it may be published (``lambda n: outputs.count(n, params)``)."""
     rows = table[table["term"] == term]
     recorded = rows[rows["setting"] == "as recorded"]
     pooled = rows[rows["analysis"].str.contains("multiple imputation")]
@@ -135,7 +136,7 @@ def marker_summary(table: pd.DataFrame, term: str = "mg_low") -> dict[str, str]:
     for name, pick in picks.items():
         if len(pick):
             r = pick.iloc[0]
-            out[name], out[f"{name}_n"] = outputs.format_ratio(r["hr"], r["lower"], r["upper"]), f"{int(r['n']):,}"
+            out[name], out[f"{name}_n"] = outputs.format_ratio(r["hr"], r["lower"], r["upper"]), count(int(r["n"]))
         else:
             out[name], out[f"{name}_n"] = "not estimated (no marker recorded)", "no"
     out["fmi"] = f"{pooled.iloc[0]['fmi']:.2f}" if len(pooled) else "not estimated"
