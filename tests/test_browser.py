@@ -73,7 +73,7 @@ def test_every_page_loads_cleanly(server, browser, doc):
 EXPECTED = {
     "notebooks/01_cohort": (3, 3), "notebooks/02_baseline": (2, 0), "notebooks/03_hazards": (3, 2),
     "notebooks/04_sensitivity": (4, 1), "notebooks/05_progression": (2, 4), "notebooks/06_subgroups": (1, 1),
-    "notebooks/07_vsmc": (1, 5),
+    "notebooks/07_vsmc": (1, 5), "notebooks/08_beyond": (5, 1),
 }
 
 
