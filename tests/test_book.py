@@ -126,22 +126,28 @@ def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "02_baseline.html").read_text(encoding="utf-8")
     assert "Synthetic data" in page
-    assert "Table 2.2.1, reproduced" in page
+    assert "Table 2.2.1 re-done on the synthetic cohort" in page and "Direction" in page
     for label in ("Age (years)", "Proteinuria (mg/day)", "Glomerulonephritis", "P for trend"):
         assert label in page, label
     table = pd.read_csv(out / "tables" / "baseline.csv")
     assert list(table.columns[:5]) == ["Variable", "Total (n = 1,646)", "<1.8 (n = 37)", "1.8–2.2 (n = 914)", ">2.2 (n = 695)"]
     assert len(table) == 43
     comparison = pd.read_csv(out / "tables" / "baseline_vs_published.csv")
-    assert {"Published", "Reproduced", "Within tolerance"} <= set(comparison.columns)
+    assert {"Thesis", "This run", "Within tolerance", "Note"} <= set(comparison.columns)
+    # Like for like: every printed median [Q1; Q3] stands beside this run's median [Q1; Q3], never a mean ± SD.
+    medians = comparison[comparison["Thesis"].str.contains(r"\[", regex=True)]
+    assert medians["This run"].str.fullmatch(r"[\d.,]+ \[[\d.,]+;[\d.,]+\]").all()
+    shown_as_mean = table.loc[table.iloc[:, 1].astype(str).str.contains("±"), "Variable"]
+    noted = set(comparison.loc[comparison["Note"].fillna("") != "", "Row"])
+    assert noted == set(shown_as_mean.str.strip())
     cells = comparison[comparison["Column"] != "P for trend"]
-    assert f'{int(cells["Within tolerance"].sum())} of {len(cells)}</span> published cells' in page
+    assert f'{int(cells["Within tolerance"].sum())} of {len(cells)}</span> printed cells agree' in page
 
 
 def test_hazards_chapter_has_its_tables_and_figures(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
-    assert "Synthetic data" in page and "Table 2.2.2, reproduced" in page
+    assert "Synthetic data" in page and "Table 2.2.2, this run beside the thesis" in page
     assert "Gray" in page and "Number at risk" not in page  # the risk table is drawn inside the figure
     assert page.count("<img") >= 2
     for name in ("incidence", "cause_specific", "cumulative_incidence", "proportional_hazards"):
@@ -153,7 +159,7 @@ def test_hazards_chapter_has_its_tables_and_figures(built):
 def test_sensitivity_chapter(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "04_sensitivity.html").read_text(encoding="utf-8")
-    assert "Synthetic data" in page and "Table 2.2.3, reproduced" in page and "Teaching box" in page
+    assert "Synthetic data" in page and "Table 2.2.3, this run beside the thesis" in page and "Teaching box" in page
     fg = pd.read_csv(out / "tables" / "fine_gray.csv")
     assert set(fg["model"]) == {"Crude", "Model 1", "Model 2", "Model 3", "Model 4"}
     sweep = pd.read_csv(out / "tables" / "cutpoint_sensitivity.csv")
@@ -268,3 +274,27 @@ def test_no_page_shows_a_python_warning(built):
     for page in (out / "html").rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"
+
+
+DESIGN_PAGES = {"notebooks/03_hazards": "hazards", "notebooks/04_sensitivity": "sensitivity",
+                "notebooks/05_progression": "progression", "notebooks/06_subgroups": "subgroups", "book/sweep": "sweep"}
+
+
+def test_each_results_chapter_says_what_the_synthetic_cohort_fixes(built):
+    """The box is generated from data/published/synthetic_design.yml: each declared result of the page is in it."""
+    from helpers.report import outputs, published
+
+    out, _, _ = built
+    for doc, chapter in DESIGN_PAGES.items():
+        page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
+        assert outputs.DESIGN_TITLE in page, doc
+        for result in published.design_results(chapter)["result"]:
+            assert result.split(" (")[0].replace("&", "&amp;") in page, (doc, result)
+
+
+def test_no_page_claims_a_reproduction(built):
+    out, _, _ = built
+    for path in (out / "html").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(Table|Figure) 2\.\d\.\d, reproduced", text), path.name
+        assert "of 152 reproduced" not in text and "figure, the book shows it beside" not in text, path.name

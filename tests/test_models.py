@@ -5,6 +5,7 @@ import pandas as pd
 
 from helpers.analysis import derive, models
 from helpers import survival
+from helpers.report import published
 
 
 def test_models_add_covariates_in_the_thesis_order():
@@ -38,7 +39,7 @@ def test_fit_models_collects_each_model_and_term():
 def test_hazard_ratio_table_counts_and_formats():
     df = _cohort()
     res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models={"Model 1": models.MODEL_1})
-    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], published.hazards())
     assert list(table["Source"]) == ["This run", "Thesis"] * 3
     low = table.iloc[0]
     n_low = int((df["mg_group"] == "<1.8").sum())
@@ -92,7 +93,7 @@ def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
     assert got["hr"] == crude.at["mg_low", "hr"] and got["n"] == len(df) and got["n_dropped"] == 0
     m1 = res[res["model"] == "Model 1"].iloc[0]
     assert m1["n"] == len(df) - 5 and m1["n_dropped"] == 5 and m1["dropped_reason"] == "5 missing bmi"
-    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    table = models.hazard_ratio_table(res, df, "status", 1, [1.8, 2.2], published.hazards())
     thesis = table[table["Source"] == "Thesis"]
     assert (thesis["Crude HR (95% CI)"] == "–").all() and (thesis["Crude P"] == "–").all()
     assert (thesis["Model 1 HR (95% CI)"] != "–").all()

@@ -7,7 +7,6 @@ boxes on the trunk, 'excluded' for the side boxes, 'group' for the analysed grou
 
 import pandas as pd
 
-from helpers import paths
 from helpers.analysis import derive
 
 
@@ -85,18 +84,3 @@ def pwv_flow(analysed: pd.DataFrame, cutpoints) -> pd.DataFrame:
     ]
     rows += _group_rows(analysed[both], "pwv", cutpoints)
     return pd.DataFrame(rows)
-
-
-def published_flow() -> pd.DataFrame:
-    """The thesis's flow counts, from ``data/published/flow.csv``."""
-    return pd.read_csv(paths.PUBLISHED / "flow.csv")
-
-
-def compare_with_published(flow: pd.DataFrame) -> pd.DataFrame:
-    """This run's counts beside the thesis's, by box: label, thesis, this run, difference."""
-    pub = published_flow().set_index("key")
-    out = flow.set_index("key")[["label", "n"]].rename(columns={"n": "This run"})
-    out.insert(1, "Thesis", pub["n"].reindex(out.index).astype("Int64"))
-    out["Difference"] = out["This run"] - out["Thesis"]
-    out["Thesis source"] = pub["source"].reindex(out.index).fillna("")
-    return out.reset_index().rename(columns={"key": "Box", "label": "Label"})

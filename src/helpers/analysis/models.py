@@ -9,7 +9,6 @@ import pandas as pd
 
 from helpers.analysis import derive
 from helpers.report import outputs
-from helpers import paths
 
 EXPOSURE = ["mg_low", "mg_high"]
 MODEL_1 = ["age", "male", "bmi"]
@@ -47,11 +46,6 @@ def _tidy(fits, exposure, ratio) -> pd.DataFrame:
                 "events": fit.attrs["events"],
             })
     return pd.DataFrame(rows)
-
-
-def published_hazards(name: str = "table_2_2_2") -> pd.DataFrame:
-    """A published table of hazard ratios by group and model (``data/published/<name>.csv``)."""
-    return pd.read_csv(paths.PUBLISHED / f"{name}.csv")
 
 
 def ratio_table(results: pd.DataFrame, counts: dict, cutpoints, ratio: str = "HR", count_label: str = "Events (%)",

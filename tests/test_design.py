@@ -1,0 +1,72 @@
+"""The declaration of what the synthetic cohort fixes (data/published/synthetic_design.yml), its box, and
+that the box is shown for the shipped cohort only."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.pipeline import params as params_mod
+from helpers.report import outputs, published
+
+CHAPTERS = ("hazards", "sensitivity", "progression", "subgroups", "sweep")
+
+
+def test_every_results_chapter_has_declared_results_of_known_status():
+    for chapter in CHAPTERS:
+        rows = published.design_results(chapter)
+        assert len(rows) > 0, chapter
+        assert set(rows["status"]) <= set(published.STATUSES)
+
+
+def test_the_declared_values_are_filled_in_from_the_published_tables():
+    rows = published.design_results().set_index("key")
+    events = ", ".join(str(v) for v in published.incidence().set_index("group").loc[list(published.GROUPS), "events"])
+    assert f"({events})" in rows.at["events", "result"]
+    assert "{" not in "".join(rows["result"]) + "".join(rows["how"])
+
+
+def test_an_unknown_status_is_refused(monkeypatch):
+    text = published._design_text().replace("status: free", "status: guessed", 1)
+    monkeypatch.setattr(published, "_design_text", lambda: text)
+    with pytest.raises(ValueError, match="guessed"):
+        published.design()
+
+
+def test_the_box_lists_the_chapter_results_for_the_shipped_cohort_only():
+    box = outputs.design_box({"cohort_shipped": True}, "hazards").data
+    assert outputs.DESIGN_TITLE in box
+    for result in published.design_results("hazards")["result"]:
+        assert result in box
+    assert outputs.design_box({"cohort_shipped": False, "cohort_kind": "synthetic"}, "hazards").data == ""
+
+
+def test_a_modified_copy_is_not_the_shipped_cohort_even_when_declared_synthetic(tmp_path):
+    cohort = pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
+    cohort.loc[0, "age"] = "60"
+    data = tmp_path / "cohort.csv"
+    cohort.to_csv(data, index=False, lineterminator="\n")
+    p = params_mod.load(overrides={"cohort_csv": str(data), "data_kind": "synthetic"})
+    assert p["cohort_kind"] == "synthetic" and p["cohort_shipped"] is False
+    assert outputs.design_box(p, "hazards").data == ""
+    assert params_mod.load()["cohort_shipped"] is True
+
+
+@pytest.mark.book
+def test_a_build_on_a_modified_copy_shows_no_box(tmp_path):
+    cohort = pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
+    cohort.loc[0, "age"] = "60"
+    data = tmp_path / "cohort.csv"
+    cohort.to_csv(data, index=False, lineterminator="\n")
+    params = tmp_path / "synthetic.yml"
+    params.write_text(f"cohort_csv: {data}\ndata_kind: synthetic\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params), "--out", str(out),
+                             "--only", "hazards", "subgroups", "intro"], capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    for doc in ("notebooks/03_hazards", "notebooks/06_subgroups", "book/intro"):
+        page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
+        assert "Synthetic data" in page or doc == "book/intro"
+        assert outputs.DESIGN_TITLE not in page and "synthetic_design.yml" not in page, doc
