@@ -84,3 +84,13 @@ def pwv_flow(analysed: pd.DataFrame, cutpoints) -> pd.DataFrame:
     ]
     rows += _group_rows(analysed[both], "pwv", cutpoints)
     return pd.DataFrame(rows)
+
+
+def progression_set(analysed: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """The patients of a progression analysis (thesis 2.1.5): 'cac', both CAC scans and not revascularised
+    between them; 'pwv', baPWV at both visits."""
+    if outcome == "cac":
+        return analysed[analysed["cac_progression"].notna() & (analysed["revasc_by_year4"] != 1)]
+    if outcome == "pwv":
+        return analysed[analysed["pwv_progression"].notna()]
+    raise ValueError(f"outcome must be 'cac' or 'pwv', not {outcome!r}")

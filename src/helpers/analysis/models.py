@@ -238,3 +238,11 @@ def map_formula_effect(df, fitter, duration, event, cause=1) -> pd.DataFrame:
         fit = fitter(d, duration, event, covariates("Model 3"), cause=cause)
         rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]])})
     return pd.DataFrame(rows)
+
+
+CAC_EXTRA = ("lipid_lowering", "log_cac_baseline")  # added to every model of CAC progression (thesis 2.1.6)
+
+
+def progression_extra(df: pd.DataFrame, outcome: str) -> list[str]:
+    """Covariates added to each model of a progression outcome: for CAC those of ``CAC_EXTRA`` the data hold."""
+    return [c for c in CAC_EXTRA if c in df.columns and df[c].notna().any()] if outcome == "cac" else []
