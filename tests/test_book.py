@@ -298,3 +298,13 @@ def test_no_page_claims_a_reproduction(built):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(Table|Figure) 2\.\d\.\d, reproduced", text), path.name
         assert "of 152 reproduced" not in text and "figure, the book shows it beside" not in text, path.name
+
+
+def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
+    out, _, _ = built
+    page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "Findings at a glance" in page and "The default data are synthetic" in page
+    table = pd.read_csv(out / "tables" / "findings_at_a_glance.csv")
+    assert list(table.columns) == ["Finding", "Thesis", "This run", "Synthetic cohort"]
+    assert {"fixed", "constrained"} <= set(table["Synthetic cohort"])
+    assert page.index("The default data are synthetic") < page.index("Findings at a glance")

@@ -70,3 +70,22 @@ def test_a_build_on_a_modified_copy_shows_no_box(tmp_path):
         page = (out / "html" / f"{doc}.html").read_text(encoding="utf-8")
         assert "Synthetic data" in page or doc == "book/intro"
         assert outputs.DESIGN_TITLE not in page and "synthetic_design.yml" not in page, doc
+
+
+def test_findings_at_a_glance_come_from_the_run_and_carry_marks_for_the_shipped_cohort_only():
+    from helpers.analysis import models
+    from helpers.pipeline import validate
+    from helpers.report import glance
+    from helpers.stats import survival
+
+    p = params_mod.load()
+    _, analysed = validate.cohorts(p)
+    table = glance.findings(analysed, p).set_index("Finding")
+    fit = models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status", cause=1)
+    low = fit[(fit["model"] == "Model 4") & (fit["term"] == "mg_low")].iloc[0]
+    assert table.at["Model 4 cause-specific HR, Mg <1.8 (Table 2.2.2)", "This run"] == outputs.format_ratio(
+        low["hr"], low["lower"], low["upper"])
+    assert table.at["Model 4 cause-specific HR, Mg <1.8 (Table 2.2.2)", "Synthetic cohort"] == "constrained"
+    assert set(table["Synthetic cohort"]) <= set(glance.MARKS.values())
+    other = glance.findings(analysed, p | {"cohort_shipped": False})
+    assert "Synthetic cohort" not in other.columns and glance.legend(p | {"cohort_shipped": False}) == ""

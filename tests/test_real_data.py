@@ -245,3 +245,10 @@ def test_absent_optional_data_leave_their_sections_saying_so(real_build):
     assert "What the synthetic cohort fixes" not in hazards  # the declaration describes the shipped file only
     disclosure_page = (real_build / "html" / "book" / "disclosure.html").read_text(encoding="utf-8")
     assert "Disclosure control is in force" in disclosure_page and "disclosure_log.csv" in disclosure_page
+
+
+def test_findings_at_a_glance_carry_no_synthetic_marks(real_build):
+    table = pd.read_csv(real_build / "tables" / "findings_at_a_glance.csv")
+    assert list(table.columns) == ["Finding", "Thesis", "This run"]
+    intro = (real_build / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "Findings at a glance" in intro and "synthetic_design.yml" not in intro
