@@ -171,10 +171,10 @@ def design_status(key: str) -> str:
     return next(r["status"] for r in design()["results"] if r["key"] == key)
 
 
-def compare_flow(flow: pd.DataFrame) -> pd.DataFrame:
+def compare_flow(run_flow: pd.DataFrame) -> pd.DataFrame:
     """This run's flow counts beside the thesis's, by box: label, thesis, this run, difference."""
-    pub = globals()["flow"]().set_index("key")
-    out = flow.set_index("key")[["label", "n"]].rename(columns={"n": "This run"})
+    pub = flow().set_index("key")
+    out = run_flow.set_index("key")[["label", "n"]].rename(columns={"n": "This run"})
     out.insert(1, "Thesis", pub["n"].reindex(out.index).astype("Int64"))
     out["Difference"] = out["This run"] - out["Thesis"]
     out["Thesis source"] = pub["source"].reindex(out.index).fillna("")
