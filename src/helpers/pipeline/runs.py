@@ -72,13 +72,11 @@ def is_notebook(source: Path) -> bool:
 def plan(only: tuple[str, ...] = ()) -> tuple[list[Run], list[str]]:
     """The runs (notebook pages) and plain pages of the book, in reading order.
 
-    ``only`` keeps the runs whose page name contains one of the given words (``mg-book --only hazards``),
-    and the root page (the landing page, which every book needs); plain pages are always kept so that the
-    book's links resolve.
+    ``only`` keeps the runs whose page name contains one of the given words (``mg-book --only hazards``);
+    plain pages are always kept so that the book's links resolve.
     """
     runs, pages = [], []
-    documents = toc_documents()
-    for doc in documents:
+    for doc in toc_documents():
         source = paths.ROOT / f"{doc}.md"
         if not source.is_file():
             raise FileNotFoundError(f"_toc.yml lists {doc}, but {paths.shown(source)} does not exist.")
@@ -87,7 +85,7 @@ def plan(only: tuple[str, ...] = ()) -> tuple[list[Run], list[str]]:
         else:
             pages.append(doc)
     if only:
-        runs = [r for r in runs if r.doc == documents[0] or any(word in r.doc for word in only)]
+        runs = [r for r in runs if any(word in r.doc for word in only)]
     return runs, pages
 
 
