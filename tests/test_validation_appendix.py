@@ -145,14 +145,14 @@ def test_audit_quotes_the_interval_of_table_2_2_2():
 
 def test_audit_follows_the_published_table(monkeypatch):
     """Change one transcribed cell and the audit's sums change with it: nothing in it is typed."""
-    from helpers.analysis import baseline
+    from helpers.report import published
 
     before = _row(audit.thesis_audit(), "Smoking: categories")
-    table = baseline.published_table()
+    table = published.table_2_2_1()
     never = table.index[table["row"] == "smoking_never"][0]
     printed = int(table.loc[never, "total"].split(" ")[0].replace(",", ""))
     table.loc[never, "total"] = f"{printed + 10:,} (52.5)"  # ten more patients than printed
-    monkeypatch.setattr(baseline, "published_table", lambda: table)
+    monkeypatch.setattr(published, "table_2_2_1", lambda: table)
     after = _row(audit.thesis_audit(), "Smoking: categories")
     sum_of = lambda text: int(re.search(r"sum to ([\d,]+)", text).group(1).replace(",", ""))
     assert sum_of(after) == sum_of(before) + 10
