@@ -98,7 +98,7 @@ def real_build(builds):
     return builds[0]
 
 
-READS_THE_COHORT = ("notebooks/", "book/data", "book/sweep", "book/colophon", "book/disclosure")
+READS_THE_COHORT = ("book/intro", "notebooks/", "book/data", "book/sweep", "book/colophon", "book/disclosure")
 
 
 def test_only_the_pages_that_never_read_the_cohort_are_left_out(real_build):
