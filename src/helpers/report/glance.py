@@ -17,16 +17,14 @@ MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "
 COLUMNS = ["Finding", "Thesis", "This run", "Synthetic cohort"]
 
 
-def _count(n: int, hide_at_most: int) -> str:
-    return f"≤{hide_at_most}" if 1 <= n <= hide_at_most else f"{n:,}"
-
-
-def _events_and_rates(analysed, labels, hide_at_most=0):
-    rates = survival.incidence_rate(analysed, "followup_years", "status", cause=1, group="mg_group").set_index("group")
+def _events_and_rates(analysed, labels, params):
+    """Events and rates as chapter 3 shows them: with real data, counts and rates as they may be published."""
+    rates = outputs.incidence(survival.incidence_rate(analysed, "followup_years", "status", cause=1, group="mg_group"),
+                              params).set_index("group")
     thesis = published.incidence().set_index("group")
     keys = [*labels, "overall"]
     names = [*labels.values(), "Overall"]
-    ours_events = " / ".join(_count(int(rates.at[n, "events"]), hide_at_most) for n in names)
+    ours_events = " / ".join(outputs.count(rates.at[n, "events"], params) for n in names)
     theirs_events = " / ".join(f"{int(thesis.at[k, 'events']):,}" for k in keys)
     groups = " / ".join(labels.values())
     return [
@@ -74,7 +72,7 @@ def _progression(analysed, labels):
 def findings(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """The headline results, the thesis's beside this run's; the synthetic cohort's marks only for the shipped file."""
     labels = dict(zip(published.GROUPS, derive.mg_group_labels(params["mg_cutpoints"])))
-    rows = [*_events_and_rates(analysed, labels, outputs.hidden_threshold(params)), *_hazard_ratios(analysed, labels), *_progression(analysed, labels)]
+    rows = [*_events_and_rates(analysed, labels, params), *_hazard_ratios(analysed, labels), *_progression(analysed, labels)]
     table = pd.DataFrame(rows)
     if not params.get("cohort_shipped"):
         return table.drop(columns="key")
