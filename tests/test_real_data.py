@@ -241,7 +241,7 @@ def test_absent_optional_data_leave_their_sections_saying_so(real_build):
     baseline = pd.read_csv(real_build / "tables" / "baseline.csv")
     assert (baseline.loc[baseline["Variable"].str.contains("Vitamin D"), "Test"] == "not in the data").all()
     hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
-        assert "Table 2.2.2, this run beside the thesis" in hazards and "Synthetic data" not in hazards
+    assert "Table 2.2.2, this run beside the thesis" in hazards and "Synthetic data" not in hazards
     assert "What the synthetic cohort fixes" not in hazards  # the declaration describes the shipped file only
     disclosure_page = (real_build / "html" / "book" / "disclosure.html").read_text(encoding="utf-8")
     assert "Disclosure control is in force" in disclosure_page and "disclosure_log.csv" in disclosure_page
