@@ -17,6 +17,10 @@ MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "
 COLUMNS = ["Finding", "Thesis", "This run", "Synthetic cohort"]
 
 
+def _rate(value) -> str:
+    return value if isinstance(value, str) else f"{value:.1f}"
+
+
 def _events_and_rates(analysed, labels, params):
     """Events and rates as chapter 3 shows them: with real data, counts and rates as they may be published."""
     rates = outputs.incidence(survival.incidence_rate(analysed, "followup_years", "status", cause=1, group="mg_group"),
@@ -24,15 +28,15 @@ def _events_and_rates(analysed, labels, params):
     thesis = published.incidence().set_index("group")
     keys = [*labels, "overall"]
     names = [*labels.values(), "Overall"]
-    ours_events = " / ".join(outputs.count(rates.at[n, "events"], params) for n in names)
+    ours_events = " / ".join(e if isinstance(e := rates.at[n, "events"], str) else outputs.count(e, params) for n in names)
     theirs_events = " / ".join(f"{int(thesis.at[k, 'events']):,}" for k in keys)
     groups = " / ".join(labels.values())
     return [
         {"Finding": f"Composite events ({' / '.join(names)})", "Thesis": theirs_events, "This run": ours_events, "key": "events"},
         {"Finding": "Composite events per 1,000 person-years, overall", "Thesis": f"{thesis.at['overall', 'rate']:.1f}",
-         "This run": f"{rates.at['Overall', 'rate']:.1f}", "key": "person_years"},
+         "This run": _rate(rates.at["Overall", "rate"]), "key": "person_years"},
         {"Finding": f"Per 1,000 person-years by group ({groups})", "Thesis": " / ".join(f"{thesis.at[k, 'rate']:.1f}" for k in labels),
-         "This run": " / ".join(f"{rates.at[n, 'rate']:.1f}" for n in labels.values()), "key": "rates"},
+         "This run": " / ".join(_rate(rates.at[n, "rate"]) for n in labels.values()), "key": "rates"},
     ]
 
 
