@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers.analysis import baseline, derive
-from helpers.report import outputs
+from helpers.report import baseline_table as bt, outputs
 from helpers import tables
 
 
@@ -41,7 +41,7 @@ SPEC = pd.DataFrame(
 
 def test_cells_are_worked_out_by_hand():
     df = _cohort()
-    table, _ = baseline.baseline_table(df, summary="median", spec=SPEC)
+    table, _ = bt.baseline_table(df, summary="median", spec=SPEC)
     t = table.set_index("row")
     # Age in the low group: 40, 50, 60 -> median 50, quartiles (type 7) 45 and 55.
     assert t.at["age", "<1.8"] == "50.0 [45.0;55.0]"
@@ -57,7 +57,7 @@ def test_cells_are_worked_out_by_hand():
 
 def test_p_values_are_those_of_the_tested_helpers():
     df = _cohort()
-    table, _ = baseline.baseline_table(df, summary="median", spec=SPEC)
+    table, _ = bt.baseline_table(df, summary="median", spec=SPEC)
     t = table.set_index("row")
     assert t.at["age", "p"] == tables.jonckheere_terpstra(df["age"], df["mg_group"]).pvalue
     male = (df["sex"] == "M").astype(float)
@@ -75,7 +75,7 @@ def test_nominal_variables_show_chi_square_and_keep_the_trend_p():
         + [[f"e_{lv}", "level", "ckd_etiology", lv, lv, "", "", "", "", ""] for lv in ("GN", "DN", "HTN")],
         columns=SPEC.columns,
     )
-    table, _ = baseline.baseline_table(df, spec=spec)
+    table, _ = bt.baseline_table(df, spec=spec)
     row = table.set_index("row").loc["e"]
     codes = df["ckd_etiology"].map({"GN": 1, "DN": 2, "HTN": 3})
     assert row["p"] == tables.chi_square(codes, df["mg_group"]).pvalue
@@ -97,7 +97,7 @@ def test_summary_style_follows_shapiro_wilk_unless_forced():
 
 def test_mean_and_sd_format():
     nums = baseline.continuous_numbers([1.0, 2.0, 3.0, 4.0])
-    assert baseline.format_continuous(nums, "mean") == "2.5 ± 1.3"
+    assert bt.format_continuous(nums, "mean") == "2.5 ± 1.3"
 
 
 @pytest.mark.parametrize(
@@ -111,28 +111,28 @@ def test_mean_and_sd_format():
     ],
 )
 def test_parse_cell(text, parsed):
-    assert baseline.parse_cell(text) == parsed
+    assert bt.parse_cell(text) == parsed
 
 
 def test_p_formats():
     assert outputs.format_p(0.0004) == "<0.001"
     assert outputs.format_p(0.0456) == "0.046"
-    assert baseline.parse_p("<0.001") == 0.001
+    assert bt.parse_p("<0.001") == 0.001
 
 
 def test_comparison_flags_cells_outside_tolerance():
     df = _cohort()
     spec = SPEC.iloc[[0, 1]].copy()
     spec.loc[0, ["total", "low", "mid", "high", "p_trend"]] = [
-        "50.6 [41.9;53.0]",  # reproduced 50.5 [41.75;54.0]: each within 5% or 0.1
+        "50.6 [41.9;53.0]",  # this run 50.5 [41.75;54.0]: each within 5% or 0.1
         "50.0 [45.0;55.0]",  # exact
-        "70.0 [45.0;55.0]",  # reproduced median 51.0 is 27% off: outside
+        "70.0 [45.0;55.0]",  # this run's median 51.0 is 27% off: outside
         "47.0 [44.5;49.5]",  # exact
         "0.5",
     ]
     spec.loc[1, ["total", "low", "mid", "high", "p_trend"]] = ["4 (44.4)", "2 (66.7)", "2 (66.7)", "1 (33.3)", "0.01"]
-    table, numbers = baseline.baseline_table(df, summary="median", spec=spec)
-    out = baseline.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])["Within tolerance"]
+    table, numbers = bt.baseline_table(df, summary="median", spec=spec)
+    out = bt.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])["Within tolerance"]
     assert out[("Age (years)", "Total")] and out[("Age (years)", "<1.8")] and out[("Age (years)", ">2.2")]
     assert not out[("Age (years)", "1.8–2.2")]
     assert out[("Male", "<1.8")] and not out[("Male", "1.8–2.2")]
@@ -143,8 +143,36 @@ def test_comparison_flags_cells_outside_tolerance():
 def test_a_count_with_another_denominator_is_flagged():
     df = _cohort()
     spec = SPEC.iloc[[1]].copy()
-    # Low group: 2 men of 3 (66.7%). Printed as 2 (50.0) the denominator would be 4: not reproduced.
+    # Low group: 2 men of 3 (66.7%). Printed as 2 (50.0) the denominator would be 4: not within tolerance.
     spec.loc[1, ["total", "low", "mid", "high", "p_trend"]] = ["4 (44.4)", "2 (50.0)", "1 (33.3)", "1 (33.3)", ""]
-    table, numbers = baseline.baseline_table(df, summary="median", spec=spec)
-    out = baseline.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])["Within tolerance"]
+    table, numbers = bt.baseline_table(df, summary="median", spec=spec)
+    out = bt.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])["Within tolerance"]
     assert out[("Male", "Total")] and out[("Male", "1.8–2.2")] and not out[("Male", "<1.8")]
+
+
+def test_trend_direction_comes_from_the_sign_of_the_statistic():
+    """Age rises with Mg in one copy of the cohort and falls in the other: the arrow follows."""
+    df = _cohort()
+    up, _ = bt.baseline_table(df, summary="median", spec=SPEC.iloc[[0]])
+    down, _ = bt.baseline_table(df.assign(age=-df["age"]), summary="median", spec=SPEC.iloc[[0]])
+    z = tables.jonckheere_terpstra(df["age"], df["mg_group"]).z
+    assert up.at[0, "Direction"] == ("↑" if z > 0 else "↓")
+    assert down.at[0, "Direction"] == ("↓" if z > 0 else "↑")
+    assert up.at[0, "z"] == pytest.approx(z)
+
+
+def test_a_median_cell_is_compared_like_for_like_whatever_the_display():
+    """Shown as mean ± SD, the row is still compared on its median and quartiles, and says so."""
+    df = _cohort()
+    spec = SPEC.iloc[[0]].copy()
+    spec.loc[0, ["total", "low", "mid", "high", "p_trend"]] = [
+        "50.5 [41.8;54.0]", "50.0 [45.0;55.0]", "51.0 [46.0;56.0]", "47.0 [44.5;49.5]", "0.5"]
+    table, numbers = bt.baseline_table(df, summary="mean", spec=spec)
+    assert "±" in table.at[0, "Total"]
+    out = bt.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])
+    assert out.at[("Age (years)", "Total"), "This run"] == "50.5 [41.8;54.0]"
+    assert out.at[("Age (years)", "Total"), "Note"] == "shown as mean ± SD in the table above"
+    assert out.loc[out.index.get_level_values(1) != "P for trend", "Within tolerance"].all()
+    shown_as_median, _ = bt.baseline_table(df, summary="median", spec=spec)
+    again = bt.compare_with_published(shown_as_median, _, spec).set_index(["Row", "Column"])
+    assert again.at[("Age (years)", "Total"), "Note"] == ""

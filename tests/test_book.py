@@ -1,6 +1,7 @@
 """One full build of the book on the default data, and what a build must never do."""
 
 import hashlib
+import html
 import re
 import shutil
 import subprocess
@@ -126,16 +127,22 @@ def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
     out, _, _ = built
     page = (out / "html" / "notebooks" / "02_baseline.html").read_text(encoding="utf-8")
     assert "Synthetic data" in page
-    assert "Table 2.2.1, reproduced" in page
+    assert "Table 2.2.1 re-done on the synthetic cohort" in page and "Direction" in page
     for label in ("Age (years)", "Proteinuria (mg/day)", "Glomerulonephritis", "P for trend"):
         assert label in page, label
     table = pd.read_csv(out / "tables" / "baseline.csv")
     assert list(table.columns[:5]) == ["Variable", "Total (n = 1,646)", "<1.8 (n = 37)", "1.8–2.2 (n = 914)", ">2.2 (n = 695)"]
     assert len(table) == 43
     comparison = pd.read_csv(out / "tables" / "baseline_vs_published.csv")
-    assert {"Published", "Reproduced", "Within tolerance"} <= set(comparison.columns)
+    assert {"Thesis", "This run", "Within tolerance", "Note"} <= set(comparison.columns)
+    # Like for like: every printed median [Q1; Q3] stands beside this run's median [Q1; Q3], never a mean ± SD.
+    medians = comparison[comparison["Thesis"].str.contains(r"\[", regex=True)]
+    assert medians["This run"].str.fullmatch(r"[\d.,]+ \[[\d.,]+;[\d.,]+\]").all()
+    shown_as_mean = table.loc[table.iloc[:, 1].astype(str).str.contains("±"), "Variable"]
+    noted = set(comparison.loc[comparison["Note"].fillna("") != "", "Row"])
+    assert noted == set(shown_as_mean.str.strip())
     cells = comparison[comparison["Column"] != "P for trend"]
-    assert f'{int(cells["Within tolerance"].sum())} of {len(cells)}</span> published cells' in page
+    assert f'{int(cells["Within tolerance"].sum())} of {len(cells)}</span> printed cells agree' in page
 
 
 def test_hazards_chapter_has_its_tables_and_figures(built):
@@ -268,3 +275,37 @@ def test_no_page_shows_a_python_warning(built):
     for page in (out / "html").rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"
+
+
+DESIGN_PAGES = {"notebooks/03_hazards": "hazards", "notebooks/04_sensitivity": "sensitivity",
+                "notebooks/05_progression": "progression", "notebooks/06_subgroups": "subgroups", "book/sweep": "sweep"}
+
+
+def test_each_results_chapter_says_what_the_synthetic_cohort_fixes(built):
+    """The box is generated from data/published/synthetic_design.yml: each declared result of the page is in it."""
+    from helpers.report import outputs, published
+
+    out, _, _ = built
+    for doc, chapter in DESIGN_PAGES.items():
+        page = html.unescape((out / "html" / f"{doc}.html").read_text(encoding="utf-8")).replace("’", "'")
+        assert outputs.DESIGN_TITLE in page, doc
+        for result in published.design_results(chapter)["result"]:
+            assert result in page, (doc, result)
+
+
+def test_no_page_claims_a_reproduction(built):
+    out, _, _ = built
+    for path in (out / "html").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(Table|Figure) 2\.\d\.\d, reproduced", text), path.name
+        assert "of 152 reproduced" not in text and "figure, the book shows it beside" not in text, path.name
+
+
+def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
+    out, _, _ = built
+    page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "Findings at a glance" in page and "The default data are synthetic" in page
+    table = pd.read_csv(out / "tables" / "findings_at_a_glance.csv")
+    assert list(table.columns) == ["Finding", "Thesis", "This run", "Synthetic cohort"]
+    assert {"fixed", "constrained"} <= set(table["Synthetic cohort"])
+    assert page.index("The default data are synthetic") < page.index('id="findings-at-a-glance"')

@@ -27,7 +27,7 @@ def test_only_the_colophon_keys_on_the_commit():
 def test_the_plan_is_the_declared_runs():
     planned, pages = runs.plan()
     docs = [r.doc for r in planned]
-    assert docs[:1] == ["book/data"] and "notebooks/03_hazards" in docs and "book/intro" in pages
+    assert docs[:2] == ["book/intro", "book/data"] and "notebooks/03_hazards" in docs and "book/strobe" in pages
     assert [r.doc for r in runs.plan(("hazards",))[0]] == ["notebooks/03_hazards"]
     validation = next(r for r in planned if r.doc == "book/validation")
     assert "tests/golden" in validation.inputs

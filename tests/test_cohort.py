@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import cohort
+from helpers.report import published
 from helpers.pipeline import validate
 
 
@@ -54,6 +55,6 @@ def test_default_data_reproduce_every_published_flow_count(default_params):
         cohort.cac_flow(analysed, cuts),
         cohort.pwv_flow(analysed, cuts),
     ):
-        table = cohort.compare_with_published(flow)
+        table = published.compare_flow(flow)
         assert table["Thesis"].notna().all()
         assert (table["Difference"] == 0).all(), table

@@ -10,7 +10,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from helpers.analysis import cohort, subgroups, models, vsmc
 from helpers.pipeline import params as params_mod, validate
-from helpers.report import figures
+from helpers.report import figures, published
 from helpers import survival
 
 
@@ -24,7 +24,7 @@ def data():
 def test_flow_arrows_start_and_end_outside_the_boxes(data):
     params, _, analysed = data
     fig = figures.flow_diagram(cohort.cac_flow(analysed, params["mg_cutpoints"]), "CAC flow",
-                               cohort.published_flow().set_index("key")["n"])
+                               published.flow().set_index("key")["n"])
     ax = fig.axes[0]
     boxes = [p.get_bbox() for p in ax.patches if isinstance(p, FancyBboxPatch)]
     ends = [pt for a in ax.texts if hasattr(a, "xyann") for pt in (a.xy, a.xyann)]

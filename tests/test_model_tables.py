@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import derive, models
-from helpers.report import model_tables, outputs
+from helpers.report import model_tables, outputs, published
 from helpers import survival
 
 
@@ -27,7 +27,7 @@ def test_models_are_rows_with_this_run_beside_the_thesis():
     df = _cohort()
     few = {"Model 1": models.MODEL_1, "Model 4": ["age", "male"]}  # labels matched to the thesis by name
     res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models=few)
-    ratios, counts = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    ratios, counts = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2], published.hazards())
     assert list(ratios[("", "Model")]) == ["Model 1", "Model 1", "Model 4", "Model 4"]
     assert list(ratios[("", "Source")]) == ["This run", "Thesis"] * 2
     assert ratios.shape[1] == 6  # the adjusted estimate is within six columns, not the twelfth
@@ -46,7 +46,7 @@ def test_a_model_the_thesis_did_not_fit_shows_a_dash():
     df = _cohort()
     crude = {"Crude": [], "Model 1": models.MODEL_1}
     res = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models=crude)
-    ratios = model_tables.ratio_table(res, [1.8, 2.2], "HR", models.published_hazards())
+    ratios = model_tables.ratio_table(res, [1.8, 2.2], "HR", published.hazards())
     thesis_crude = ratios.iloc[1]
     assert thesis_crude[("", "Model")] == "Crude" and thesis_crude[("", "Source")] == "Thesis"
     assert thesis_crude[(LOW, "HR (95% CI)")] == "–" and thesis_crude[(HIGH, "P")] == "–"

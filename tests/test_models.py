@@ -6,6 +6,7 @@ import pandas as pd
 from helpers.analysis import derive, models
 from helpers.report import model_tables
 from helpers import survival
+from helpers.report import published
 
 
 def test_models_add_covariates_in_the_thesis_order():
@@ -76,7 +77,7 @@ def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
     assert got["hr"] == crude.at["mg_low", "hr"] and got["n"] == len(df) and got["n_dropped"] == 0
     m1 = res[res["model"] == "Model 1"].iloc[0]
     assert m1["n"] == len(df) - 5 and m1["n_dropped"] == 5 and m1["dropped_reason"] == "5 missing bmi"
-    table, _ = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2], models.published_hazards())
+    table, _ = model_tables.hazard_ratio_tables(res, df, "status", 1, [1.8, 2.2], published.hazards())
     thesis = table[table[("", "Source")] == "Thesis"].set_index(("", "Model"))
     assert (thesis.loc["Crude"].iloc[1:] == "–").all()
     assert (thesis.loc["Model 1"].iloc[1:] != "–").all()

@@ -98,7 +98,7 @@ def real_build(builds):
     return builds[0]
 
 
-READS_THE_COHORT = ("notebooks/", "book/data", "book/sweep", "book/colophon", "book/disclosure")
+READS_THE_COHORT = ("book/intro", "notebooks/", "book/data", "book/sweep", "book/colophon", "book/disclosure")
 
 
 def test_only_the_pages_that_never_read_the_cohort_are_left_out(real_build):
@@ -246,5 +246,13 @@ def test_absent_optional_data_leave_their_sections_saying_so(real_build):
     assert (baseline.loc[baseline["Variable"].str.contains("Vitamin D"), "Test"] == "not in the data").all()
     hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
     assert "Table 2.2.2, this run beside the thesis" in hazards and "reproduced" not in hazards and "Synthetic data" not in hazards
+    assert "What the synthetic cohort fixes" not in hazards  # the declaration describes the shipped file only
     disclosure_page = (real_build / "html" / "book" / "disclosure.html").read_text(encoding="utf-8")
     assert "Disclosure control is in force" in disclosure_page and "disclosure_log.csv" in disclosure_page
+
+
+def test_findings_at_a_glance_carry_no_synthetic_marks(real_build):
+    table = pd.read_csv(real_build / "tables" / "findings_at_a_glance.csv")
+    assert list(table.columns) == ["Finding", "Thesis", "This run"]
+    intro = (real_build / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "Findings at a glance" in intro and "synthetic_design.yml" not in intro

@@ -49,7 +49,7 @@ def test_audit_computes_the_sums_it_reports():
         assert total < 1646 and f"categories sum to {total:,}" in text
     # Quotations of the thesis's text (not computable from its tables).
     assert "6.69" in text and "1.71" in text
-    assert len(table) == 8 + len(audit.printed_number_rows(audit.baseline.published_table()))
+    assert len(table) == 8 + len(audit.printed_number_rows(audit.published.table_2_2_1()))
 
 
 # The printed-number checks, recomputed here from data/published with scipy alone (not audit.py's words).
@@ -74,7 +74,7 @@ def test_smoking_p_for_trend_is_a_chi_square_p():
     printed = float(T221.loc[T221["row"] == "smoking", "p_trend"].iloc[0])
     chi = stats.chi2_contingency(counts, correction=False).pvalue
     assert abs(_lbl(counts) - printed) > 0.02 and abs(chi - printed) < 0.005
-    checks = audit.trend_p_checks(audit.baseline.published_table())
+    checks = audit.trend_p_checks(audit.published.table_2_2_1())
     assert checks["smoking_lbl"] == pytest.approx(_lbl(counts))
     lo, hi = checks["smoking_chi"]
     assert lo <= chi <= hi
@@ -99,7 +99,7 @@ def test_percentage_slips_are_found_from_the_counts():
             n, pct = int(row[g].split(" ")[0]), float(row[g].split("(")[1].rstrip(")"))
             if round(100 * n / size, 1) != pct and abs(100 * n / size - pct) < 0.2:
                 expected.add((row["label"], g))
-    found = {(s["label"], s["group"]) for s in audit.percentage_slips(audit.baseline.published_table())}
+    found = {(s["label"], s["group"]) for s in audit.percentage_slips(audit.published.table_2_2_1())}
     assert ("Diabetes", "mid") in expected and expected <= found
 
 
@@ -145,14 +145,14 @@ def test_audit_quotes_the_interval_of_table_2_2_2():
 
 def test_audit_follows_the_published_table(monkeypatch):
     """Change one transcribed cell and the audit's sums change with it: nothing in it is typed."""
-    from helpers.analysis import baseline
+    from helpers.report import published
 
     before = _row(audit.thesis_audit(), "Smoking: categories")
-    table = baseline.published_table()
+    table = published.table_2_2_1()
     never = table.index[table["row"] == "smoking_never"][0]
     printed = int(table.loc[never, "total"].split(" ")[0].replace(",", ""))
     table.loc[never, "total"] = f"{printed + 10:,} (52.5)"  # ten more patients than printed
-    monkeypatch.setattr(baseline, "published_table", lambda: table)
+    monkeypatch.setattr(published, "table_2_2_1", lambda: table)
     after = _row(audit.thesis_audit(), "Smoking: categories")
     sum_of = lambda text: int(re.search(r"sum to ([\d,]+)", text).group(1).replace(",", ""))
     assert sum_of(after) == sum_of(before) + 10

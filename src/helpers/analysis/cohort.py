@@ -7,7 +7,6 @@ boxes on the trunk, 'excluded' for the side boxes, 'group' for the analysed grou
 
 import pandas as pd
 
-from helpers import paths
 from helpers.analysis import derive
 
 
@@ -87,16 +86,11 @@ def pwv_flow(analysed: pd.DataFrame, cutpoints) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def published_flow() -> pd.DataFrame:
-    """The thesis's flow counts, from ``data/published/flow.csv``."""
-    return pd.read_csv(paths.PUBLISHED / "flow.csv")
-
-
-def compare_with_published(flow: pd.DataFrame) -> pd.DataFrame:
-    """This run's counts beside the thesis's, by box: label, thesis, this run, difference."""
-    pub = published_flow().set_index("key")
-    out = flow.set_index("key")[["label", "n"]].rename(columns={"n": "This run"})
-    out.insert(1, "Thesis", pub["n"].reindex(out.index).astype("Int64"))
-    out["Difference"] = out["This run"] - out["Thesis"]
-    out["Thesis source"] = pub["source"].reindex(out.index).fillna("")
-    return out.reset_index().rename(columns={"key": "Box", "label": "Label"})
+def progression_set(analysed: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """The patients of a progression analysis (thesis 2.1.5): 'cac', both CAC scans and not revascularised
+    between them; 'pwv', baPWV at both visits."""
+    if outcome == "cac":
+        return analysed[analysed["cac_progression"].notna() & (analysed["revasc_by_year4"] != 1)]
+    if outcome == "pwv":
+        return analysed[analysed["pwv_progression"].notna()]
+    raise ValueError(f"outcome must be 'cac' or 'pwv', not {outcome!r}")

@@ -8,7 +8,6 @@ entered as two indicators with the middle group as reference.
 import pandas as pd
 
 from helpers.analysis import derive
-from helpers import paths
 
 EXPOSURE = ["mg_low", "mg_high"]
 MODEL_1 = ["age", "male", "bmi"]
@@ -48,9 +47,6 @@ def _tidy(fits, exposure, ratio) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def published_hazards(name: str = "table_2_2_2") -> pd.DataFrame:
-    """A published table of hazard ratios by group and model (``data/published/<name>.csv``)."""
-    return pd.read_csv(paths.PUBLISHED / f"{name}.csv")
 
 
 def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=()) -> pd.DataFrame:
@@ -124,3 +120,11 @@ def per_unit_exposure(df, fitters: dict, duration, event, exposure="mg_tenths", 
         for name, fitter in fitters.items()
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+CAC_EXTRA = ("lipid_lowering", "log_cac_baseline")  # added to every model of CAC progression (thesis 2.1.6)
+
+
+def progression_extra(df: pd.DataFrame, outcome: str) -> list[str]:
+    """Covariates added to each model of a progression outcome: for CAC those of ``CAC_EXTRA`` the data hold."""
+    return [c for c in CAC_EXTRA if c in df.columns and df[c].notna().any()] if outcome == "cac" else []

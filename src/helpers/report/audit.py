@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.analysis import baseline, models
+from helpers.report import published
 from helpers.stats import trend
 from helpers.stats._common import Z95
 
 
 def thesis_audit() -> pd.DataFrame:
-    table = baseline.published_table()
+    table = published.table_2_2_1()
     rows = []
-    t222 = models.published_hazards("table_2_2_2")
+    t222 = published.hazards("table_2_2_2")
     m4 = t222[(t222["group"] == "low") & (t222["model"] == "Model 4")].iloc[0]
     rows.append({
         "Issue": "Model 4 confidence interval of low Mg printed two ways",
@@ -31,7 +31,7 @@ def thesis_audit() -> pd.DataFrame:
     })
     for var, label in (("vitd_agonist", "Vitamin D agonists"), ("phosphate_binder", "Phosphate binders"), ("diuretic", "Diuretics")):
         row = table[table["variable"] == var].iloc[0]
-        cells = {c: baseline.parse_cell(row[c]) for c in ("total", "low", "mid", "high")}
+        cells = {c: published.parse_cell(row[c]) for c in ("total", "low", "mid", "high")}
         implied = {c: round(v["n"] / v["pct"] * 100) if v["pct"] else None for c, v in cells.items()}
         group_sum = sum(implied[c] for c in ("low", "mid", "high") if implied[c])
         shown = {c: (f"{v:,}" if v else "unknown, the cell being 0 (0.0)") for c, v in implied.items()}
@@ -44,7 +44,7 @@ def thesis_audit() -> pd.DataFrame:
         })
     for var, label in (("cac_category", "Coronary calcium score categories"), ("smoking", "Smoking")):
         levels = table[(table["variable"] == var) & (table["kind"] == "level")]
-        sums = {c: sum(baseline.parse_cell(x)["n"] for x in levels[c]) for c in ("total", "low", "mid", "high")}
+        sums = {c: sum(published.parse_cell(x)["n"] for x in levels[c]) for c in ("total", "low", "mid", "high")}
         rows.append({
             "Issue": f"{label}: categories do not add up to the group sizes",
             "Where": "Table 2.2.1",
@@ -113,7 +113,7 @@ GROUPS = ("low", "mid", "high")
 def _counts(table, variable) -> np.ndarray:
     """The printed counts of a categorical variable of Table 2.2.1: rows its levels, columns the Mg groups."""
     levels = table[(table["variable"] == variable) & (table["kind"] == "level")]
-    return np.array([[baseline.parse_cell(levels.iloc[i][g])["n"] for g in GROUPS] for i in range(len(levels))])
+    return np.array([[published.parse_cell(levels.iloc[i][g])["n"] for g in GROUPS] for i in range(len(levels))])
 
 
 def _records(counts: np.ndarray):
@@ -123,7 +123,7 @@ def _records(counts: np.ndarray):
 
 
 def _group_sizes() -> np.ndarray:
-    first = models.published_hazards("table_2_2_2").groupby("group").first()
+    first = published.hazards("table_2_2_2").groupby("group").first()
     return np.array([int(first.at[g, "participants"]) for g in GROUPS])
 
 
@@ -159,7 +159,7 @@ def percentage_slips(table) -> list[dict]:
         # A level's percentage is of the patients with the variable printed (the levels' sum).
         levels = _counts(table, row["variable"]) if row["kind"] == "level" else None
         for j, g in enumerate(GROUPS):
-            cell = baseline.parse_cell(row[g])
+            cell = published.parse_cell(row[g])
             size = int(levels[:, j].sum()) if levels is not None else sizes[g]
             exact = 100 * cell["n"] / size
             if cell["pct"] is not None and round(exact, 1) != cell["pct"] and abs(exact - cell["pct"]) < 0.2:
@@ -182,7 +182,7 @@ def wald_p_outliers() -> list[dict]:
     """Rows of Tables 2.2.2 and 2.2.3 whose printed P lies outside the Wald P their printed CI implies."""
     out = []
     for name in ("table_2_2_2", "table_2_2_3"):
-        t = models.published_hazards(name).dropna(subset=["lower"])
+        t = published.hazards(name).dropna(subset=["lower"])
         for _, r in t.iterrows():
             low, high = wald_p_range(r["hr"], r["lower"], r["upper"])
             if not low - 0.0005 <= r["p"] <= high + 0.0005:

@@ -26,6 +26,41 @@ def banner(params: dict) -> Markdown:
     return Markdown(text)
 
 
+def redone(params: dict) -> str:
+    """How a caption names a thesis table or figure computed again here: on the synthetic cohort, or on this run's data."""
+    return "re-done on the synthetic cohort" if params.get("cohort_kind") == "synthetic" else "re-done on this run's data"
+
+
+DESIGN_TITLE = "What the synthetic cohort fixes, what it constrains, and what is left free"
+STATUS_WORDS = {
+    "fixed": "Fixed by the generator", "constrained": "Constrained to the thesis's interval",
+    "planted": "Planted by the generator", "free": "Left free",
+}
+
+
+def design_box(params: dict, chapter: str) -> Markdown:
+    """The box that says, for this chapter, which results the shipped synthetic cohort was built to give.
+
+    Generated from ``data/published/synthetic_design.yml`` (read by ``helpers.report.published``). Shown
+    only when the cohort is the shipped synthetic file (``params["cohort_shipped"]``, recognised by its
+    SHA-256): for anyone else's data, real or simulated, the declaration says nothing, and the box is empty.
+    """
+    from helpers.report import published
+
+    if not params.get("cohort_shipped"):
+        return Markdown("")
+    rows = published.design_results(chapter)
+    lines = [f"```{{admonition}} {DESIGN_TITLE}\n:class: important",
+             "The shipped synthetic cohort was generated to give some of the results on this page. Read them as "
+             "checks of the generator, not as findings (declared in `data/published/synthetic_design.yml`, which "
+             "the generator reads too):", ""]
+    for status, words in STATUS_WORDS.items():
+        for _, r in rows[rows["status"] == status].iterrows():
+            lines.append(f"- **{words}:** {r['result']}. {r['how']}")
+    lines.append("```")
+    return Markdown("\n".join(lines))
+
+
 def vsmc_banner(params: dict) -> Markdown:
     """The note that opens the cell-culture chapter: which replicate file, and that synthetic ones are
     illustrative, not the thesis's measurements."""

@@ -1,7 +1,11 @@
 """The seeded generator of the synthetic cohort, ``data/cohort.csv``.
 
 The thesis's patient data are not public. This generator draws a synthetic twin calibrated to the
-aggregates the thesis published; ``helpers.report.calibration`` recomputes every target from the written file
+aggregates the thesis published. Its targets are read from ``data/published`` (through
+``helpers.report.published``, their one reader), and its planted outcome model and the rule that selects
+the outcome draw from ``data/published/synthetic_design.yml``, which also declares, for the book, which
+results the twin fixes, constrains, plants or leaves free. Derived variables come from
+``helpers.analysis.derive``, as in the chapters; ``helpers.report.calibration`` recomputes every target from the written file
 and ``tests/test_calibration.py`` requires each to be met. How each part is made (every assumption is
 stated here, with its number in the constants below):
 
@@ -51,44 +55,33 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.analysis import dictionary
 from helpers import paths
+from helpers.analysis import derive, dictionary
+from helpers.report import published
 
 SEED = 20240521
-GROUPS = ("low", "mid", "high")
+GROUPS = published.GROUPS
 
-# Serum Mg in mg/dL: count of patients at each reported value.
+# Serum Mg in mg/dL: count of patients at each reported value (an assumption that gives each group the
+# median and quartiles of Table 2.2.1; the 340 at or above 2.6 mg/dL are spread over 2.6–3.1).
 MG_COUNTS = {
     "low": {1.4: 3, 1.5: 4, 1.6: 10, 1.7: 20},  # 37
     "mid": {1.8: 60, 1.9: 100, 2.0: 170, 2.1: 284, 2.2: 300},  # 914
     "high": {2.3: 300, 2.4: 200, 2.5: 195},  # 695
     "excluded_high": {2.6: 150, 2.7: 90, 2.8: 50, 2.9: 25, 3.0: 15, 3.1: 10},  # 340
 }
-N_ENROLLED, N_MG_MISSING = 2238, 251
+_FLOW = published.flow().set_index("key")["n"]
+N_ENROLLED, N_MG_MISSING = int(_FLOW["enrolled"]), int(_FLOW["mg_missing"])
 
-# Table 2.2.1: median, first and third quartile by group (total, <1.8, 1.8–2.2, >2.2), and the rounding.
-MARGINALS = {
-    #              total                 low                   mid                   high                decimals
-    "age": ((54.0, 45.0, 63.0), (54.0, 45.0, 61.0), (54.0, 44.0, 62.0), (55.0, 45.0, 64.0), 0),
-    "egfr": ((50.4, 31.2, 76.5), (47.8, 37.0, 76.4), (52.6, 33.5, 79.2), (46.5, 28.7, 72.3), 1),
-    "pwv_baseline": ((14.5, 12.9, 17.0), (15.6, 13.3, 17.4), (14.5, 13.0, 16.9), (14.4, 12.8, 17.0), 2),
-    "sbp": ((127.0, 118.0, 136.0), (127.0, 118.0, 138.0), (127.0, 118.0, 136.0), (126.0, 117.0, 136.0), 0),
-    "dbp": ((77.0, 70.0, 84.0), (75.0, 67.0, 82.0), (78.0, 70.0, 85.0), (76.0, 69.0, 82.0), 0),
-    "bmi": ((24.4, 22.4, 26.5), (24.9, 22.2, 26.8), (24.5, 22.7, 26.7), (24.3, 22.1, 26.4), 1),
-    "phosphate": ((3.6, 3.2, 4.0), (3.3, 2.9, 3.6), (3.6, 3.2, 4.0), (3.7, 3.2, 4.1), 1),
-    "calcium": ((9.0, 8.8, 9.2), (9.1, 8.8, 9.4), (9.0, 8.8, 9.3), (9.0, 8.7, 9.2), 1),
-    "alp": ((68.0, 54.0, 91.0), (80.0, 56.0, 93.0), (67.0, 52.0, 90.0), (69.0, 55.0, 91.5), 0),
-    "ipth": ((47.0, 30.9, 75.2), (54.5, 26.2, 92.6), (45.9, 29.0, 72.6), (49.3, 33.0, 78.0), 1),
-    "vitd25": ((16.5, 12.1, 23.0), (15.9, 12.7, 26.0), (16.6, 12.0, 23.2), (16.2, 12.2, 22.4), 1),
-    "tco2": ((26.0, 24.0, 28.0), (26.0, 24.0, 28.0), (26.3, 24.0, 28.0), (26.0, 23.0, 28.1), 1),
-    "hemoglobin": ((12.9, 11.5, 14.5), (12.0, 11.0, 13.4), (13.0, 11.5, 14.6), (12.9, 11.4, 14.4), 1),
-    "albumin": ((4.2, 4.0, 4.5), (4.2, 3.8, 4.4), (4.2, 4.0, 4.5), (4.3, 4.0, 4.5), 1),
-    "total_chol": ((172.0, 147.0, 198.0), (178.0, 148.0, 203.0), (172.0, 147.0, 199.0), (171.0, 148.0, 197.0), 0),
-    "triglycerides": ((134.0, 91.0, 196.0), (181.0, 113.0, 294.0), (137.0, 91.5, 206.0), (128.0, 90.0, 179.0), 0),
-    "hscrp": ((0.6, 0.2, 1.7), (0.7, 0.2, 1.8), (0.6, 0.2, 1.8), (0.6, 0.2, 1.4), 2),
-    "hba1c": ((6.4, 5.7, 7.4), (6.8, 6.1, 7.3), (6.6, 5.8, 7.5), (6.3, 5.6, 7.1), 1),
-    "proteinuria": ((540.1, 160.9, 1448.8), (921.6, 487.5, 3034.0), (579.1, 160.0, 1692.0), (500.0, 154.7, 1239.7), 1),
+# Decimals each continuous variable is recorded to (an assumption; Table 2.2.1 prints one decimal).
+DECIMALS = {
+    "age": 0, "egfr": 1, "pwv_baseline": 2, "sbp": 0, "dbp": 0, "bmi": 1, "phosphate": 1, "calcium": 1,
+    "alp": 0, "ipth": 1, "vitd25": 1, "tco2": 1, "hemoglobin": 1, "albumin": 1, "total_chol": 0,
+    "triglycerides": 0, "hscrp": 2, "hba1c": 1, "proteinuria": 1,
 }
+# Table 2.2.1: median, first and third quartile by group (total, <1.8, 1.8–2.2, >2.2), read as printed;
+# the last entry is the number of decimals recorded.
+MARGINALS = {name: (*published.quartiles(name), decimals) for name, decimals in DECIMALS.items()}
 # Plausible bounds; values beyond them are clipped (clipping the tails leaves medians and quartiles as they
 # are). Age: the cohort enrolled patients aged 20 to 75 years (thesis 2.1.1).
 BOUNDS = {
@@ -110,53 +103,77 @@ CORRELATIONS = {
     ("sbp", "dbp"): None,  # by group, from the published quartiles: see _sbp_dbp_correlation
 }
 
-# Table 2.2.1: counts per group (<1.8, 1.8–2.2, >2.2); the remainder of a group is missing.
-CATEGORICAL = {
-    "sex": {"M": (27, 580, 402), "F": (10, 334, 293)},
-    "ckd_etiology": {
-        "GN": (13, 346, 248), "DN": (7, 197, 155), "HTN": (6, 151, 135), "PKD": (3, 157, 128), "Other": (8, 63, 29),
-    },
-    "smoking": {"never": (14, 461, 388), "former": (12, 290, 202), "current": (11, 163, 103)},
-    "diabetes": {1: (17, 309, 212), 0: (20, 605, 483)},
-    "cvd": {1: (7, 141, 103), 0: (30, 773, 592)},
+
+def _binary(variable, level="1", sizes=None):
+    """{level: counts, other: the rest}: a printed row of Table 2.2.1 and its complement in each group."""
+    counts = published.group_counts(variable, level)
+    sizes = sizes or tuple(published.group_sizes().values())
+    return counts, tuple(s - c for s, c in zip(sizes, counts))
+
+
+def _levels(variable, levels):
+    return {level: published.group_counts(variable, level) for level in levels}
+
+
+def _categorical_counts() -> dict:
+    """Counts per group (<1.8, 1.8–2.2, >2.2) of Table 2.2.1; the remainder of a group is missing."""
+    male, female = _binary("sex", "M")
+    out = {
+        "sex": {"M": male, "F": female},
+        "ckd_etiology": _levels("ckd_etiology", ("GN", "DN", "HTN", "PKD", "Other")),
+        "smoking": _levels("smoking", ("never", "former", "current")),
+    }
+    for name in ("diabetes", "cvd"):
+        yes, no = _binary(name)
+        out[name] = {1: yes, 0: no}
     # Medication rows: the denominators are implied by the printed percentages.
-    "diuretic": {1: (13, 262, 210), 0: (24, 600, 440)},
-    "vitd_agonist": {1: (0, 13, 13), 0: (5, 219, 211)},
-    "phosphate_binder": {1: (1, 76, 60), 0: (4, 155, 164)},
+    for name in ("diuretic", "vitd_agonist", "phosphate_binder"):
+        yes, no = _binary(name, sizes=published.implied_denominators(name))
+        out[name] = {1: yes, 0: no}
     # Not in Table 2.2.1 (the thesis uses it only as a CAC covariate): assumed about half of each group.
-    "lipid_lowering": {1: (18, 457, 347), 0: (19, 457, 348)},
-}
-# Baseline CAC category counts per group (0; 0 < CAC < 100; ≥ 100).
-CAC_CATEGORIES = {"low": (17, 11, 7), "mid": (442, 249, 194), "high": (330, 177, 163)}
+    out["lipid_lowering"] = {1: (18, 457, 347), 0: (19, 457, 348)}
+    return out
+
+
+CATEGORICAL = _categorical_counts()
+# Baseline CAC category counts per group (0; 0 < CAC < 100; ≥ 100), as printed.
+CAC_CATEGORIES = dict(zip(GROUPS, zip(*(published.group_counts("cac_category", lv) for lv in ("0", "0–100", "≥100")))))
 # Among the analysed: both CAC scans (analysed for progression, revascularised), progressors; PWV the same.
-CAC_FOLLOWUP = {"low": (24, 0, 11), "mid": (497, 9, 155), "high": (380, 6, 133)}
-PWV_FOLLOWUP = {"low": (19, 10), "mid": (490, 216), "high": (377, 158)}
+# The 15 revascularised are split 0 / 9 / 6 between the groups (an assumption: the thesis gives the total).
+_PROGRESSION = published.progression().set_index(["outcome", "group"])
+CAC_REVASCULARISED = {"low": 0, "mid": 9, "high": 6}
+CAC_FOLLOWUP = {g: (int(_PROGRESSION.at[("cac", g), "analysed"]), CAC_REVASCULARISED[g],
+                    int(_PROGRESSION.at[("cac", g), "progressed"])) for g in GROUPS}
+PWV_FOLLOWUP = {g: (int(_PROGRESSION.at[("pwv", g), "analysed"]), int(_PROGRESSION.at[("pwv", g), "progressed"]))
+                for g in GROUPS}
 PWV_BASELINE_SHARE = 0.95
 
-# Outcome model (all assumptions, stated). Composite (status 1): cause-specific hazard
+# Outcome model and selection of the draw: declared in data/published/synthetic_design.yml (see the
+# module docstring). Composite (status 1): cause-specific hazard
 #   BASE_COMPOSITE × HR_GROUP[group] × Π HR_COVARIATE[c]^(x_c − reference_c)
-# Competing kidney outcome (status 2): hazard 0.035 per year at eGFR 50 mL/min/1.73 m² and proteinuria
-# 540 mg/day, × 0.96 per unit of eGFR above 50 and × 1.5 per doubling of proteinuria: an assumed rate in
-# the range that pre-dialysis cohorts report, not a figure of the thesis. Loss to follow-up 0.0375 per year.
-# Enrolment evenly over 2011–2016; administrative end STUDY_END.
-HR_GROUP = {"low": 2.53, "mid": 1.0, "high": 0.93}  # the thesis's Model 4 estimates, planted
-HR_COVARIATE = {  # per unit of each Model 4 covariate: (hazard ratio, reference value)
-    "age": (1.04, 54.0), "male": (1.3, 0.61), "bmi": (1.01, 24.4), "egfr": (0.985, 50.0),
-    "total_chol": (1.0, 172.0), "albumin": (0.7, 4.2), "phosphate": (1.15, 3.6),
-    "corrected_calcium": (1.0, 9.0), "map": (1.01, 93.7), "diabetes": (1.6, 0.33),
-}
-BASE_COMPOSITE = 0.0195
-KIDNEY = {"base": 0.035, "egfr": 0.96, "proteinuria_doubling": 1.5}
-LOSS_TO_FOLLOW_UP = 0.0375
-STUDY_END = 2020.0  # 2019-12-31, as decimal years
+# Competing kidney outcome (status 2): KIDNEY, an assumed rate. Loss to follow-up LOSS_TO_FOLLOW_UP per year.
+_DESIGN = published.design()
+_MODEL = _DESIGN["outcome_model"]
+CUTPOINTS = tuple(_MODEL["cutpoints"])
+HR_GROUP = {"low": float(published.model_hazard(_MODEL["group_hr_from"]["table"], "low", _MODEL["group_hr_from"]["model"])["hr"]),
+            "mid": 1.0,
+            "high": float(published.model_hazard(_MODEL["group_hr_from"]["table"], "high", _MODEL["group_hr_from"]["model"])["hr"])}
+HR_COVARIATE = {name: tuple(v) for name, v in _MODEL["covariate_hr"].items()}
+BASE_COMPOSITE = _MODEL["base_composite"]
+KIDNEY = dict(_MODEL["kidney"])
+LOSS_TO_FOLLOW_UP = _MODEL["loss_to_follow_up"]
+STUDY_END = _MODEL["study_end"]
 # Targets the outcome draw is conditioned on (thesis 2.2.2, Table 2.2.2).
-EVENTS = {"low": 7, "mid": 83, "high": 63}
-PERSON_YEARS, PERSON_YEARS_TOLERANCE = 7368.0, 0.02
-MAX_ATTEMPTS = 200
+_INCIDENCE = published.incidence().set_index("group")
+EVENTS = {g: int(_INCIDENCE.at[g, "events"]) for g in GROUPS}
+PERSON_YEARS = float(_INCIDENCE.at["overall", "person_years"])
+PERSON_YEARS_TOLERANCE = _DESIGN["selection"]["person_years_tolerance"]
+MAX_ATTEMPTS = _DESIGN["selection"]["max_attempts"]
+HAZARD_RATIO_TABLES = tuple(_DESIGN["selection"]["hazard_ratio_tables"])
 
 
 # Pulse pressure (SBP − DBP) of Table 2.2.1 by group (total, <1.8, 1.8–2.2, >2.2): median, Q1, Q3.
-PULSE_PRESSURE = ((49.0, 42.0, 57.0), (51.0, 43.0, 57.0), (49.0, 42.0, 58.0), (50.0, 42.0, 57.0))
+PULSE_PRESSURE = published.quartiles("pulse_pressure")
 PAIRING_ATTEMPTS = 500
 
 
@@ -302,13 +319,16 @@ def _flow_layout(rng):
     return layout.iloc[rng.permutation(len(layout))].reset_index(drop=True)
 
 
+def _model_frame(df) -> pd.DataFrame:
+    """The generated columns with the derived variables of ``helpers.analysis.derive`` (at the planted cut-points)."""
+    d = derive.add_derived(df, CUTPOINTS)
+    d["diabetes"] = pd.to_numeric(d["diabetes"])
+    return d
+
+
 def _hazards(df):
     """Composite and kidney hazards per year for each patient, from the stated outcome model."""
-    from helpers.analysis import derive
-
-    d = df.assign(male=(df["sex"] == "M").astype(float), diabetes=pd.to_numeric(df["diabetes"]).fillna(0.0))
-    d["corrected_calcium"] = derive.corrected_calcium(d["calcium"], d["albumin"])
-    d["map"] = derive.mean_arterial_pressure(d["sbp"], d["dbp"])
+    d = _model_frame(df)
     log_hr = sum(np.log(hr) * (d[c].to_numpy(float) - ref) for c, (hr, ref) in HR_COVARIATE.items())
     composite = BASE_COMPOSITE * np.exp(log_hr)
     kidney = (
@@ -353,23 +373,17 @@ def _outcomes(seed, df, slot):
 
 def _hazard_ratios_inside(df, time, status, slot) -> bool:
     """Do the Model 4 hazard ratios of both Mg indicators lie inside the thesis's 95% CIs, by both models?"""
-    from helpers.analysis import derive, models
+    from helpers.analysis import models
     from helpers.stats import survival
 
     analysed = np.isin(slot, GROUPS)
-    d = df[analysed].assign(followup_years=time[analysed], status=status[analysed])
-    d["mg_low"] = (slot[analysed] == "low").astype(float)
-    d["mg_high"] = (slot[analysed] == "high").astype(float)
-    d["male"] = (d["sex"] == "M").astype(float)
-    d["diabetes"] = pd.to_numeric(d["diabetes"])
-    d["corrected_calcium"] = derive.corrected_calcium(d["calcium"], d["albumin"])
-    d["map"] = derive.mean_arterial_pressure(d["sbp"], d["dbp"])
+    d = _model_frame(df[analysed]).assign(followup_years=time[analysed], status=status[analysed])
     covariates = models.covariates("Model 4")
-    for fitter, table in ((survival.cause_specific_cox, "table_2_2_2"), (survival.fine_gray, "table_2_2_3")):
+    fitters = dict(zip(HAZARD_RATIO_TABLES, (survival.cause_specific_cox, survival.fine_gray)))
+    for table, fitter in fitters.items():
         fit = fitter(d, "followup_years", "status", covariates)
-        published = models.published_hazards(table)
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
-            row = published[(published["group"] == group) & (published["model"] == "Model 4")].iloc[0]
+            row = published.model_hazard(table, group)
             if not row["lower"] <= fit.at[term, "hr"] <= row["upper"]:
                 return False
     return True

@@ -1,0 +1,95 @@
+"""Findings at a glance: the thesis's headline results beside this run's, for the book's landing page.
+
+Each of this run's values is computed by the helpers the chapters call (``survival.incidence_rate``,
+``models.fit_models`` with Model 4, ``models.fit_logistic_models``); the thesis's come from
+``data/published``. With the shipped synthetic cohort each row carries the status the design declaration
+(``data/published/synthetic_design.yml``) gives it: fixed, constrained, planted or, when nothing targets it,
+emerges. For any other data the column is left out.
+"""
+
+import pandas as pd
+
+from helpers.analysis import cohort, derive, models
+from helpers.report import outputs, published
+from helpers.stats import survival
+
+MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "free": "emerges"}
+COLUMNS = ["Finding", "Thesis", "This run", "Synthetic cohort"]
+
+
+def _rate(value) -> str:
+    return value if isinstance(value, str) else f"{value:.1f}"
+
+
+def _events_and_rates(analysed, labels, params):
+    """Events and rates as chapter 3 shows them: with real data, counts and rates as they may be published."""
+    rates = outputs.incidence(survival.incidence_rate(analysed, "followup_years", "status", cause=1, group="mg_group"),
+                              params).set_index("group")
+    thesis = published.incidence().set_index("group")
+    keys = [*labels, "overall"]
+    names = [*labels.values(), "Overall"]
+    ours_events = " / ".join(e if isinstance(e := rates.at[n, "events"], str) else outputs.count(e, params) for n in names)
+    theirs_events = " / ".join(f"{int(thesis.at[k, 'events']):,}" for k in keys)
+    groups = " / ".join(labels.values())
+    return [
+        {"Finding": f"Composite events ({' / '.join(names)})", "Thesis": theirs_events, "This run": ours_events, "key": "events"},
+        {"Finding": "Composite events per 1,000 person-years, overall", "Thesis": f"{thesis.at['overall', 'rate']:.1f}",
+         "This run": _rate(rates.at["Overall", "rate"]), "key": "person_years"},
+        {"Finding": f"Per 1,000 person-years by group ({groups})", "Thesis": " / ".join(f"{thesis.at[k, 'rate']:.1f}" for k in labels),
+         "This run": " / ".join(_rate(rates.at[n, "rate"]) for n in labels.values()), "key": "rates"},
+    ]
+
+
+def _hazard_ratios(analysed, labels):
+    rows = []
+    for fitter, table, name, key in ((survival.cause_specific_cox, "table_2_2_2", "cause-specific", "cs_model4"),
+                                     (survival.fine_gray, "table_2_2_3", "Fine–Gray", "fg_model4")):
+        fit = models.fit_models(analysed, fitter, "followup_years", "status", models={"Model 4": models.MODEL_4}, cause=1)
+        for term, group in (("mg_low", "low"), ("mg_high", "high")):
+            r = fit[fit["term"] == term].iloc[0]
+            p = published.model_hazard(table, group)
+            rows.append({"Finding": f"Model 4 {name} HR, Mg {labels[group]} (Table {table[6:].replace('_', '.')})",
+                         "Thesis": outputs.format_ratio(p["hr"], p["lower"], p["upper"]),
+                         "This run": outputs.format_ratio(r["hr"], r["lower"], r["upper"]), "key": key})
+    return rows
+
+
+def _progression(analysed, labels):
+    rows = []
+    thesis = published.progression().set_index(["outcome", "group"])
+    for outcome, name in (("cac", "CAC"), ("pwv", "Arterial stiffness")):
+        part = cohort.progression_set(analysed, outcome)
+        column = f"{outcome}_progression"
+        fit = None
+        if len(part) and part[column].nunique() == 2:
+            fit = models.fit_logistic_models(part, column, models={"Model 4": models.MODEL_4},
+                                             extra=models.progression_extra(analysed, outcome))
+        for term, group in (("mg_low", "low"), ("mg_high", "high")):
+            got = "" if fit is None else outputs.format_ratio(*fit.loc[fit["term"] == term, ["or", "lower", "upper"]].iloc[0])
+            printed = thesis.loc[(outcome, group)]
+            rows.append({"Finding": f"{name} progression, Model 4 OR, Mg {labels[group]}",
+                         "Thesis": f"OR not printed; {printed['progressed']} of {printed['analysed']} progressed",
+                         "This run": got or "not estimable", "key": "progression_or"})
+    return rows
+
+
+def findings(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """The headline results, the thesis's beside this run's; the synthetic cohort's marks only for the shipped file."""
+    labels = dict(zip(published.GROUPS, derive.mg_group_labels(params["mg_cutpoints"])))
+    rows = [*_events_and_rates(analysed, labels, params), *_hazard_ratios(analysed, labels), *_progression(analysed, labels)]
+    table = pd.DataFrame(rows)
+    if not params.get("cohort_shipped"):
+        return table.drop(columns="key")
+    table["Synthetic cohort"] = table.pop("key").map(lambda k: MARKS[published.design_status(k)])
+    return table[COLUMNS]
+
+
+def legend(params: dict) -> str:
+    """What the marks mean (empty for data other than the shipped synthetic cohort)."""
+    if not params.get("cohort_shipped"):
+        return ""
+    tolerance = published.design()["selection"]["person_years_tolerance"]
+    return ("*Fixed*: set by the generator (counts exactly; person-years, and with them the overall rate, within "
+            f"{tolerance:.0%}). *Constrained*: a draw was kept only if the value fell inside the thesis's 95% CI. "
+            "*Planted*: follows from an effect the generator put in. *Emerges*: nothing targets it. "
+            "Declared in `data/published/synthetic_design.yml`, which the generator reads.")
