@@ -27,7 +27,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.imputation.mice import MICEData
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from helpers.stats.survival import _fit_cox  # the one Cox fitter: Newton, else Newton with step-halving
 
 # --- Rubin's rules -------------------------------------------------------------------------------------
 
@@ -223,28 +224,7 @@ def _cox(time, status, x, tol=1e-12, max_iter=100):
     centre, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = PHReg(time, (x - centre) / scale, status=status, ties="efron")
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        params = np.asarray(model.fit(disp=False, tol=tol, maxiter=max_iter).params, float)
-        ok = np.all(np.isfinite(params)) and np.max(np.abs(model.score(params)), initial=0.0) < 1e-6
-    if not ok:
-        params = np.zeros(x.shape[1])
-        loglik = model.loglike(params)
-        for _ in range(max_iter):
-            step = np.linalg.solve(-model.hessian(params), model.score(params))
-            for _ in range(60):
-                with np.errstate(all="ignore"):
-                    trial = model.loglike(params + step)
-                if np.isfinite(trial) and trial >= loglik - 1e-12:
-                    break
-                step /= 2.0
-            params = params + step
-            change, loglik = abs(trial - loglik), trial
-            if change <= tol * (abs(loglik) + tol):
-                break
-        else:
-            raise RuntimeError("the Cox model did not converge")
-    cov = np.linalg.inv(-model.hessian(params))
+    params, cov, _ = _fit_cox(model, tol, max_iter)
     return params / scale, np.diag(cov) / scale**2
 
 
