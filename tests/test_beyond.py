@@ -220,3 +220,13 @@ def test_a_cluster_address_that_does_not_answer_fails_fast(tmp_path):
     # A hang would be the 30-second wait for workers or longer; the connection itself is timed in
     # tests/test_distributed.py. Here: the kernel's start and the page's first cells under load, then 5 s.
     assert seconds < 120
+
+
+def test_tied_time_variance_gives_ates_standard_errors_and_the_counted_ones(analysed, risks):
+    ties = beyond.tied_time_variance(analysed, [3, 5], [1.8, 2.2])
+    assert np.allclose(ties["se_ate"].to_numpy(), risks.set_index(["time", "group", "kind"]).loc[
+        list(zip(ties["time"], ties["group"], ties["kind"])), "se"].to_numpy(), rtol=1e-12)
+    assert (ties["se_counted"] > 0).all() and np.allclose(ties["ratio"], ties["se_counted"] / ties["se_ate"])
+    untied = analysed.assign(followup_years=analysed["followup_years"] + np.arange(len(analysed)) * 1e-7)
+    same = beyond.tied_time_variance(untied, [3], [1.8, 2.2])
+    assert np.allclose(same["ratio"], 1.0, rtol=1e-9)  # without ties the two forms agree

@@ -117,6 +117,22 @@ def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, sou
     return with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source))
 
 
+def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> pd.DataFrame:
+    """Standard errors of the standardized risks two ways: as R's ``ate`` computes them (each distinct tied
+    event time counted once in the influence function of the Cox coefficients) and counting every tied
+    event (the usual form; its coefficient variance agrees with ``coxph(robust = TRUE)``). One row per time,
+    group and kind, with ``se_ate``, ``se_counted`` and their ratio; without tied event times the two agree."""
+    from helpers.stats import standardized
+
+    fits = {name: standardized.standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
+                                                 reference=reference_group(cutpoints), iid_ties=name)
+            for name in ("ate", "counted")}
+    out = fits["ate"][["time", "group", "kind", "se"]].rename(columns={"se": "se_ate"})
+    out["se_counted"] = fits["counted"]["se"].to_numpy()
+    out["ratio"] = out["se_counted"] / out["se_ate"]
+    return out
+
+
 def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25, source="the cohort") -> pd.DataFrame:
     """Standardized cumulative incidence on a grid of ``step`` years to the last follow-up, for a figure:
     ``group, time, cif, lower, upper`` with a row of zeros at time 0 (the columns of the Aalen–Johansen

@@ -163,3 +163,14 @@ def pooled_in_words(table: pd.DataFrame, term: str = "mg_low") -> str:
     r = rows.iloc[0]
     return (f"{outputs.format_ratio(r['hr'], r['lower'], r['upper'])}, {r['df']:.0f} degrees of freedom, "
             f"fraction of missing information {r['fmi']:.2f}")
+
+
+def tied_time_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The two standard errors of :func:`helpers.analysis.beyond.tied_time_variance` as printed."""
+    kinds = {"risk": "Risk", "difference": "Difference", "ratio": "Ratio"}
+    return pd.DataFrame({
+        "Years": frame["time"].map(lambda t: f"{t:g}"), "Group": frame["group"], "Estimate": frame["kind"].map(kinds),
+        "SE as ate": frame["se_ate"].map(lambda v: f"{v:.4f}"),
+        "SE counting every tied event": frame["se_counted"].map(lambda v: f"{v:.4f}"),
+        "Ratio": frame["ratio"].map(lambda v: f"{v:.3f}"),
+    })
