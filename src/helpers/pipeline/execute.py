@@ -4,6 +4,7 @@ The notebook is converted from its jupytext text file in memory; papermill injec
 ``overrides`` (nothing else), and the run's tables go to the folder named by ``MG_TABLES_DIR``.
 """
 
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,10 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
+    # Once a kernel has exited, a zmq stream of its client may still run a callback on the closed socket
+    # ('Socket operation on non-socket'); tornado logs that race with a traceback. It says nothing about
+    # the notebook (its own errors come back as PapermillExecutionError below), so it is kept off stderr.
+    logging.getLogger("tornado").setLevel(logging.CRITICAL)
     os.environ[paths.TABLES_ENV] = str(tables)
     # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
     # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
