@@ -3,20 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from helpers.analysis import derive, models
+from helpers.analysis import models
 from helpers.report import model_tables, outputs, published
 from helpers import survival
-
-
-def _cohort(seed=3, n=400):
-    rng = np.random.default_rng(seed)
-    mg = pd.Series(rng.choice([1.7, 2.0, 2.1, 2.4], n, p=[0.1, 0.3, 0.3, 0.3]))
-    df = pd.DataFrame({
-        "mg": mg, "sex": rng.choice(["M", "F"], n), "age": rng.normal(55, 10, n), "bmi": rng.normal(24, 3, n),
-        "calcium": 9.0, "albumin": rng.normal(4.1, 0.3, n), "sbp": 120.0, "dbp": 80.0,
-        "followup_years": rng.exponential(5, n).round(2) + 0.01, "status": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
-    })
-    return derive.add_derived(df, [1.8, 2.2])
+from test_models import _cohort  # the same small cohort the model-fitting tests use
 
 
 LOW = "Mg <1.8 vs 1.8–2.2 mg/dL"

@@ -44,7 +44,7 @@ stated here, with its number in the constants below):
   the Fine–Gray model, is kept. ``SEED`` was fixed before any calibration and never searched; with it the
   first attempt (k = 0) meets the targets.
 
-What the twin cannot do: it reproduces what the thesis printed, by construction, and so says nothing
+What the twin cannot do: it matches the printed aggregates it was built to match, by construction, and so says nothing
 about whether the thesis's findings are true. Its P values for trend follow from the marginals alone;
 the book's data page reports how many fall on the same side of 0.05 as the published ones.
 """
