@@ -1,7 +1,12 @@
-"""The build: declared runs, what invalidates a run's cache, and the import graph behind the keys."""
+"""The build: declared runs, what invalidates a run's cache, the import graph behind the keys, and the
+kernels it starts."""
+
+import logging
+
+import nbformat
 
 from helpers import paths
-from helpers.pipeline import cache, runs
+from helpers.pipeline import cache, execute, runs
 
 
 def _closure(doc):
@@ -92,3 +97,17 @@ def test_the_shipped_data_are_staged_for_download_from_the_data_page():
     assert {"data/cohort.csv", "data/vsmc.csv"} <= set(runs.EXTRA_SOURCES)
     page = (paths.ROOT / "book" / "data.md").read_text(encoding="utf-8")
     assert "<../data/cohort.csv>" in page and "<../data/vsmc.csv>" in page
+
+
+def test_a_kernel_keeps_tornados_shutdown_race_off_stderr(tmp_path):
+    # ipykernel points the kernel's tornado logger at the real stderr; a zmq callback on a socket closed at
+    # shutdown then printed a traceback beside the build's one message. Each kernel silences it first.
+    source = tmp_path / "probe.md"
+    source.write_text('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n'
+                      '  language: python\n  name: python3\n---\n\n```{code-cell} ipython3\n:tags: [parameters]\n'
+                      'params_file = ""\noverrides = {}\n```\n\n```{code-cell} ipython3\nimport logging\n'
+                      'print(logging.getLogger("tornado").getEffectiveLevel())\n```\n', encoding="utf-8")
+    execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
+    cells = nbformat.read(tmp_path / "probe.ipynb", as_version=4).cells
+    printed = [o["text"] for c in cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == [f"{logging.CRITICAL}\n"]

@@ -17,6 +17,10 @@ import nbformat
 from helpers import paths
 
 
+# Run in each kernel before the notebook's first cell (IPython's exec_lines: no output, no cell).
+QUIET_TORNADO = "import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
+
+
 class BuildError(Exception):
     """A step of the build failed; the message says which and where to look."""
 
@@ -31,9 +35,10 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    # Once a kernel has exited, a zmq stream of its client may still run a callback on the closed socket
-    # ('Socket operation on non-socket'); tornado logs that race with a traceback. It says nothing about
-    # the notebook (its own errors come back as PapermillExecutionError below), so it is kept off stderr.
+    # While a kernel shuts down, a zmq stream may still run a callback on its closed socket ('Socket
+    # operation on non-socket'); tornado logs that race with a traceback, in the kernel (whose tornado
+    # logger ipykernel points at the real stderr) and in this client. It says nothing about the notebook
+    # (its own errors come back as PapermillExecutionError below), so both keep it off stderr.
     logging.getLogger("tornado").setLevel(logging.CRITICAL)
     os.environ[paths.TABLES_ENV] = str(tables)
     # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
@@ -50,6 +55,7 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
         papermill.execute_notebook(
             notebook, str(target), parameters={"params_file": params_file, "overrides": overrides},
             cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3", language="python", km=kernel,
+            extra_arguments=[f"--IPKernelApp.exec_lines={QUIET_TORNADO}"],
         )
     except PapermillExecutionError as exc:
         raise BuildError(
