@@ -90,6 +90,11 @@ def test_real_data_are_not_sent_to_another_machine(monkeypatch):
             with runner.mapper("tcp://10.20.30.40:8786", allow_patient_data=allow, data_kind="real"):
                 pass
         assert "10.20.30.40" in str(err.value)
+        # The build's check before any notebook runs refuses the same, with the same message.
+        with pytest.raises(InputError, match="dask_allow_patient_data: true"):
+            runner.check_scheduler("tcp://10.20.30.40:8786", allow, "real")
+    for local in (None, "", "local"):
+        runner.check_scheduler(local, False, "real")  # nothing to check, nothing started
 
 
 def test_what_may_connect(monkeypatch):

@@ -232,10 +232,11 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
         os.replace(stage / "book.pdf", out / "book.pdf")
 
 
-def _check_inputs(params: dict) -> None:
+def _check_inputs(params: dict, planned: list) -> None:
     validate.load_cohort(params["cohort_csv"], params["mg_unit"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
+    validate.preflight(params, [name for run in planned for name in runs_mod.PREFLIGHT.get(run.doc, ())])
 
 
 def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
@@ -250,21 +251,21 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     """
     started = time.perf_counter()
     params = params_mod.load(params_file)
-    _check_inputs(params)
     for name, kind in (("cohort_csv", params["cohort_kind"]), ("vsmc_csv", params["vsmc_kind"])):
         if kind:
             log(f"{name} = {params[name]}: runs as {kind} data")
+    try:
+        planned, pages = runs_mod.plan(only)
+        left_out = [r for r in runs_mod.plan()[0] if r not in planned]
+    except FileNotFoundError as exc:
+        raise BuildError(str(exc)) from None
+    _check_inputs(params, planned)
     out = Path(out) if out else paths.BUILD
     cache, stage = out / "cache", out / ".next"
     if stage.exists():
         shutil.rmtree(stage)
     src = stage / "src"
     src.mkdir(parents=True)
-    try:
-        planned, pages = runs_mod.plan(only)
-        left_out = [r for r in runs_mod.plan()[0] if r not in planned]
-    except FileNotFoundError as exc:
-        raise BuildError(str(exc)) from None
     url = repository_url(repository)
     data = cache_mod.data_digests(params)
     reused, left_out = _reusable(left_out, cache, params, data) if use_cache else ([], left_out)

@@ -108,7 +108,7 @@ def _local_cluster(workers):
 
 
 @contextmanager
-def _remote(address):
+def _connected(address):
     from distributed import Client
 
     try:
@@ -120,6 +120,14 @@ def _remote(address):
             "processes, or set it to 'local'."
         ) from None
     try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextmanager
+def _remote(address):
+    with _connected(address) as client:
         try:
             client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
         except (OSError, TimeoutError):
@@ -128,8 +136,18 @@ def _remote(address):
                 f"start one with `dask worker {address}`."
             ) from None
         yield _dask_map(client)
-    finally:
-        client.close()
+
+
+def check_scheduler(scheduler: str | None, allow_patient_data: bool, data_kind: str) -> None:
+    """Raise the :class:`~helpers.errors.InputError` :func:`mapper` would raise for these settings, without
+    starting any worker: a malformed address, patient data refused, or no scheduler answering (an existing
+    scheduler is connected to, then left)."""
+    if scheduler is None or str(scheduler).strip().lower() in ("", "local"):
+        return
+    address = _check_address(str(scheduler).strip())
+    _refuse_patient_data(address, allow_patient_data, data_kind)
+    with _connected(address):
+        pass
 
 
 def describe(scheduler: str | None, workers=None) -> str:

@@ -24,6 +24,11 @@ EXTRA_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "_static", "_ext",
 # recomputes its agreement table from the golden fixtures.
 EXTRA_INPUTS = {"book/validation": ("tests/golden",)}
 
+# Parameters a page checks against the data or the network before it computes anything: the build makes
+# the same checks before it starts any notebook (helpers.pipeline.validate.PREFLIGHT), so that such bad input
+# stops it within seconds with the page's own one message.
+PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler")}
+
 
 @dataclass
 class Run:

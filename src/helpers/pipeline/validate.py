@@ -195,6 +195,31 @@ def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:
     return validate_cohort(read_csv(path), mg_unit, where=paths.shown(path))
 
 
+def _standardization(params: dict, analysed: pd.DataFrame) -> None:
+    from helpers.analysis import beyond
+
+    beyond.check_standardization(analysed, params["risk_times"], params["mg_cutpoints"],
+                                 source=paths.shown(params["cohort_csv"]))
+
+
+def _scheduler(params: dict, analysed: pd.DataFrame) -> None:
+    from helpers.pipeline import distributed
+
+    distributed.check_scheduler(params["dask_scheduler"], params["dask_allow_patient_data"], params["cohort_kind"])
+
+
+# The checks behind runs.PREFLIGHT, by parameter: each raises the InputError the page itself would raise.
+PREFLIGHT = {"risk_times": _standardization, "dask_scheduler": _scheduler}
+
+
+def preflight(params: dict, names) -> None:
+    """Check the parameters ``names`` (keys of :data:`PREFLIGHT`) against the analysis cohort and the network."""
+    if names:
+        _, analysed = cohorts(params)
+        for name in dict.fromkeys(names):
+            PREFLIGHT[name](params, analysed)
+
+
 def main(argv=None) -> int:
     """Command line: validate the input data named by a parameters file."""
     parser = argparse.ArgumentParser(prog="mg-validate", description=__doc__.splitlines()[0])
