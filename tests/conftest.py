@@ -1,9 +1,14 @@
 """Shared fixtures: small cohorts written to temporary files, and the default parameters."""
 
+import fcntl
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -52,14 +57,74 @@ def _sources():
     return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in [*files, paths.DATA / "cohort.csv"]}
 
 
+@contextmanager
+def _shared_book_lock(tmp_path_factory):
+    """The shared book's folder, held exclusively for the ``with`` block. Under pytest-xdist every worker
+    of the run sees the same folder (the workers' common temporary root), and an OS file lock decides
+    which one builds: the others wait, then read."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with open(root / "shared-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield root / "shared-book"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    before = _sources()
-    result = subprocess.run(
-        [sys.executable, "-m", "helpers.pipeline.build", "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT
-    )
+    """The book built once per test run (once for all workers): its folder, the build's completed process,
+    and the digests of the sources before it ran."""
+    with _shared_book_lock(tmp_path_factory) as out:
+        record = out.with_suffix(".json")
+        if not record.is_file():
+            before = {str(f): digest for f, digest in _sources().items()}
+            result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out)],
+                                    capture_output=True, text=True, cwd=paths.ROOT)
+            record.write_text(json.dumps({"args": result.args, "returncode": result.returncode,
+                                          "stdout": result.stdout, "stderr": result.stderr, "before": before}))
+        saved = json.loads(record.read_text())
+    result = subprocess.CompletedProcess(saved["args"], saved["returncode"], saved["stdout"], saved["stderr"])
     assert result.returncode == 0, result.stderr
-    return out, result, before
+    return out, result, {Path(f): digest for f, digest in saved["before"].items()}
 
 
+@pytest.fixture
+def rebuilds_the_shared_book(tmp_path_factory):
+    """For a test that builds into the shared book's folder again: it holds the folder alone meanwhile."""
+    with _shared_book_lock(tmp_path_factory):
+        yield
+
+
+# Under pytest-xdist (`make test` runs one worker per core, pyproject.toml), tests are dealt out to the
+# workers a module at a time, so that a module-scoped fixture is made once. The two expensive builds go
+# first, side by side: the shared book (tests/test_book.py) and the real-data build (tests/test_real_data.py);
+# the browser tests, which only read the shared book, go last, when it is long built.
+FIRST = ("tests/test_book.py", "tests/test_real_data.py")
+LAST = ("tests/test_browser.py",)
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        module = _module(item.nodeid)
+        return FIRST.index(module) if module in FIRST else len(FIRST) + 1 if module in LAST else len(FIRST)
+
+    items.sort(key=rank)  # stable: within a rank, the collection order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _module(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order above
+    return ByModule(config, log)

@@ -1,5 +1,6 @@
 """A real browser opens every page of the built book: no broken image, no console error, and each
-chapter's main table and figure are there. Screenshots are kept in _build/test-artifacts/screenshots.
+chapter's main table and figure are there. With MG_SCREENSHOTS=1, full-page screenshots of every page at
+desktop and phone width are kept in _build/test-artifacts/screenshots.
 
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright; never downloads a browser. Skipped, with
 the reason, where Chromium is not installed (.ci/run installs it).
@@ -7,6 +8,8 @@ the reason, where Chromium is not installed (.ci/run installs it).
 
 import functools
 import http.server
+import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -20,6 +23,15 @@ pytestmark = pytest.mark.book
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = paths.BUILD / "test-artifacts" / "screenshots"
+# Full-page screenshots of every page visited, at 1,280 and 400 px, for a person to look at: they cost about
+# as much as the visits themselves, so they are taken only when asked for (MG_SCREENSHOTS=1 make test).
+TAKE_SCREENSHOTS = os.environ.get("MG_SCREENSHOTS", "") not in ("", "0")
+
+
+def _screenshot(page, name: str) -> None:
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (apt-get install chromium): the browser check is skipped", allow_module_level=True)
@@ -58,15 +70,71 @@ def _visit(browser, url):
     return page, errors
 
 
-@pytest.mark.parametrize("doc", runs.toc_documents())
-def test_every_page_loads_cleanly(server, browser, doc):
-    page, errors = _visit(browser, f"{server}/{doc}.html")
-    broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
+# Everything the page-by-page tests below look at, measured in one visit per page at 1,280 px.
+MEASURE = """() => {
+  const article = document.querySelector('article');
+  const width = article.getBoundingClientRect().width;
+  const images = Array.from(document.images);
+  const articleImages = Array.from(article.querySelectorAll('img'));
+  const tables = Array.from(article.querySelectorAll('table'));
+  const inScrollingFrame = t => {
+    for (let e = t.parentElement; e && e !== article; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (['auto', 'scroll'].includes(style.overflowX) && e.getBoundingClientRect().width <= width + 1) return true;
+    }
+    return false;
+  };
+  return {
+    broken: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
+    tables: tables.length,
+    figures: articleImages.filter(i => i.naturalWidth > 100).length,
+    missing_alt: articleImages.filter(i => i.naturalWidth > 100 && !(i.alt || '').trim()).length,
+    folded: Array.from(document.querySelectorAll('details.hide')).map(d => d.open),
+    visible_code: Array.from(document.querySelectorAll('div.cell_input')).filter(e => !e.closest('details:not([open])')).length,
+    glossary_links: Array.from(article.querySelectorAll('a[href*="glossary.html#term-"]')).map(a => a.href),
+    loose: tables.filter(t => t.getBoundingClientRect().width > width + 1 && !inScrollingFrame(t))
+      .map(t => (t.querySelector('caption') || t).innerText.slice(0, 80)),
+    page_scrolls: document.documentElement.scrollWidth > window.innerWidth + 1,
+    model4_in_view: tables.filter(t => /Model 4/.test(t.innerText))
+      .map(t => t.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1),
+    stderr: article.querySelectorAll('.output.stderr').length,
+    text: article.innerText,
+    cells: tables.flatMap(t => [
+      ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
+      ...Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells.length ? r.cells[0].innerText.trim() : ''),
+    ]),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def desktop(server, browser):
+    """``desktop(doc)``: what :data:`MEASURE` finds on a page at 1,280 px, plus the console errors it raised
+    while loading. Each page is opened once (and screenshot with MG_SCREENSHOTS=1), however many tests read it,
+    in one tab that goes from page to page as a reader would (a new tab per page costs more than the page)."""
+    seen, errors = {}, []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def visit(doc):
+        if doc not in seen:
+            errors.clear()
+            page.goto(f"{server}/{doc}.html", wait_until="load")
+            seen[doc] = page.evaluate(MEASURE)
+            _screenshot(page, doc.replace("/", "__"))
+            seen[doc]["errors"] = list(errors)
+        return seen[doc]
+
+    yield visit
     page.close()
-    assert broken == [], broken
-    assert errors == [], errors
+
+
+@pytest.mark.parametrize("doc", runs.toc_documents())
+def test_every_page_loads_cleanly(desktop, doc):
+    visit = desktop(doc)
+    assert visit["broken"] == [], visit["broken"]
+    assert visit["errors"] == [], visit["errors"]
 
 
 # Each chapter's main tables and figures: at least this many rendered (the baseline chapter is a table).
@@ -82,17 +150,14 @@ def test_every_chapter_is_expected():
 
 
 @pytest.mark.parametrize("doc", sorted(EXPECTED))
-def test_each_chapter_has_its_main_tables_and_figures(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    tables = page.locator("article table").count()
-    figures = page.evaluate("Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100).length")
-    page.close()
+def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
+    visit = desktop(doc)
     want_tables, want_figures = EXPECTED[doc]
-    assert tables >= want_tables, f"{doc}: {tables} tables"
-    assert figures >= want_figures, f"{doc}: {figures} figures"
+    assert visit["tables"] >= want_tables, f"{doc}: {visit['tables']} tables"
+    assert visit["figures"] >= want_figures, f"{doc}: {visit['figures']} figures"
 
 
-def test_make_pdf_prints_the_whole_book(built):
+def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book):
     import re
     import subprocess
     import sys
@@ -109,17 +174,11 @@ def test_make_pdf_prints_the_whole_book(built):
 
 
 @pytest.mark.parametrize("doc", sorted(EXPECTED))
-def test_code_is_folded_and_figures_have_alt_text(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    folded = page.evaluate("Array.from(document.querySelectorAll('details.hide')).map(d => d.open)")
-    visible_code = page.evaluate("Array.from(document.querySelectorAll('div.cell_input')).filter(e => !e.closest('details:not([open])')).length")
-    missing_alt = page.evaluate(
-        "Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100 && !(i.alt || '').trim()).length"
-    )
-    page.close()
-    assert folded and not any(folded), f"{doc}: code cells are not folded behind a toggle"
-    assert visible_code == 0, f"{doc}: {visible_code} code cells show without a click"
-    assert missing_alt == 0, f"{doc}: {missing_alt} figures without alt text"
+def test_code_is_folded_and_figures_have_alt_text(desktop, doc):
+    visit = desktop(doc)
+    assert visit["folded"] and not any(visit["folded"]), f"{doc}: code cells are not folded behind a toggle"
+    assert visit["visible_code"] == 0, f"{doc}: {visit['visible_code']} code cells show without a click"
+    assert visit["missing_alt"] == 0, f"{doc}: {visit['missing_alt']} figures without alt text"
 
 
 def test_a_citation_resolves_to_the_bibliography(server, browser):
@@ -147,18 +206,21 @@ def test_solutions_are_hidden_until_clicked(server, browser):
     assert errors == [], errors
 
 
-@pytest.mark.parametrize("doc", [*sorted(EXPECTED), "book/teachers"])
-def test_glossary_links_resolve(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    links = page.evaluate("Array.from(document.querySelectorAll('article a[href*=\"glossary.html#term-\"]')).map(a => a.href)")
+@pytest.fixture(scope="module")
+def glossary_terms(server, browser):
+    page, _ = _visit(browser, f"{server}/book/glossary.html")
+    terms = page.evaluate("Array.from(document.querySelectorAll('dt[id]')).map(d => d.id)")
     page.close()
+    return terms
+
+
+@pytest.mark.parametrize("doc", [*sorted(EXPECTED), "book/teachers"])
+def test_glossary_links_resolve(desktop, glossary_terms, doc):
+    links = desktop(doc)["glossary_links"]
     if doc.startswith("notebooks/"):
         assert links, f"{doc} links no glossary term"
-    glossary, _ = _visit(browser, f"{server}/book/glossary.html")
-    for href in sorted(set(links)):
-        anchor = href.split("#", 1)[1]
-        assert glossary.locator(f"dt[id='{anchor}']").count() == 1, f"{doc}: {href} resolves to no term"
-    glossary.close()
+    unresolved = sorted({href for href in links if glossary_terms.count(href.split("#", 1)[1]) != 1})
+    assert glossary_terms and unresolved == [], f"{doc}: links resolve to no term: {unresolved}"
 
 
 # --- The headline in view: every page clean at desktop and phone width (issue 18) -------------------------
@@ -170,67 +232,28 @@ PHONE = {"width": 400, "height": 800}
 INTERNAL = ("mg_missing", "cac_not_both", "nfkb_time", "rho", "chisq", "GLOBAL")
 CONTRACT_PAGES = {"book/data", "book/own_data", "book/colophon"}
 
-TABLES_OUT_OF_FRAME = """() => {
-  const article = document.querySelector('article');
-  const width = article.getBoundingClientRect().width;
-  return Array.from(article.querySelectorAll('table')).filter(t => {
-    if (t.getBoundingClientRect().width <= width + 1) return false;
-    for (let e = t.parentElement; e && e !== article; e = e.parentElement) {
-      const style = getComputedStyle(e);
-      if (['auto', 'scroll'].includes(style.overflowX) && e.getBoundingClientRect().width <= width + 1) return false;
-    }
-    return true;
-  }).map(t => (t.querySelector('caption') || t).innerText.slice(0, 80));
-}"""
-
-HEADERS_AND_FIRST_COLUMNS = """() => Array.from(document.querySelectorAll('article table')).flatMap(t => [
-  ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
-  ...Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells.length ? r.cells[0].innerText.trim() : ''),
-])"""
-
-
-def _phone(browser, url):
-    page = browser.new_page(viewport=PHONE)
-    page.goto(url, wait_until="load")
-    return page
-
-
 @pytest.mark.parametrize("doc", runs.toc_documents())
-def test_tables_fit_the_column_or_scroll_in_their_own_frame(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    loose = page.evaluate(TABLES_OUT_OF_FRAME)
-    page_scrolls = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
-    page.close()
-    assert loose == [], f"{doc}: tables wider than the article outside a scrolling frame: {loose}"
-    assert not page_scrolls, f"{doc}: the page scrolls sideways at 1,280 px"
+def test_tables_fit_the_column_or_scroll_in_their_own_frame(desktop, doc):
+    visit = desktop(doc)
+    assert visit["loose"] == [], f"{doc}: tables wider than the article outside a scrolling frame: {visit['loose']}"
+    assert not visit["page_scrolls"], f"{doc}: the page scrolls sideways at 1,280 px"
 
 
 @pytest.mark.parametrize("doc", ["notebooks/03_hazards", "notebooks/04_sensitivity", "notebooks/05_progression"])
-def test_the_adjusted_estimate_is_in_view_without_scrolling(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    found = page.evaluate("""() => {
-      const article = document.querySelector('article').getBoundingClientRect();
-      return Array.from(document.querySelectorAll('article table')).filter(t => /Model 4/.test(t.innerText))
-        .map(t => t.getBoundingClientRect().right <= article.right + 1);
-    }""")
-    page.close()
+def test_the_adjusted_estimate_is_in_view_without_scrolling(desktop, doc):
+    found = desktop(doc)["model4_in_view"]
     assert found and all(found), f"{doc}: a table with Model 4 needs sideways scrolling: {found}"
 
 
 @pytest.mark.parametrize("doc", runs.toc_documents())
-def test_no_page_shows_stderr_warnings_or_internal_keys(server, browser, doc):
-    page, _ = _visit(browser, f"{server}/{doc}.html")
-    stderr = page.locator("article .output.stderr").count()
-    text = page.locator("article").inner_text()
-    cells = page.evaluate(HEADERS_AND_FIRST_COLUMNS)
-    page.close()
-    assert stderr == 0, f"{doc}: {stderr} stderr output blocks"
+def test_no_page_shows_stderr_warnings_or_internal_keys(desktop, doc):
+    visit = desktop(doc)
+    text, cells = visit["text"], visit["cells"]
+    assert visit["stderr"] == 0, f"{doc}: {visit['stderr']} stderr output blocks"
     assert "Warning:" not in text and "it/s]" not in text, f"{doc}: a warning or a progress bar is shown"
     assert "[Kand" not in text, f"{doc}: the thesis is cited by an alphabetic label"
     keys = [c for c in cells if c in INTERNAL]
     if doc not in CONTRACT_PAGES:
-        import re
-
         keys += [c for c in cells if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", c)]
     assert keys == [], f"{doc}: internal keys in table headers or first columns: {sorted(set(keys))}"
 
@@ -253,25 +276,36 @@ FONT_SIZES = r"""async (img) => {
 }"""
 
 
-def test_the_forest_plot_is_legible_on_a_phone(server, browser):
-    page = _phone(browser, f"{server}/notebooks/06_subgroups.html")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "notebooks__06_subgroups__400px.png"), full_page=True)
-    img = page.locator("article img[alt^='Forest plot']").first
-    measured = img.evaluate(FONT_SIZES)
+@pytest.fixture(scope="module")
+def phone(server, browser):
+    """``phone(doc)``: the first warning box's position and the forest plot's text sizes at 400 px; each
+    page is opened once (and screenshot with MG_SCREENSHOTS=1), in one tab."""
+    seen = {}
+    page = browser.new_page(viewport=PHONE)
+
+    def visit(doc):
+        if doc not in seen:
+            page.goto(f"{server}/{doc}.html", wait_until="load")
+            notice = page.locator("article .admonition.warning").first
+            forest = page.locator("article img[alt^='Forest plot']").first
+            seen[doc] = {"notice": notice.bounding_box() if notice.count() else None,
+                         "forest": forest.evaluate(FONT_SIZES) if forest.count() else None}
+            _screenshot(page, f"{doc.replace('/', '__')}__400px")
+        return seen[doc]
+
+    yield visit
     page.close()
-    assert measured["view"] and measured["sizes"], "the forest plot is not an SVG with text"
+
+
+def test_the_forest_plot_is_legible_on_a_phone(phone):
+    measured = phone("notebooks/06_subgroups")["forest"]
+    assert measured and measured["view"] and measured["sizes"], "the forest plot is not an SVG with text"
     smallest = min(measured["sizes"]) * measured["width"] / measured["view"]
     assert smallest >= 9, f"the forest plot's smallest text renders {smallest:.1f} px high at 400 px"
 
 
 @pytest.mark.parametrize("doc", sorted(EXPECTED))
-def test_the_synthetic_notice_is_on_a_phones_first_screen(server, browser, doc):
-    page = _phone(browser, f"{server}/{doc}.html")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}__400px.png"))
-    notice = page.locator("article .admonition.warning").first
-    box = notice.bounding_box() if notice.count() else None
-    page.close()
+def test_the_synthetic_notice_is_on_a_phones_first_screen(phone, doc):
+    box = phone(doc)["notice"]
     assert box is not None, f"{doc}: no synthetic-data notice"
     assert box["y"] + 40 <= PHONE["height"], f"{doc}: the notice starts at {box['y']:.0f} px, below the first screen"

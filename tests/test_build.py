@@ -99,15 +99,20 @@ def test_the_shipped_data_are_staged_for_download_from_the_data_page():
     assert "<../data/cohort.csv>" in page and "<../data/vsmc.csv>" in page
 
 
-def test_a_kernel_keeps_tornados_shutdown_race_off_stderr(tmp_path):
+def test_a_kernel_keeps_tornados_shutdown_race_off_stderr_and_hashes_strings_the_same_every_time(tmp_path, monkeypatch):
     # ipykernel points the kernel's tornado logger at the real stderr; a zmq callback on a socket closed at
     # shutdown then printed a traceback beside the build's one message. Each kernel silences it first.
+    # And a fixed string hash: the order of a set of strings is the same in every run (the cache relies on it).
     source = tmp_path / "probe.md"
     source.write_text('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n'
                       '  language: python\n  name: python3\n---\n\n```{code-cell} ipython3\n:tags: [parameters]\n'
                       'params_file = ""\noverrides = {}\n```\n\n```{code-cell} ipython3\nimport logging\n'
-                      'print(logging.getLogger("tornado").getEffectiveLevel())\n```\n', encoding="utf-8")
+                      'print(logging.getLogger("tornado").getEffectiveLevel())\n```\n\n'
+                      '```{code-cell} ipython3\nimport os\nprint(os.environ.get("PYTHONHASHSEED"))\n```\n', encoding="utf-8")
+    for name in ("PYTHONHASHSEED", paths.TABLES_ENV, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "")  # restored after the test: execute() sets them in the process it runs in
+        monkeypatch.delenv(name)
     execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
     cells = nbformat.read(tmp_path / "probe.ipynb", as_version=4).cells
     printed = [o["text"] for c in cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
-    assert printed == [f"{logging.CRITICAL}\n"]
+    assert printed == [f"{logging.CRITICAL}\n", "0\n"]

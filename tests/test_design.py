@@ -52,9 +52,9 @@ def test_a_modified_copy_is_not_the_shipped_cohort_even_when_declared_synthetic(
 
 
 @pytest.mark.book
-def test_pages_run_on_a_modified_copy_show_no_box_and_no_marks(tmp_path):
-    """Executed as the build executes them (papermill), on the shipped file with one value changed and
-    declared synthetic: the pages say the data are synthetic but claim nothing of the generator's design."""
+def test_a_chapter_run_on_a_modified_copy_shows_no_box(tmp_path):
+    """Executed as the build executes it (papermill), on the shipped file with one value changed and
+    declared synthetic: the chapter says the data are synthetic but claims nothing of the generator's design."""
     from helpers.pipeline import execute
 
     cohort = pd.read_csv(paths.DATA / "cohort.csv", dtype=str, keep_default_na=False)
@@ -62,14 +62,12 @@ def test_pages_run_on_a_modified_copy_show_no_box_and_no_marks(tmp_path):
     data = tmp_path / "cohort.csv"
     cohort.to_csv(data, index=False, lineterminator="\n")
     overrides = {"cohort_csv": str(data), "data_kind": "synthetic"}
-    for doc in ("notebooks/03_hazards", "book/intro"):
-        target = tmp_path / f"{doc.split('/')[1]}.ipynb"
-        execute.execute(paths.ROOT / f"{doc}.md", target, "params/default.yml", overrides, tmp_path / "tables")
-        executed = target.read_text(encoding="utf-8")
-        assert outputs.DESIGN_TITLE not in executed and "synthetic_design.yml" not in executed, doc
-        assert "Synthetic data" in executed or doc == "book/intro", doc
-    glance = pd.read_csv(tmp_path / "tables" / "findings_at_a_glance.csv")
-    assert list(glance.columns) == ["Finding", "Thesis", "This run"]
+    # One chapter with a box (the landing page's marks for a modified copy are the next test's, in-process).
+    target = tmp_path / "03_hazards.ipynb"
+    execute.execute(paths.ROOT / "notebooks/03_hazards.md", target, "params/default.yml", overrides, tmp_path / "tables")
+    executed = target.read_text(encoding="utf-8")
+    assert outputs.DESIGN_TITLE not in executed and "synthetic_design.yml" not in executed
+    assert "Synthetic data" in executed
 
 
 def test_findings_at_a_glance_come_from_the_run_and_carry_marks_for_the_shipped_cohort_only():

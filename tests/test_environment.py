@@ -48,6 +48,7 @@ TOOLS = {
     "ipykernel": ("src/helpers/pipeline/execute.py", 'kernel_name="python3"'),  # the kernel papermill starts
     "dask": ("src/helpers/pipeline/distributed.py", "`dask scheduler`"),  # the CLI its messages name
     "pytest": ("Makefile", "-m pytest"),
+    "pytest-xdist": ("pyproject.toml", "--dist loadscope"),  # the plugin behind addopts' `-n auto`
 }
 # Pins kept for work in flight that will import them; each says which. Empty this as the work lands.
 AWAITING: dict[str, str] = {}  # pins whose first import is still to land, with the issue that brings it

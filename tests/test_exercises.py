@@ -1,5 +1,6 @@
 """Teaching material: exercises with solutions on every executed page, one parameters file per exercise
-that changes a setting, learning objectives, the glossary, and the --only and --student builds."""
+that changes a setting, learning objectives, the glossary, and the --only build (the --student build is
+checked by tests/test_book.py's cold build)."""
 
 import re
 import subprocess
@@ -143,17 +144,6 @@ def test_an_exercise_builds_one_chapter_and_the_solution_matches_the_run(tmp_pat
     left_out = (html / "notebooks/05_progression.html").read_text(encoding="utf-8")
     assert "not executed in this build" in left_out
     assert (html / "book/glossary.html").is_file()
-
-
-@pytest.mark.book
-def test_student_edition_leaves_the_solutions_out(tmp_path):
-    out = tmp_path / "book"
-    result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--jobs", "1",
-                             "--only", "hazards", "--student"], capture_output=True, text=True, cwd=paths.ROOT)
-    assert result.returncode == 0, result.stderr
-    page = (out / "html/notebooks/03_hazards.html").read_text(encoding="utf-8")
-    assert 'id="hazards-1"' in page
-    assert "hazards-1-solution" not in page and 'class="solution' not in page
 
 
 def test_a_run_left_out_by_only_keeps_its_title_and_labels(tmp_path):

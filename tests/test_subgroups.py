@@ -57,7 +57,7 @@ def test_flags_follow_the_cut_offs():
 
 @pytest.fixture(scope="module")
 def analysed():
-    """One subgroup analysis of the simulated cohort, read by the tests that only look at it (each takes ~20 s)."""
+    """One subgroup analysis of the simulated cohort, read by the tests that only look at it."""
     df = _cohort()
     return df, subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
 
@@ -72,10 +72,16 @@ def test_every_stratum_is_reported_with_counts_and_no_absurd_estimate(analysed):
     assert out["p_interaction"].notna().all()
 
 
-def test_a_stratum_without_low_mg_events_is_not_estimable():
+@pytest.fixture(scope="module")
+def no_low_mg_event_in_women():
+    """The subgroup analysis of the simulated cohort with every low-Mg woman's event removed."""
     df = _cohort()
     df.loc[(df["mg_low"] == 1) & (df["sex"] == "F"), "status"] = 0
-    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+    return subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+
+
+def test_a_stratum_without_low_mg_events_is_not_estimable(no_low_mg_event_in_women):
+    out = no_low_mg_event_in_women
     female = out[(out["subgroup"] == "Sex") & (out["stratum"] == "Female")].iloc[0]
     assert not female["estimable"] and female["reason"] == "no event with low Mg" and np.isnan(female["hr"])
 
@@ -114,9 +120,8 @@ def test_full_model_within_a_stratum_matches_coxph(name, modifier, level):
         assert fit.at[term, "se"] == pytest.approx(g[f"se_{term}"], rel=1e-6)
 
 
-def test_reduced_adjustment_leaves_out_age_bmi_and_egfr_in_their_strata():
-    df = _cohort()
-    full = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+def test_reduced_adjustment_leaves_out_age_bmi_and_egfr_in_their_strata(analysed):
+    df, full = analysed
     reduced = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"), adjustment="reduced")
     from helpers import survival
 
@@ -126,10 +131,8 @@ def test_reduced_adjustment_leaves_out_age_bmi_and_egfr_in_their_strata():
         assert row["hr"] == pytest.approx(survival.cause_specific_cox(old, "followup_years", "status", covs).at["mg_low", "hr"])
 
 
-def test_p_for_interaction_is_left_empty_where_a_stratum_is_not_estimable():
-    df = _cohort()
-    df.loc[(df["mg_low"] == 1) & (df["sex"] == "F"), "status"] = 0
-    out = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"))
+def test_p_for_interaction_is_left_empty_where_a_stratum_is_not_estimable(no_low_mg_event_in_women):
+    out = no_low_mg_event_in_women
     sex = out[out["subgroup"] == "Sex"]
     assert sex["p_interaction"].isna().all() and (sex["p_interaction_note"] == "not estimable in Female").all()
     whole = out.groupby("subgroup")["estimable"].transform("all")

@@ -45,6 +45,9 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    # The cache relies on a run giving the same tables every time: string hashing, and so the order of a
+    # set of strings, is fixed in every kernel (and the processes it starts) rather than drawn per process.
+    os.environ.setdefault("PYTHONHASHSEED", "0")
     notebook = jupytext.read(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     # IPC sockets rather than TCP: the kernel is local, and nothing then listens on a network port. Each
