@@ -251,7 +251,7 @@ def _draws_random_numbers(doc: str) -> bool:
     return 'params["seed"]' in (paths.ROOT / f"{doc}.md").read_text(encoding="utf-8")
 
 
-def test_runs_that_draw_random_numbers_give_byte_identical_tables_and_the_student_edition_no_solutions(built, tmp_path):
+def test_runs_that_draw_random_numbers_give_byte_identical_tables_in_a_student_edition_of_only_them(built, tmp_path):
     # Determinism, which the cache relies on. Every kernel runs with one BLAS thread and a fixed string hash
     # (helpers.pipeline.execute), so a run's tables can vary only through random draws, and every draw
     # comes from the parameter `seed`: the runs that read it are executed a second time, cold, and their
@@ -276,6 +276,15 @@ def test_runs_that_draw_random_numbers_give_byte_identical_tables_and_the_studen
     assert 'id="beyond-1"' in student and 'id="beyond-1"' in book
     assert "beyond-1-solution" in book and 'class="solution' in book
     assert "beyond-1-solution" not in student and 'class="solution' not in student
+    # Figures too: each SVG's file name is a digest of its content, and none carries a date.
+    images = re.compile(r'src="(?:\.\./)*_images/([0-9a-f]+\.svg)"')
+    assert images.findall(student) and set(images.findall(student)) == set(images.findall(book))
+    assert not any("<dc:date>" in svg.read_text(encoding="utf-8") for svg in (tmp_path / "html/_images").glob("*.svg"))
+    # --only: a whole, link-clean book (the build runs Sphinx with -n -W) whose other runs keep their place.
+    for doc in runs.toc_documents():
+        assert (tmp_path / "html" / f"{doc}.html").is_file(), doc
+    left_out = (tmp_path / "html/notebooks/05_progression.html").read_text(encoding="utf-8")
+    assert "not executed in this build" in left_out
 
 
 def test_teaching_layer_and_validation_appendix(built):

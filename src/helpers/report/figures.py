@@ -19,7 +19,10 @@ def _vector_output() -> None:
     except ImportError:
         return
     if get_ipython() is not None:
-        set_matplotlib_formats("svg")
+        # No creation date in the SVG, and element ids from a fixed salt rather than a random one: the same
+        # figure is the same file in every run (and no time stamp can pass for a number of the data).
+        set_matplotlib_formats("svg", metadata={"Date": None})
+        plt.rcParams["svg.hashsalt"] = "mg-book"
         # Figures are drawn when the cell's value is displayed, outside any rc_context: set here, for the
         # kernel, that SVG text stays text.
         plt.rcParams["svg.fonttype"] = "none"
