@@ -4,8 +4,9 @@
     .venv/bin/python bench/tests.py -k book    # any pytest arguments narrow it
 
 Tests never time themselves; this script runs pytest once with ``--durations`` and prints the figures.
-The book tests share one build (the session fixture ``built`` in tests/conftest.py), which shows up as
-the setup time of the first test that asks for it.
+The suite runs in one worker per core (pytest-xdist, as `make test` runs it), so the per-test times add
+up to more than the wall time. The book tests share one build (the session fixture ``built`` in
+tests/conftest.py), which shows up as the setup time of the first test that asks for it.
 """
 
 import re
