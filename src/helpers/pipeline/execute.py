@@ -59,6 +59,9 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
             notebook, str(target), parameters={"params_file": params_file, "overrides": overrides},
             cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3", language="python", km=kernel,
             extra_arguments=[f"--IPKernelApp.exec_lines={QUIET_TORNADO}"],
+            # Written once, when the run ends or fails (papermill then writes the partly executed copy), not
+            # after every cell: nobody watches the file while it runs.
+            request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as exc:
         raise BuildError(
