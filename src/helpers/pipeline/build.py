@@ -232,11 +232,17 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
         os.replace(stage / "book.pdf", out / "book.pdf")
 
 
-def _check_inputs(params: dict, planned: list) -> None:
+def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> tuple[dict, dict]:
+    """Validate the input files, then make the checks of their parameters that the pages to be executed
+    (not those current in the cache) would make; return the data digests and each planned run's cache key."""
     validate.load_cohort(params["cohort_csv"], params["mg_unit"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
-    validate.preflight(params, [name for run in planned for name in runs_mod.PREFLIGHT.get(run.doc, ())])
+    data = cache_mod.data_digests(params)
+    keys = {run.doc: cache_mod.run_key(run, params, data) for run in planned}
+    to_execute = [r for r in planned if not (use_cache and cache_mod.is_current(cache, r, keys[r.doc]))]
+    validate.preflight(params, [name for run in to_execute for name in runs_mod.PREFLIGHT.get(run.doc, ())])
+    return data, keys
 
 
 def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
@@ -259,18 +265,17 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         left_out = [r for r in runs_mod.plan()[0] if r not in planned]
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
-    _check_inputs(params, planned)
     out = Path(out) if out else paths.BUILD
     cache, stage = out / "cache", out / ".next"
+    data, keys = _check_inputs(params, planned, cache, use_cache)
     if stage.exists():
         shutil.rmtree(stage)
     src = stage / "src"
     src.mkdir(parents=True)
     url = repository_url(repository)
-    data = cache_mod.data_digests(params)
     reused, left_out = _reusable(left_out, cache, params, data) if use_cache else ([], left_out)
     placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
-                   cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
+                   keys.get(run.doc) or cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
     book_key = _book_key(placed, pages, url) + (f"only {sorted(r.doc for r in left_out)}" if only else "") + (
         "student" if student else "") + params["cohort_kind"] + str(params["vsmc_kind"])
     index = out / "html" / "index.html"
