@@ -1,6 +1,6 @@
 """Teaching material: exercises with solutions on every executed page, one parameters file per exercise
-that changes a setting, learning objectives, the glossary, and the --only build (the --student build is
-checked by tests/test_book.py's cold build)."""
+that changes a setting, learning objectives and the glossary. The --only and --student builds are checked
+on tests/test_book.py's second build of the pages that draw random numbers."""
 
 import re
 

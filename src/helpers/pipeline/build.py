@@ -235,13 +235,13 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
 def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> tuple[dict, dict]:
     """Validate the input files, then make the checks of their parameters that the pages to be executed
     (not those current in the cache) would make; return the data digests and each planned run's cache key."""
-    validate.load_cohort(params["cohort_csv"], params["mg_unit"])
+    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
     data = cache_mod.data_digests(params)
     keys = {run.doc: cache_mod.run_key(run, params, data) for run in planned}
     to_execute = [r for r in planned if not (use_cache and cache_mod.is_current(cache, r, keys[r.doc]))]
-    validate.preflight(params, [name for run in to_execute for name in runs_mod.PREFLIGHT.get(run.doc, ())])
+    validate.preflight(params, [name for run in to_execute for name in runs_mod.PREFLIGHT.get(run.doc, ())], cohort)
     return data, keys
 
 

@@ -212,10 +212,13 @@ def _scheduler(params: dict, analysed: pd.DataFrame) -> None:
 PREFLIGHT = {"risk_times": _standardization, "dask_scheduler": _scheduler}
 
 
-def preflight(params: dict, names) -> None:
-    """Check the parameters ``names`` (keys of :data:`PREFLIGHT`) against the analysis cohort and the network."""
+def preflight(params: dict, names, cohort: pd.DataFrame) -> None:
+    """Check the parameters ``names`` (keys of :data:`PREFLIGHT`) against the analysis cohort of ``cohort``
+    (as :func:`load_cohort` returns it) and the network."""
     if names:
-        _, analysed = cohorts(params)
+        from helpers.analysis import cohort as cohort_mod
+
+        analysed = cohort_mod.analysis_cohort(cohort, params["mg_cutpoints"], params["mg_exclude_at_or_above"])
         for name in dict.fromkeys(names):
             PREFLIGHT[name](params, analysed)
 
