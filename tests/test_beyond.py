@@ -78,11 +78,13 @@ def test_a_group_without_patients_names_the_cut_points():
         beyond.standardized_risks(data, [3], [1.0, 2.2])
 
 
-def test_what_standardization_refuses_otherwise_is_still_one_input_error(analysed):
-    # The low group without a composite event: the estimator's own refusal, passed on as one message.
+def test_a_group_without_a_composite_event_is_estimated_as_ate_estimates_it(analysed):
+    # The low group without a composite event: its hazard of the composite outcome is 0 (as R's ate on CSC),
+    # so its standardized risk is 0 and the page goes on; the cells say why it rests on nothing.
     data = analysed.assign(status=analysed["status"].where(~((analysed["mg_group"] == "<1.8") & (analysed["status"] == 1)), 0))
-    with pytest.raises(InputError, match="the standardized risks cannot be estimated: .*no event"):
-        beyond.standardized_risks(data, [3], CUTS, source="cohort.csv")
+    risks = beyond.standardized_risks(data, [3], CUTS, source="cohort.csv")
+    low = risks[(risks["group"] == "<1.8") & (risks["kind"] == "risk")].iloc[0]
+    assert low["estimate"] == 0 and low["events_group"] == 0 and low["competing_group"] > 0
 
 
 # --- overlap -------------------------------------------------------------------------------------------

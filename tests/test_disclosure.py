@@ -82,7 +82,9 @@ def test_undeclared_table_is_refused_with_real_data(tmp_path, monkeypatch):
     log = pd.read_csv(tmp_path / disclosure.LOG_NAME)
     assert log["Output"].tolist() == ["tables/x.csv", "tables/y.csv"] and log.loc[0, "Redacted"] == 1
     synthetic = dict(params, cohort_kind="synthetic")
-    outputs.save_table(pd.DataFrame({"n": [3], "Difference": [0]}), "z", synthetic)
+    with pytest.raises(ValueError, match="must be declared"):  # a table's declaration does not depend on the data
+        outputs.save_table(pd.DataFrame({"n": [3]}), "z", synthetic)
+    outputs.save_table(pd.DataFrame({"n": [3], "Difference": [0]}), "z", synthetic, counts=["n"], thesis=["Difference"])
     assert pd.read_csv(tmp_path / "z.csv").to_dict("list") == {"n": [3], "Difference": [0]}
 
 

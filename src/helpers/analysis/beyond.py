@@ -105,6 +105,22 @@ def _standardize(df, times, cutpoints, covariates, cause, source):
         raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
 
 
+def group_cells(table: pd.DataFrame, df, cutpoints, covariates=ADJUSTMENT) -> pd.DataFrame:
+    """The table with the cells each row rests on, among the patients analysed (every covariate recorded):
+    ``n_group, events_group, competing_group`` of its ``group``, and for a difference or ratio row
+    (``kind``) those of the reference group too (``*_reference``); what disclosure control checks."""
+    d = df[[DURATION, EVENT, GROUP, *covariates]].dropna()
+    counts = {g: (int(len(part)), int((part[EVENT] == 1).sum()), int((part[EVENT] == 2).sum()))
+              for g, part in d.groupby(GROUP, observed=False)}
+    zero = (0, 0, 0)
+    own = np.array([counts.get(g, zero) for g in table["group"]], dtype=float).reshape(-1, 3)
+    contrast = table["kind"].isin(["difference", "ratio"]).to_numpy() if "kind" in table.columns else np.zeros(len(table), bool)
+    ref = np.where(contrast[:, None], np.array(counts.get(reference_group(cutpoints), zero), dtype=float), np.nan)
+    names = ("n", "events", "competing")
+    return table.assign(**{f"{k}_group": own[:, i] for i, k in enumerate(names)},
+                        **{f"{k}_reference": ref[:, i] for i, k in enumerate(names)})
+
+
 def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, source="the cohort") -> pd.DataFrame:
     """Standardized cumulative incidence of ``cause`` by Mg group at ``times``, with differences and ratios.
 
@@ -114,7 +130,7 @@ def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, sou
     ``lower_log, upper_log`` for the ratios (:func:`with_log_ratio_limits`).
     """
     check_standardization(df, times, cutpoints, covariates, source)
-    return with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source))
+    return group_cells(with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source)), df, cutpoints, covariates)
 
 
 def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> pd.DataFrame:
@@ -144,8 +160,9 @@ def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25
     start = pd.DataFrame({"group": derive.mg_group_labels(cutpoints), "time": 0.0, "cif": 0.0, "lower": 0.0, "upper": 0.0})
     curves = pd.concat([start, risks[["group", "time", "cif", "lower", "upper"]]], ignore_index=True)
     order = {g: i for i, g in enumerate(derive.mg_group_labels(cutpoints))}
-    return curves.sort_values(["group", "time"], key=lambda s: s.map(order) if s.name == "group" else s,
-                              kind="stable").reset_index(drop=True)
+    curves = curves.sort_values(["group", "time"], key=lambda s: s.map(order) if s.name == "group" else s,
+                                kind="stable").reset_index(drop=True)
+    return group_cells(curves, df, cutpoints, covariates)
 
 
 # --- overlap --------------------------------------------------------------------------------------------
@@ -274,19 +291,23 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
     fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
+    cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
+    blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
              "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
-             "n_imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
+             "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank)} for t in terms]
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
     result = imputation.multiple_imputation_cox(data, DURATION, EVENT, covariates, impute, imputations=imputations,
                                                 seed=seed, cause=cause, map=map)
     table = result.table.set_index("term")
+    cells = models.contrast_cells(data, [DURATION, EVENT, *models.EXPOSURE], data[EVENT] == cause, models.EXPOSURE)
+    blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     return [{"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t,
              "hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"],
              "p": table.at[t, "p"], "n": result.n, "events": result.events, "n_imputed": result.n_missing,
-             "df": table.at[t, "df"], "fmi": table.at[t, "fmi"]} for t in terms]
+             "df": table.at[t, "df"], "fmi": table.at[t, "fmi"], **cells.get(t, blank)} for t in terms]
 
 
 @dataclass(frozen=True)
@@ -377,7 +398,8 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
         e = evalue.e_value(hr, lower, upper, rare=as_rare)
         rows.append({"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper,
                      "rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
-    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
+    cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
+    return EValues(pd.DataFrame(rows).assign(**cells), end, largest, rare, limit, fit)
 
 
 def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:

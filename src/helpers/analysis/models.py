@@ -5,6 +5,7 @@ corrected calcium; Model 3 adds mean arterial pressure; Model 4 adds diabetes. T
 entered as two indicators with the middle group as reference.
 """
 
+import numpy as np
 import pandas as pd
 
 from helpers.analysis import derive
@@ -31,18 +32,63 @@ def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **
     Returns a tidy frame: one row per model and exposure term with ``coef, se, hr, lower, upper, p``,
     ``n`` (patients used), ``n_dropped`` and ``dropped_reason`` (those left out, and why) and ``events``.
     """
-    return _tidy(((name, fitter(df, duration, event, [*exposure, *adjustment], **options)) for name, adjustment in models.items()),
-                 exposure, "hr")
+    happened = df[event] == options.get("cause", 1)
+    return _tidy(((name, fitter(df, duration, event, [*exposure, *adjustment], **options),
+                   contrast_cells(df, [duration, event, *exposure, *adjustment], happened, exposure))
+                  for name, adjustment in models.items()), exposure, "hr")
+
+
+def contrast_cells(df, used, happened, exposure=EXPOSURE) -> dict:
+    """For each exposure term, the cells its contrast rests on, among the patients with every column of
+    ``used`` recorded: ``n_group, events_group`` (the term's group: a 0/1 term's patients with 1, a
+    continuous term's every patient) and ``n_reference, events_reference`` (the patients with every 0/1
+    exposure term at 0; missing for a continuous term). What disclosure control checks before a model
+    output is published (``helpers.report.declarations``)."""
+    complete = df[used].notna().all(axis=1)
+    indicators = [t for t in exposure if df[t].dropna().isin([0, 1]).all()]
+    reference = complete & (df[indicators] == 0).all(axis=1) if indicators else None
+    cells = {}
+    for term in exposure:
+        group = complete & (df[term] == 1) if term in indicators else complete
+        cells[term] = {"n_group": int(group.sum()), "events_group": int((group & happened).sum()),
+                       "n_reference": int(reference.sum()) if term in indicators else float("nan"),
+                       "events_reference": int((reference & happened).sum()) if term in indicators else float("nan")}
+    return cells
+
+
+GROUP_WORDS = {"mg_low": "the low-Mg group", "mg_high": "the high-Mg group"}
+
+
+def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
+    """Why a term's estimate cannot be published as a number ('' when it can): the fit did not converge
+    (from the optimiser), its group or the reference has no event (the coefficient is infinite; R's
+    ``coxph`` prints a large arbitrary number), or, for a logistic model, every patient of one of them had
+    the outcome (separation), or its standard error is not finite."""
+    group, outcome = GROUP_WORDS.get(term, "the group"), "outcome" if logistic else "event"
+    if not fit.attrs.get("converged", True):
+        return "not estimable: the model did not converge"
+    checks = [(cells["events_group"] == 0, f"no {outcome} in {group}"),
+              (cells["events_reference"] == 0, f"no {outcome} in the reference group"),
+              (logistic and cells["events_group"] == cells["n_group"], f"every patient of {group} had the outcome (separation)"),
+              (logistic and cells["events_reference"] == cells["n_reference"], "every patient of the reference group had the outcome (separation)")]
+    for hit, why in checks:
+        if hit:
+            return f"not estimable: {why}"
+    se = float(fit.at[term, "se"])
+    return "" if np.isfinite(se) and np.isfinite(float(fit.at[term, "coef"])) else "not estimable: no finite standard error"
 
 
 def _tidy(fits, exposure, ratio) -> pd.DataFrame:
     rows = []
-    for name, fit in fits:
+    estimates = ["coef", "se", ratio, "lower", "upper", "p"]
+    for name, fit, cells in fits:
         for term in exposure:
+            reason = not_estimable(fit, cells[term], term, logistic=ratio == "or")
+            values = dict.fromkeys(estimates, np.nan) if reason else fit.loc[term, estimates].to_dict()
             rows.append({
-                "model": name, "term": term, **fit.loc[term, ["coef", "se", ratio, "lower", "upper", "p"]].to_dict(),
+                "model": name, "term": term, **values,
                 "n": fit.attrs["n"], "n_dropped": fit.attrs["n_dropped"], "dropped_reason": fit.attrs["dropped_reason"],
-                "events": fit.attrs["events"],
+                "events": fit.attrs["events"], **cells[term], "reason": reason,
             })
     return pd.DataFrame(rows)
 
@@ -56,7 +102,10 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
     """
     from helpers.stats import regression
 
-    fits = ((name, regression.logistic(df, outcome, [*exposure, *adjustment, *extra])) for name, adjustment in models.items())
+    happened = df[outcome] == 1
+    fits = ((name, regression.logistic(df, outcome, [*exposure, *adjustment, *extra]),
+             contrast_cells(df, [outcome, *exposure, *adjustment, *extra], happened, exposure))
+            for name, adjustment in models.items())
     return _tidy(fits, exposure, "or")
 
 
@@ -100,6 +149,7 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
                     "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
                     "model": name, "term": term, "group": label, "reference": labels[1],
                     "participants": int((groups == label).sum()), "events": events[label],
+                    "reference_participants": int((groups == labels[1]).sum()), "reference_events": events[labels[1]],
                     **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
                        dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
                     "note": "" if estimable else "a group has no event: not estimable",

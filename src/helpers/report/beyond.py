@@ -47,19 +47,24 @@ def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | No
                 row["Ratio (bootstrap 95% CI)"] = outputs.format_ratio(rb["estimate"], rb["boot_lower"], rb["boot_upper"])
             else:
                 row["Ratio (bootstrap 95% CI)"] = "reference"
-        rows.append(row)
+        reasons = {str(keyed.loc[(time, group, k)].get("reason", "") or "") for k in ("risk", "difference", "ratio")
+                   if (time, group, k) in keyed.index} - {"", "nan"}
+        rows.append(row | ({"Note": "; ".join(sorted(reasons))} if reasons else {}))
     return pd.DataFrame(rows)
 
 
 def _binary(part: pd.DataFrame) -> bool:
-    return "share" in part.columns and part["share"].notna().any()
+    if "share" in part.columns:
+        return bool(part["share"].notna().any())
+    return bool(part["cohort_low"].isna().all())  # shares left out by disclosure control: the 0/1 rows have no centiles
 
 
-def overlap_table(overlap: pd.DataFrame, groups, extremes: bool = True) -> pd.DataFrame:
+def overlap_table(overlap: pd.DataFrame, groups, extremes: bool | None = None) -> pd.DataFrame:
     """One row per covariate: the cohort's 5th to 95th centile, then for each group its range (lowest to
-    highest; its own 5th to 95th centile when ``extremes`` is False, as with real data, where the extremes
-    are single patients' values) or, for a 0/1 covariate, its share with 1; and the groups whose range
-    does not reach the cohort's centiles."""
+    highest; its own 5th to 95th centile when ``extremes`` is False, as when disclosure control has left out
+    the extremes, single patients' values: the default is whether ``overlap`` still holds them) or, for a
+    0/1 covariate, its share with 1; and the groups whose range does not reach the cohort's centiles."""
+    extremes = "min" in overlap.columns if extremes is None else extremes
     rows = []
     for covariate, part in overlap.groupby("covariate", sort=False):
         part = part.set_index("group")
@@ -71,10 +76,10 @@ def overlap_table(overlap: pd.DataFrame, groups, extremes: bool = True) -> pd.Da
             if g not in part.index:
                 row[g] = ""
             elif binary:  # with real data a share of a small group would give its count away
-                row[g] = f"{100 * part.at[g, 'share']:.0f}%" if extremes else "not shown (real data)"
+                row[g] = f"{100 * part.at[g, 'share']:.0f}%" if extremes else "not shown (disclosure control)"
             else:
                 low, high = (part.at[g, "min"], part.at[g, "max"]) if extremes else (part.at[g, "q05"], part.at[g, "q95"])
-                row[g] = f"{low:.3g} to {high:.3g}"
+                row[g] = f"{low:.3g} to {high:.3g}" if pd.notna(low) and pd.notna(high) else "not shown (disclosure control: too few patients)"
         row["Not covering the cohort"] = "; ".join(
             f"{g}: {part.at[g, 'gap']}" for g in groups if g in part.index and not part.at[g, "covers"])
         rows.append(row)
@@ -86,7 +91,8 @@ def marker_table(table: pd.DataFrame) -> pd.DataFrame:
     with an imputed marker, Barnard–Rubin df and fraction of missing information."""
     return pd.DataFrame({
         "Data": table["setting"], "Analysis": table["analysis"], "Term": table["term"].map(TERMS),
-        "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
+        "HR (95% CI)": [outputs.format_ratio(*v) or str(why or "") for v, why in
+                        zip(table[["hr", "lower", "upper"]].to_numpy(float), table.get("reason", pd.Series("", index=table.index)))],
         "P": table["p"].map(outputs.format_p), "Patients": table["n"], "Events": table["events"],
         "Patients with an imputed marker": table["n_imputed"],
         "df": table["df"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}"),

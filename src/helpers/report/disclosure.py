@@ -298,6 +298,78 @@ def summary_allowed(n: int, rules_: Rules) -> bool:
     return not rules_.active or n > rules_.threshold
 
 
+# --- model outputs ---------------------------------------------------------------------------------------
+
+def _small(values: pd.Series, threshold: int) -> pd.Series:
+    v = pd.to_numeric(values, errors="coerce")
+    return (v >= 1) & (v <= threshold)
+
+
+def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Series, pd.Series]:
+    """Which rows' estimates rest on a small cell, and which are withheld only because a row they share
+    ``declared.together`` with is (a complement that, with a published total, would give it back)."""
+    cells = [c for c in declared.cells if c in table.columns]
+    own = pd.Series(False, index=table.index)
+    for column in cells:
+        own |= _small(table[column], rules_.threshold)
+    for patients, events in declared.non_events:
+        if patients in table.columns and events in table.columns:
+            own |= _small(pd.to_numeric(table[patients], errors="coerce") - pd.to_numeric(table[events], errors="coerce"),
+                          rules_.threshold)
+    if declared.together and declared.together in table.columns and own.any():
+        both = own.groupby(table[declared.together], sort=False).transform("any").astype(bool)
+        return own, both & ~own
+    return own, pd.Series(False, index=table.index)
+
+
+def withhold_reason(threshold: int, complement: bool = False) -> str:
+    """The words a withheld estimate carries."""
+    if complement:
+        return ("withheld: another stratum of this subgroup rests on a small cell, and this one with the "
+                "whole cohort's estimate would give it back")
+    return f"withheld: it rests on a group with 1 to {threshold} patients or events (disclosure control)"
+
+
+def model_outputs(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataFrame, int]:
+    """The table's model outputs as they may be published, and how many rows were withheld.
+
+    With real data: a row whose contrast rests on a small cell (:func:`withheld_rows`) loses its
+    estimates (NaN) and says why in ``declared.reason``; the other estimates are rounded to
+    ``declared.decimals`` (P values to three), so that a standard error or a limit cannot be inverted into
+    an exact count; one patient's values (``extremes``) are left out, and a centile p is shown only where
+    min(p, 1 − p) · n reaches the threshold. Synthetic data are returned as they are.
+    """
+    if not rules_.active or table.empty:
+        return table.drop(columns=[c for c in declared.drop if c in table.columns]), 0
+    out, withheld = _model_outputs(table.drop(columns=[c for c in declared.extremes if c in table.columns]), declared, rules_)
+    return out.drop(columns=[c for c in declared.drop if c in out.columns]), withheld
+
+
+def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataFrame, int]:
+    for column, p in declared.centiles:
+        if column in out.columns and declared.centile_n in out.columns:
+            few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * min(p, 1 - p) < rules_.threshold
+            out[column] = out[column].where(~few)
+    estimates = [c for c in declared.estimates if c in out.columns]
+    if not estimates:
+        return out, 0
+    own, complement = withheld_rows(out, declared, rules_)
+    hit = own | complement
+    for column in estimates:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values):
+            values = values.round(3 if column.startswith("p") else declared.decimals)
+        out[column] = values.astype(object).where(~hit, np.nan) if hit.any() else values
+    if hit.any():
+        reasons = out[declared.reason].astype(object) if declared.reason in out.columns else pd.Series("", index=out.index, dtype=object)
+        reasons[own] = withhold_reason(rules_.threshold)
+        reasons[complement] = withhold_reason(rules_.threshold, complement=True)
+        out[declared.reason] = reasons
+        if declared.flag in out.columns:
+            out[declared.flag] = out[declared.flag].astype(bool) & ~hit
+    return out, int(hit.sum())
+
+
 # --- the disclosure log ----------------------------------------------------------------------------------
 
 def record(name: str, kind: str, rules_: Rules, counts=(), summary: dict | None = None, note: str = "") -> None:

@@ -17,9 +17,10 @@ def count(n, params: dict) -> str:
 
 
 def ratio(row) -> str:
-    """'2.53 (1.12–5.69)' from a row with ``hr, lower, upper``; 'not estimable' where there is no estimate."""
+    """'2.53 (1.12–5.69)' from a row with ``hr, lower, upper``; where there is no estimate, the row's
+    ``reason`` ('not estimable: …', 'withheld: …') or 'not estimable'."""
     if pd.isna(row["hr"]):
-        return "not estimable"
+        return str(row.get("reason", "") or "") or "not estimable"
     return outputs.format_ratio(row["hr"], row["lower"], row["upper"])
 
 

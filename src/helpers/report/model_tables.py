@@ -47,8 +47,15 @@ def _ours(results: pd.DataFrame, model: str, column: str) -> list[str]:
             cells += [MISSING, MISSING]
             continue
         r = hit.iloc[0]
-        cells += [outputs.format_ratio(r[column], r["lower"], r["upper"]) or "not estimable", outputs.format_p(r["p"])]
+        cells += [ratio_cell(r, column), outputs.format_p(r["p"])]
     return cells
+
+
+def ratio_cell(row, column: str = "hr") -> str:
+    """A row's ratio with its 95% CI ('2.53 (1.12–5.69)'), or, where there is none, why: 'not estimable:
+    …' or 'withheld: …' (the row's ``reason``, from the fit or from disclosure control)."""
+    text = outputs.format_ratio(row[column], row["lower"], row["upper"])
+    return text or str(row.get("reason", "") or "") or "not estimable"
 
 
 def _theirs(published: pd.DataFrame, model: str) -> list[str]:
@@ -124,6 +131,20 @@ def progression_tables(results: pd.DataFrame, df: pd.DataFrame, outcome: str, cu
     return ModelTables(ratio_table(results, cutpoints, "OR"), counts_table(counts, cutpoints, "Progressed (%)", published_counts))
 
 
+def _reason(why: str) -> str:
+    return why if why.startswith(("withheld", "not estimable")) else f"not estimable: {why}"
+
+
+def stratum_cells(table: pd.DataFrame) -> dict:
+    """The forest table's two text columns from ``subgroups.subgroup_analysis`` (as published): each
+    stratum's 'HR (95% CI)' or why there is none, and its subgroup's P for interaction or why not."""
+    ratios = [outputs.format_ratio(h, lo, hi) if ok else _reason(str(why))
+              for h, lo, hi, ok, why in table[["hr", "lower", "upper", "estimable", "reason"]].to_numpy()]
+    p_values = [f"– ({note})" if note else outputs.format_p(p) or f"– ({why})"
+                for p, note, why in table[["p_interaction", "p_interaction_note", "reason"]].to_numpy()]
+    return {"HR (95% CI)": ratios, "P for interaction (2-df LR test)": p_values}
+
+
 def covariate_label(key: str, cutpoints=None) -> str:
     """The reader's name of a model term: the dictionary's label ('Mean arterial pressure'), the Mg
     indicators with their cut-points when given, 'Whole model' for a global test; else the key itself."""
@@ -145,14 +166,18 @@ def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFra
     (the thesis does not say which it used): one row per term, ``Efron`` and ``Breslow`` formatted."""
     from helpers.stats import survival
 
-    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, models.covariates(model), cause, ties).summary
+    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, models.covariates(model), cause, ties).table()
             for ties in ("efron", "breslow")}
     names = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point"}
-    return pd.DataFrame([
-        {"Term": names[term], **{name: outputs.format_ratio(*s.loc[term, ["ratio", "lower", "upper"]]) for name, s in fits.items()},
-         "Efron − Breslow, log HR": f"{fits['Efron'].at[term, 'coef'] - fits['Breslow'].at[term, 'coef']:.5f}"}
-        for term in models.EXPOSURE
-    ])
+    cells = models.contrast_cells(df, [duration, event, *models.covariates(model)], df[event] == cause)
+    rows = []
+    for term in models.EXPOSURE:
+        reason = models.not_estimable(fits["Efron"], cells[term], term) or models.not_estimable(fits["Breslow"], cells[term], term)
+        row = {"Term": names[term], **{name: "" if reason else outputs.format_ratio(*s.loc[term, ["hr", "lower", "upper"]])
+                                       for name, s in fits.items()},
+               "Efron − Breslow, log HR": "" if reason else f"{fits['Efron'].at[term, 'coef'] - fits['Breslow'].at[term, 'coef']:.5f}"}
+        rows.append(row | cells[term] | {"reason": reason})
+    return pd.DataFrame(rows)
 
 
 def complete_cases_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -169,5 +194,8 @@ def map_formula_effect(df, fitter, duration, event, cause=1) -> pd.DataFrame:
     for label, weight in (("DBP + (SBP − DBP)/3", None), ("DBP + 0.412·(SBP − DBP)", 0.412)):
         d = df.assign(map=derive.mean_arterial_pressure(df["sbp"], df["dbp"], weight))
         fit = fitter(d, duration, event, models.covariates("Model 3"), cause=cause)
-        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]])})
+        cells = models.contrast_cells(d, [duration, event, *models.covariates("Model 3")], d[event] == cause)["mg_low"]
+        reason = models.not_estimable(fit, cells, "mg_low")
+        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": "" if reason else outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]]),
+                     **cells, "reason": reason})
     return pd.DataFrame(rows)

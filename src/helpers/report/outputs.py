@@ -7,7 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers import paths
-from helpers.report import disclosure
+from helpers.report import declarations, disclosure
 
 SYNTHETIC_NOTE = (
     "The numbers on this page come from the **synthetic cohort** that this repository generates "
@@ -85,11 +85,24 @@ def _rules(params: dict | None, patients: bool, source: str) -> disclosure.Rules
     return disclosure.rules(params, source)
 
 
+def _declaration(name: str, table: pd.DataFrame, counts, rates, thesis, patients, source) -> dict:
+    """The disclosure settings of a table: its declaration (:mod:`declarations`) when it is named and no
+    setting is given by hand; else those given (tables of tests and exercises that are not published)."""
+    if name and counts is None and rates is None and not thesis and patients and source == "cohort":
+        if name not in declarations.TABLES:
+            raise ValueError(f"table {name!r}: its count columns must be declared, in TABLES of helpers/report/declarations.py")
+        d = declarations.TABLES[name]
+        return {"counts": d.count_columns(table.columns), "rates": dict(d.rates), "thesis": d.thesis,
+                "patients": d.patients, "source": d.source}
+    return {"counts": counts, "rates": rates, "thesis": thesis, "patients": patients, "source": source}
+
+
 def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict | None = None,
               thesis=(), patients: bool = True, source: str = "cohort", name: str = "",
               rows=None) -> tuple[pd.DataFrame, dict]:
     """The table as it may be published, and a summary of what was done (see :mod:`disclosure`).
 
+    A table named in :mod:`helpers.report.declarations` takes its declaration from there. Otherwise
     ``counts`` declares the columns that hold counts of patients (an empty list when there are none);
     ``rates`` the columns derived from one of them ({column: count column}); ``thesis`` the columns that
     compare this run's counts with the thesis's exactly, left out with real data (``"all"``: the whole
@@ -97,39 +110,80 @@ def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict
     also quotes the thesis's printed counts in other rows. ``patients=False`` marks a table that counts no patients
     (validation runs, cell-culture replicates). With real data an undeclared table is an error.
     """
-    rules_ = _rules(params, patients, source)
+    settings = _declaration(name, table, counts, rates, thesis, patients, source)
+    counts, rates, thesis = settings["counts"], settings["rates"], settings["thesis"]
+    rules_ = _rules(params, settings["patients"], settings["source"])
+    if name in declarations.TABLES:
+        table, _ = disclosure.model_outputs(table, declarations.TABLES[name], rules_)
     if not rules_.active:
         return table, {"redacted": 0, "rounded": 0}
     if counts is None:
-        raise ValueError(f"table {name or '(unnamed)'}: with real data its count columns must be declared, "
-                         "counts=[...] (an empty list when it holds none)")
+        raise ValueError(f"table {name or '(unnamed)'}: with real data its count columns must be declared "
+                         "(helpers/report/declarations.py)")
     if isinstance(thesis, str) and thesis == "all":
         note = pd.DataFrame({"note": ["Left out with real data: this table compares the cohort's exact counts "
                                       "with the thesis's (see the Disclosure control page)."]})
         return note, {"redacted": 0, "rounded": 0, "left out": True}
     table = table.drop(columns=[c for c in thesis if c in table.columns])
-    return disclosure.disclose_table(table, [c for c in counts if c not in thesis], rules_, rates, rows)
+    return disclosure.disclose_table(table, [c for c in counts if c not in thesis and c in table.columns], rules_, rates, rows)
 
 
 def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True, counts=None,
                rates: dict | None = None, thesis=(), source: str = "cohort", rows=None) -> Path:
     """Write a table the book shows as ``<tables_dir>/<name>.csv`` (UTF-8, no index) and return the path.
 
-    With real data the table is disclosed first (:func:`disclosed`: declared ``counts`` redacted or
-    rounded, ``thesis`` comparisons left out), and every table is entered in the disclosure log.
+    The table's disclosure is its declaration (:mod:`helpers.report.declarations`); with real data it is
+    disclosed first (:func:`disclosed`), and every table is entered in the disclosure log.
     """
     folder = paths.tables_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    shown, summary = disclosed(table, params, counts, rates, thesis, patients, source, name, rows)
+    settings = _declaration(name, table, counts, rates, thesis, patients, source)
+    shown, summary = disclosed(table, params, rows=rows, name=name, **settings)
     shown.to_csv(path, index=False, lineterminator="\n")
-    rules_ = _rules(params, patients, source)
+    rules_ = _rules(params, settings["patients"], settings["source"])
     note = ("left out: an exact comparison with the thesis" if summary.get("left out")
-            else "" if patients else "counts no patients")
+            else "" if settings["patients"] else "counts no patients")
     if rules_.active:  # every redacted cell, also those redacted before (rates, by :func:`incidence`)
         summary = dict(summary, redacted=int((shown.astype(str) == disclosure.REDACTED).to_numpy().sum()))
-    disclosure.record(f"tables/{name}.csv", "table", rules_, summary.get("columns", counts or ()), summary, note)
+    disclosure.record(f"tables/{name}.csv", "table", rules_, summary.get("columns", settings["counts"] or ()), summary, note)
     return path
+
+
+def publish(table: pd.DataFrame, name: str, params: dict) -> pd.DataFrame:
+    """Publish the declared table ``name``: write its CSV (:func:`save_table`) and return the table as it
+    may be used on the page, its model outputs disclosed (rows resting on a small cell withheld, with the
+    reason; estimates rounded; one patient's values left out) and its counts still exact, for the page's
+    own tables and figures to disclose by their declarations. With synthetic data the table is returned as it is."""
+    declared = declarations.table(name)
+    rules_ = _rules(params, declared.patients, declared.source)
+    shown, withheld = disclosure.model_outputs(table, declared, rules_)
+    save_table(shown, name, params)
+    if withheld:
+        disclosure.record(f"tables/{name}.csv", "model outputs", rules_, declared.cells,
+                          {"redacted": withheld, "rounded": int(len(shown) - withheld)},
+                          "rows resting on a small cell withheld; other estimates rounded")
+    return shown
+
+
+def model_outputs(table: pd.DataFrame, name: str, params: dict, use: str = "glued text") -> pd.DataFrame:
+    """The model outputs of a frame declared as ``name`` that a page quotes without publishing the frame
+    (an exercise's solution): disclosed as :func:`publish` discloses them, and logged."""
+    declared = declarations.table(name)
+    rules_ = _rules(params, declared.patients, declared.source)
+    shown, withheld = disclosure.model_outputs(table, declared, rules_)
+    disclosure.record(f"{use}: {name}", "text", rules_, declared.cells, {"redacted": withheld, "rounded": 0},
+                      "rows resting on a small cell withheld" if rules_.active else "")
+    return shown
+
+
+def points_allowed(name: str, params: dict) -> bool:
+    """Whether the declared figure ``name`` may draw one point per patient (only with synthetic data)."""
+    rules_ = disclosure.rules(params)
+    allowed = declarations.figure(name).points or not rules_.active
+    disclosure.record(f"figure: {name}", "figure", rules_, (), None,
+                      "" if allowed else "one point per patient not drawn")
+    return allowed
 
 
 def rules(params: dict, source: str = "cohort") -> disclosure.Rules:
@@ -167,9 +221,9 @@ def figure_rules(params: dict, name: str, counts=("histogram bins",)) -> disclos
 
 def person_years(values: pd.Series) -> pd.Series:
     """Person-years as whole numbers (already rounded, or redacted, with real data by :func:`incidence`)."""
-    if values.map(lambda v: isinstance(v, str)).any():
-        return values.map(lambda v: v if isinstance(v, str) else int(round(v)))
-    return values.round(0).astype(int)
+    # With real data the column is of objects (the redaction marker beside numbers), even when no cell of
+    # this run is redacted: each cell is rounded on its own.
+    return values.map(lambda v: v if isinstance(v, str) or pd.isna(v) else int(round(float(v))))
 
 
 def exact_comparison(text: str, params: dict) -> str:
@@ -255,12 +309,13 @@ NOWRAP_LABEL_CHARS = 12
 
 
 def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True, counts=None,
-         rates: dict | None = None, thesis=(), source: str = "cohort", rows=None):
+         rates: dict | None = None, thesis=(), source: str = "cohort", rows=None, name: str = ""):
     """A table as it should be displayed in the book: no index column, compact numbers, a caption.
 
-    Given the run's ``params``, real data are disclosed as in :func:`save_table` (same declarations).
+    Given the run's ``params``, real data are disclosed by the declaration of ``name``
+    (:mod:`helpers.report.declarations`), the one its CSV is written by.
     """
-    table, _ = disclosed(table, params, counts, rates, thesis, patients, source, rows=rows)
+    table, _ = disclosed(table, params, counts, rates, thesis, patients, source, name=name, rows=rows)
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
     if floats:

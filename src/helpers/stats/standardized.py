@@ -57,9 +57,13 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     (patients analysed), ``n_dropped`` (rows left out for a missing value), ``reference``, ``cause``,
     ``causes`` and ``levels``.
 
+    A group level without an event of some cause has that cause's hazard 0 (the limit of its infinite
+    negative coefficient, where R's ``coxph`` stops at a large one): its risks are still estimated, as
+    ``ate`` on a ``CSC`` fit estimates them.
+
     Raises ``ValueError`` naming the culprit for a time beyond the last follow-up, a group level without
-    patients or without an event of some cause (its hazard ratio would be infinite), a covariate
-    constant over the cohort or collinear with the others, or a cause that does not occur.
+    patients, a covariate constant over the cohort or collinear with the others, or a cause that does
+    not occur.
     """
     if iid_ties not in ("ate", "counted"):
         raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
@@ -89,11 +93,6 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
         present = ", ".join(f"{c:g}" for c in causes) or "none"
         raise ValueError(f"cause {cause!r} does not occur in column {event!r} (event codes present: {present})")
     levels, gidx, ref = _group_levels(d[group], group, reference)
-    for k in causes:
-        for j, lv in enumerate(levels):
-            if not np.any((gidx == j) & (status == k)):
-                raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
-                                 "ratio is infinite; merge it with another level")
     x = _design(d, covariates, group, levels, gidx)
     taus = _check_times(times, time, duration)
 
@@ -278,11 +277,35 @@ class _Fit:
     """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
 
 
+def _fit_limit(data: _Data, k):
+    """Coefficients and inverse information of cause ``k``'s model, and which group levels have its hazard.
+
+    A level without an event of cause ``k`` has an infinite negative coefficient (R's ``coxph`` stops at a
+    large arbitrary one, with a warning): its hazard of ``k`` is 0. The model is then the limit, fitted on
+    the other levels' patients (the level's indicator left out; when it is the reference, the first other
+    level becomes the baseline), and the level's patients have weight 0 in every risk set.
+    """
+    levels = np.arange(len(data.levels))
+    alive_levels = np.array([np.any((data.gidx == j) & (data.status == k)) for j in levels])
+    if alive_levels.all():
+        beta, inverse = _cox_efron(data.x, _Deaths(data.time, data.status == k), k)
+        return beta, inverse, alive_levels
+    rows = alive_levels[data.gidx]
+    indicators = [j - 1 for j in levels[1:] if alive_levels[j]]
+    if not alive_levels[0] and indicators:
+        indicators = indicators[1:]  # the first level with events becomes the baseline
+    cols = np.array(indicators + list(range(data.n_group_columns, data.x.shape[1])), dtype=int)
+    beta_sub, inverse_sub = _cox_efron(data.x[rows][:, cols], _Deaths(data.time[rows], data.status[rows] == k), k)
+    beta, inverse = np.zeros(data.x.shape[1]), np.zeros((data.x.shape[1],) * 2)
+    beta[cols], inverse[np.ix_(cols, cols)] = beta_sub, inverse_sub
+    return beta, inverse, alive_levels
+
+
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
     x, time = data.x, data.time
     deaths = _Deaths(time, data.status == k)
-    beta, inverse = _cox_efron(x, deaths, k)
-    w = np.exp(x @ beta)
+    beta, inverse, alive_levels = _fit_limit(data, k)
+    w = np.exp(x @ beta) * alive_levels[data.gidx]
     s0, s1 = _risk_sets(w, x, deaths.start)  # Breslow risk sets at this cause's event times
     mean = s1 / s0[:, None]
     d0 = np.add.reduceat(w[deaths.idx], deaths.first)
@@ -298,7 +321,7 @@ def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
     u[deaths.idx] += x[deaths.idx] - mean[deaths.group]
 
     fit = _Fit()
-    fit.beta, fit.w = beta, w
+    fit.beta, fit.w, fit.alive_levels = beta, w, alive_levels
     fit.ifbeta = u @ inverse
     # Baseline hazard and risk-set quantities on the grid (zero where this cause has no event).
     grid, J = data.grid, len(data.grid)
@@ -330,7 +353,8 @@ def _standardize(data: _Data, fits, a):
     xa = data.x.copy()
     ng = data.n_group_columns
     xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
-    e = np.exp(xa @ np.column_stack([f.beta for f in fits]))  # n × K
+    # n × K; a cause whose model has no hazard for level a (no event there) contributes nothing
+    e = np.exp(xa @ np.column_stack([f.beta for f in fits])) * np.array([f.alive_levels[a] for f in fits], dtype=float)
     if len(data.grid) == 0:
         return np.zeros(T), np.zeros((n, T))
     sweep = _sweep(data, fits, e, c)

@@ -1,0 +1,106 @@
+"""Disclosure declared once (helpers.report.declarations): every published table is declared there, the
+CSV and the page read the same declaration, no notebook decides anything by the kind of data, and model
+outputs resting on a small cell are withheld (with their complements)."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.pipeline import runs
+from helpers.report import declarations, disclosure, outputs
+
+REAL = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+SYNTHETIC = dict(REAL, cohort_kind="synthetic")
+
+
+def _sources():
+    return {d: (paths.ROOT / f"{d}.md").read_text(encoding="utf-8") for d in runs.toc_documents()
+            if runs.is_notebook(paths.ROOT / f"{d}.md")}
+
+
+def test_no_page_declares_counts_or_branches_on_the_kind_of_data():
+    for doc, text in _sources().items():
+        code = "\n".join(re.findall(r"```\{code-cell\}.*?```", text, flags=re.S))
+        assert not re.search(r"\b(counts|rates|thesis|patients)=", code), doc
+        assert not re.search(r"(cohort|vsmc|data)_kind\"\]\s*(==|!=)", code), doc
+        assert "save_table(" not in code, doc
+
+
+def test_every_table_a_page_publishes_or_shows_is_declared():
+    for doc, text in _sources().items():
+        for name in re.findall(r"""(?:publish|model_outputs)\([^"]*"(\w+)", (?:params|ex\w*_params)""", text) + \
+                re.findall(r'name="(\w+)"', text):
+            assert name in declarations.TABLES, (doc, name)
+        for name in re.findall(r'points_allowed\("(\w+)"', text):
+            assert name in declarations.FIGURES, (doc, name)
+
+
+def test_csv_and_page_come_from_one_declaration(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    table = pd.DataFrame({"Serum Mg (mg/dL)": ["<1.8", "1.8–2.2"], "Participants": [37, 912], "Events": [3, 61],
+                          "Person-years": [140, 4210]})
+    published = outputs.publish(table, "incidence", REAL)
+    csv = pd.read_csv(tmp_path / "incidence.csv", dtype=str)
+    page = outputs.show(published, params=REAL, name="incidence").data
+    assert csv["Events"].tolist() == page["Events"].astype(str).tolist() == [disclosure.REDACTED, "60"]
+    assert csv["Participants"].tolist() == ["35", "910"]
+    # synthetic data: nothing changes, and the same call is made
+    assert outputs.publish(table, "incidence", SYNTHETIC).equals(table)
+
+
+def _model_rows():
+    # Crude model, low (7 events: small) and high (20 events) against a reference of 60 events.
+    return pd.DataFrame({"model": "Crude", "term": ["mg_low", "mg_high"], "coef": [0.9123, -0.0456],
+                         "se": [0.393706, 0.2468], "hr": [2.49, 0.955], "lower": [1.15, 0.59], "upper": [5.39, 1.55],
+                         "p": [0.0204, 0.853], "n": 1000, "events": 87, "n_dropped": 0, "n_group": [37, 300],
+                         "events_group": [7, 20], "n_reference": 663, "events_reference": 60, "reason": ""})
+
+
+def test_model_outputs_resting_on_a_small_cell_are_withheld_and_the_rest_rounded():
+    out, withheld = disclosure.model_outputs(_model_rows(), declarations.TABLES["cause_specific"], disclosure.rules(REAL))
+    assert withheld == 1
+    low, high = out.iloc[0], out.iloc[1]
+    assert all(pd.isna(low[c]) for c in ("coef", "se", "hr", "lower", "upper", "p"))
+    assert low["reason"].startswith("withheld") and "1 to 7" in low["reason"]
+    assert high["se"] == 0.25 and high["coef"] == -0.05 and high["p"] == 0.853
+    same, _ = disclosure.model_outputs(_model_rows(), declarations.TABLES["cause_specific"], disclosure.rules(SYNTHETIC))
+    pd.testing.assert_frame_equal(same, _model_rows())
+
+
+def test_a_logistic_output_with_few_non_events_is_withheld():
+    rows = _model_rows().assign(events_group=[30, 20])  # 37 − 30 = 7 patients without the outcome
+    out, _ = disclosure.model_outputs(rows, declarations.TABLES["progression_cac"], disclosure.rules(REAL))
+    assert pd.isna(out.at[0, "or"] if "or" in out else out.at[0, "hr"]) and out.at[1, "se"] == 0.25
+
+
+def test_the_complement_stratum_is_withheld_with_the_small_one():
+    table = pd.DataFrame({"subgroup": ["Sex", "Sex", "Age", "Age"], "stratum": ["Female", "Male", "<60", "≥60"],
+                          "n_low": [15, 22, 18, 19], "events_low": [3, 12, 8, 9], "n_mid": 400, "events_mid": 30,
+                          "n_high": 200, "events_high": 15, "hr": [2.1, 1.8, 1.5, 1.9], "lower": 0.8, "upper": 4.0,
+                          "p": 0.2, "estimable": True, "reason": "", "p_interaction": [0.4, 0.4, 0.7, 0.7],
+                          "p_interaction_note": ""})
+    out, withheld = disclosure.model_outputs(table, declarations.TABLES["subgroups"], disclosure.rules(REAL))
+    assert withheld == 2
+    assert out["hr"].isna().tolist() == [True, True, False, False]
+    assert out["estimable"].tolist() == [False, False, True, True]
+    assert "another stratum" in out.at[1, "reason"] and out["p_interaction"].isna().tolist() == [True, True, False, False]
+
+
+def test_centiles_only_where_enough_patients_lie_beyond_them_and_no_extremes():
+    table = pd.DataFrame({"covariate": "age", "group": ["<1.8", "1.8–2.2"], "n": [37, 900], "min": [30.0, 20.0],
+                          "q05": [35.0, 30.0], "median": [60.0, 58.0], "q95": [80.0, 79.0], "max": [88.0, 90.0]})
+    out, _ = disclosure.model_outputs(table, declarations.TABLES["overlap"], disclosure.rules(REAL))
+    assert "min" not in out and "max" not in out
+    # 0.05 · 37 = 1.85 < 7: the 5th and 95th centiles of the small group are one or two patients' values
+    assert np.isnan(out.at[0, "q05"]) and np.isnan(out.at[0, "q95"]) and out.at[0, "median"] == 60.0
+    assert out.at[1, "q05"] == 30.0
+
+
+def test_points_are_drawn_for_synthetic_data_only(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    assert outputs.points_allowed("schoenfeld", SYNTHETIC) and not outputs.points_allowed("schoenfeld", REAL)
+    with pytest.raises(KeyError, match="not declared"):
+        outputs.points_allowed("nothing", REAL)

@@ -1,0 +1,60 @@
+"""Agreement with R at the edges: a group level without an event of one cause (golden values made by
+tests/golden/edges.R on R's pbc data, grouped by edema, whose edema = 1 level has no transplant).
+
+- ``riskRegression::ate`` on ``CSC`` estimates every level's standardized risks there (the competing
+  hazard of that level is 0); so does ``helpers.stats.standardized.standardized_risk``.
+- ``survival::coxph`` prints a large arbitrary coefficient for the level without events; the book shows it
+  as not estimable, and every finite coefficient equals R's.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from golden_values import GOLDEN, rerun
+from helpers import survival
+from helpers.analysis import models
+from helpers.stats.standardized import standardized_risk
+
+GOLD = pd.read_csv(GOLDEN / "edges.csv", float_precision="round_trip")
+DATA = pd.read_csv(GOLDEN / "edges_pbc.csv")
+COVARIATES = ["age", "logbili", "albumin"]
+
+
+def _pbc():
+    d = DATA.copy()
+    d["edema"] = d["edema"].map(lambda v: f"{v:g}")
+    return d
+
+
+@pytest.mark.parametrize("cause", [2, 1])
+def test_standardized_risks_with_a_level_without_competing_events_equal_ate(cause):
+    assert not ((DATA["edema"] == 1) & (DATA["status"] == 1)).any()  # the edge itself
+    ours = standardized_risk(_pbc(), "time", "status", "edema", COVARIATES, [2, 5], cause=cause, reference="0")
+    gold = GOLD[GOLD["case"] == f"pbc_edema_cause{cause}"].astype({"time": float})
+    both = ours.merge(gold, on=["time", "group", "kind"], suffixes=("", "_r"))
+    assert len(both) == len(gold) == 10
+    # Tolerances: 1e-8 absolute on risks and differences, 1e-7 on standard errors (R stops the infinite
+    # coefficient at about −17, leaving that level a hazard of about 1e−10 where ours is exactly 0).
+    np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=0, atol=1e-7)
+
+
+def test_a_coefficient_of_a_level_without_events_is_not_estimable_and_the_rest_equal_coxph():
+    d = DATA.assign(edema05=(DATA["edema"] == 0.5).astype(float), edema1=(DATA["edema"] == 1).astype(float))
+    exposure = ["edema05", "edema1"]
+    with np.errstate(over="ignore"):
+        fit = survival.cause_specific_cox(d, "time", "status", [*exposure, *COVARIATES], cause=1)
+    cells = models.contrast_cells(d, ["time", "status", *exposure, *COVARIATES], d["status"] == 1, exposure)
+    assert models.not_estimable(fit, cells["edema1"], "edema1") == "not estimable: no event in the group"
+    assert models.not_estimable(fit, cells["edema05"], "edema05") == ""
+    gold = GOLD[GOLD["case"] == "coxph_zero_level"].set_index("group")
+    finite = ["edema05", *COVARIATES]
+    # coxph's convergence criterion (relative change of the log likelihood 1e-9) leaves ~1e-6 on these.
+    np.testing.assert_allclose(fit.loc[finite, "coef"], gold.loc[finite, "estimate"], rtol=0, atol=2e-6)
+    np.testing.assert_allclose(fit.loc[finite, "se"], gold.loc[finite, "se"], rtol=0, atol=2e-6)
+    assert abs(gold.at["edema1", "estimate"]) > 10  # R's arbitrary large number, which the book never shows
+
+
+def test_golden_values_are_what_r_makes(tmp_path):
+    rerun("edges.R", tmp_path, "edges.csv", "edges_pbc.csv")
