@@ -12,8 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.stats.rates import confint_poisson
 
 from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
@@ -58,15 +56,165 @@ def _used(df, duration, event, group=None):
 
 # --- Cox proportional hazards ---------------------------------------------------------------------------
 
+class EventTimes:
+    """Events in time-sorted data: their rows, distinct times, tie groups and the tie fractions of Efron's
+    approximation (all 0 for Breslow's), where each distinct time's risk set starts, and how many event
+    times lie at or before each row's time."""
+
+    def __init__(self, time, dead, ties="efron"):
+        self.idx = np.flatnonzero(dead)
+        t = time[self.idx]
+        self.times, self.first, self.count = np.unique(t, return_index=True, return_counts=True)
+        self.group = np.repeat(np.arange(len(self.times)), self.count)
+        self.frac = (np.arange(len(t)) - self.first[self.group]) / self.count[self.group]
+        if ties == "breslow":
+            self.frac = np.zeros(len(t))
+        self.start = np.searchsorted(time, self.times, side="left")  # first row still at risk
+        self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
+
+
+def risk_set_sums(w, x, start):
+    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
+    s0 = np.cumsum(w[::-1])[::-1]
+    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
+    return s0[start], s1[start]
+
+
+def _partial_likelihood(beta, x, ev: EventTimes):
+    """Log partial likelihood (Efron's, or Breslow's when the tie fractions are 0), score and information,
+    vectorised over the events: one pass of cumulative sums over the sorted rows."""
+    eta = x @ beta
+    shift = eta.max(initial=0.0)
+    w = np.exp(eta - shift)
+    s0, s1 = risk_set_sums(w, x, ev.start)
+    wd, xd, g = w[ev.idx], x[ev.idx], ev.group
+    d0 = np.add.reduceat(wd, ev.first) if len(g) else np.zeros(0)
+    d1 = np.add.reduceat(wd[:, None] * xd, ev.first, axis=0) if len(g) else np.zeros((0, x.shape[1]))
+    s0r = s0[g] - ev.frac * d0[g]
+    mean = (s1[g] - ev.frac[:, None] * d1[g]) / s0r[:, None]
+    loglik = float(np.sum(eta[ev.idx] - shift) - np.sum(np.log(s0r)))
+    score = xd.sum(axis=0) - mean.sum(axis=0)
+    # Σ_r S2_r / S0_r without (event × p × p) arrays: every row's x xᵀ weighted by the sum of 1/S0_r over
+    # the event times it is at risk at, less the tied events' own share.
+    a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(ev.times)))])
+    b = np.bincount(g, ev.frac / s0r, minlength=len(ev.times))
+    info = (x * (w * a[ev.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
+    return loglik, score, info
+
+
+@dataclass
+class CoxSolution:
+    """What maximising a Cox partial likelihood leaves (see :func:`cox_solve`), rows sorted by time.
+
+    ``beta`` coefficients and ``imat`` the inverse information, both on the covariates' own scale;
+    ``loglik`` at ``beta`` and ``loglik_null`` at zero; ``iterations`` Newton steps taken; ``converged``
+    the optimiser's verdict; ``infinite`` the columns whose coefficient seems to run off to ±infinity (R's
+    "coefficient may be infinite"); ``reason`` why the fit is not estimable ('' when it is). Risk sets, at
+    the Breslow form and centred covariates: ``w`` = exp((x − centre)·beta) per sorted row, ``s0``, ``s1``
+    at the distinct event times of ``events``; ``order`` the sort of the rows, ``centre`` the column means.
+    """
+
+    beta: np.ndarray
+    imat: np.ndarray
+    loglik: float
+    loglik_null: float
+    iterations: int
+    converged: bool
+    infinite: np.ndarray
+    reason: str
+    events: EventTimes
+    order: np.ndarray
+    centre: np.ndarray
+    w: np.ndarray
+    s0: np.ndarray
+    s1: np.ndarray
+
+
+def cox_solve(time, dead, x, ties="efron", tol=1e-13, max_iter=50) -> CoxSolution:
+    """Maximise the Cox partial likelihood (Efron or Breslow ties) by Newton–Raphson with step-halving,
+    as ``survival::coxph`` does, after one sort of the rows by time.
+
+    The covariates are centred and scaled inside (so that Newton's first steps cannot overflow) and the
+    results rescaled exactly. Converged: the log likelihood changed by at most ``tol`` (relative) and the
+    last step was below 1e-7 (scaled coefficients). Not converged, with the reason: ``max_iter`` steps
+    without that; a singular information (collinear covariates); or the likelihood flat while a
+    coefficient keeps growing (monotone likelihood, e.g. a level without events: the columns are in
+    ``infinite``, as coxph warns "coefficient may be infinite").
+    """
+    order = np.argsort(time, kind="stable")
+    x = np.asarray(x, float)[order]
+    centre = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    scale = x.std(axis=0) if len(x) else np.ones(x.shape[1])
+    scale[scale == 0] = 1.0
+    z = (x - centre) / scale
+    ev = EventTimes(np.asarray(time, float)[order], np.asarray(dead, bool)[order], ties)
+    beta, state, iterations, reason = _newton(z, ev, tol, max_iter)
+    loglik, score, info = state
+    infinite = np.zeros(len(beta), bool)
+    try:
+        imat = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        imat, reason = np.full_like(info, np.nan), reason or "the information matrix is singular"
+    if reason in ("", _FLAT) and np.all(np.isfinite(imat)):
+        nxt = np.abs(imat @ score)  # R's check: the next Newton step, large beside the coefficient
+        infinite = (nxt > 1e-9) & (nxt > np.sqrt(1e-9) * np.abs(beta))
+    if infinite.any():
+        reason = "the likelihood has no maximum: a coefficient may be infinite, as coxph warns"
+    beta, imat = beta / scale, imat / np.outer(scale, scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # a coefficient running off to infinity
+        w = np.exp((x - centre) @ beta)
+        s0, s1 = risk_set_sums(w, x - centre, ev.start)
+    return CoxSolution(beta=beta, imat=imat, loglik=loglik, loglik_null=_partial_likelihood(0 * beta, z, ev)[0],
+                       iterations=iterations, converged=not reason, infinite=infinite, reason=reason, events=ev,
+                       order=order, centre=centre, w=w, s0=s0, s1=s1)
+
+
+_FLAT = "the likelihood is flat while a coefficient grows"
+
+
+def _newton(z, ev: EventTimes, tol, max_iter):
+    """Newton–Raphson with step-halving from zero; the coefficients, (loglik, score, information) at them,
+    the steps taken and why it stopped short ('' when it converged)."""
+    beta = np.zeros(z.shape[1])
+    state = _partial_likelihood(beta, z, ev)
+    flat = 0
+    for iteration in range(1, max_iter + 1):
+        try:
+            step = np.linalg.solve(state[2], state[1])
+        except np.linalg.LinAlgError:
+            return beta, state, iteration - 1, "the information matrix is singular"
+        for _ in range(60):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                trial = _partial_likelihood(beta + step, z, ev)
+            if np.isfinite(trial[0]) and trial[0] >= state[0] - 1e-12 * abs(state[0]):
+                break
+            step = step / 2.0
+        else:
+            return beta, state, iteration, "no step increased the likelihood"
+        beta, change, state = beta + step, abs(trial[0] - state[0]), trial
+        if change > tol * (abs(state[0]) + tol):
+            flat = 0
+        elif np.max(np.abs(step), initial=0.0) < 1e-7:
+            return beta, state, iteration, ""
+        else:
+            flat += 1
+            if flat >= 3:
+                return beta, state, iteration, _FLAT
+    return beta, state, max_iter, f"no convergence in {max_iter} Newton steps"
+
+
 @dataclass
 class CoxFit(Fit):
-    """A fitted cause-specific Cox model (see :func:`fit_cox`), with what its residuals and tests need."""
+    """A fitted cause-specific Cox model (see :func:`fit_cox`), with what its residuals and tests need:
+    the optimiser's :class:`CoxSolution` and the covariates, times and statuses sorted by time."""
 
     cov: np.ndarray = None
     x: np.ndarray = None
     time: np.ndarray = None
     status: np.ndarray = None
     ties: str = "efron"
+    solution: CoxSolution = None
+    not_estimable: str = ""
 
     def schoenfeld(self) -> pd.DataFrame:
         """Schoenfeld residuals of this fit (see :func:`schoenfeld_residuals`)."""
@@ -77,30 +225,31 @@ class CoxFit(Fit):
         return _ph_test(self)
 
 
-def fit_cox(df, duration, event, covariates, cause=1, ties="efron") -> CoxFit:
+def fit_cox(df, duration, event, covariates, cause=1, ties="efron", *, max_iter=50) -> CoxFit:
     """Cause-specific Cox model of ``cause`` (other events censored) as a :class:`CoxFit`.
 
     Complete cases; records with follow-up 0 are kept, as ``coxph`` keeps them (they are in the risk set at
-    time 0). Fitted by statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties.
+    time 0). Fitted by :func:`cox_solve` (Newton–Raphson with step-halving, Efron or Breslow ties);
+    ``converged`` is the optimiser's verdict and ``not_estimable`` says why when it is False.
     """
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
     d, dropped, reason = complete_cases(df, [duration, event, *covariates], duration)
-    status = (d[event] == cause).to_numpy(float)
+    status = (d[event] == cause).to_numpy(bool)
     x = d[covariates].to_numpy(float)
-    # Standardised, as coxph centres them: the coefficients are rescaled exactly afterwards, but Newton's
-    # first steps no longer overflow exp(x'b) on a covariate of large magnitude (proteinuria in mg/day
-    # made a plain PHReg fit fail on data that R fits).
-    centre, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = PHReg(d[duration].to_numpy(float), (x - centre) / scale, status=status, ties=ties)
-    params, cov, llf = _fit_cox(model)
-    coef, se = params / scale, np.sqrt(np.diag(cov)) / scale
+    time = d[duration].to_numpy(float)
+    sol = cox_solve(time, status, x, ties, max_iter=max_iter)
     return CoxFit(
-        wald_summary(coef, se, covariates, "covariate"), n=len(d), n_dropped=dropped, dropped_reason=reason,
-        events=int(status.sum()), loglik=llf, converged=True, ratio_name="hr",
-        cov=cov / np.outer(scale, scale), x=x, time=d[duration].to_numpy(float), status=status.astype(bool), ties=ties,
+        wald_summary(sol.beta, np.sqrt(np.diag(sol.imat)), covariates, "covariate"), n=len(d), n_dropped=dropped,
+        dropped_reason=reason, events=int(status.sum()), loglik=sol.loglik, converged=sol.converged,
+        ratio_name="hr", cov=sol.imat, x=x[sol.order], time=time[sol.order], status=status[sol.order], ties=ties,
+        solution=sol, not_estimable=_not_estimable(sol, covariates),
     )
+
+
+def _not_estimable(sol: CoxSolution, covariates) -> str:
+    named = [c for c, flag in zip(covariates, sol.infinite) if flag]
+    return sol.reason + (f" ({', '.join(named)}: no events at one of its values?)" if named else "")
 
 
 def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
@@ -108,7 +257,7 @@ def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -
 
     ``covariates`` are numeric columns (indicators coded 0/1); patients with a missing value are left
     out (complete cases, as R's default); records with follow-up 0 are kept, as R keeps them. Fitted by
-    statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties; matches
+    :func:`cox_solve` (Newton–Raphson with step-halving) with Efron or Breslow ties; matches
     ``survival::coxph(Surv(time, status == cause) ~ ..., ties = ties)``.
 
     Returns a DataFrame indexed by covariate with ``coef, se, hr, lower, upper, p`` (Wald 95% CI and
@@ -116,42 +265,6 @@ def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -
     (the fields of :func:`fit_cox`'s object).
     """
     return fit_cox(df, duration, event, covariates, cause, ties).table()
-
-
-def _fit_cox(model: PHReg, tol: float = 1e-12, max_iter: int = 100):
-    """Maximise the partial likelihood of a statsmodels PHReg: its Newton fit, else Newton with halving.
-
-    statsmodels' Newton takes full steps; where that fails to converge (a step that overflows), the
-    same likelihood, score and Hessian are maximised with step-halving, as coxph does.
-    Returns the coefficients, their covariance (the inverse information) and the log partial likelihood.
-    """
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        # Convergence is judged below (and a failed fit redone with step-halving): statsmodels' own
-        # warning would only clutter the book.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = model.fit(disp=False, tol=tol, maxiter=max_iter)
-    params = np.asarray(fit.params, float)
-    with np.errstate(all="ignore"):
-        converged = np.all(np.isfinite(params)) and np.max(np.abs(model.score(params)), initial=0.0) < 1e-6
-    if not converged:
-        params = np.zeros(model.exog.shape[1])
-        loglik = model.loglike(params)
-        for _ in range(max_iter):
-            step = np.linalg.solve(-model.hessian(params), model.score(params))
-            for _ in range(60):
-                with np.errstate(all="ignore"):
-                    trial = model.loglike(params + step)
-                if np.isfinite(trial) and trial >= loglik - 1e-12:
-                    break
-                step /= 2.0
-            params = params + step
-            change, loglik = abs(trial - loglik), trial
-            if change <= tol * (abs(loglik) + tol):
-                break
-        else:
-            raise RuntimeError("the Cox model did not converge")
-    cov = np.linalg.inv(-model.hessian(params))
-    return params, cov, float(model.loglike(params))
 
 
 # --- cumulative incidence (Aalen–Johansen) and Gray's test ----------------------------------------------
@@ -338,22 +451,19 @@ def number_at_risk(df, duration, times, group=None) -> pd.DataFrame:
 # --- proportional hazards check ------------------------------------------------------------------------
 
 def _schoenfeld(fit: CoxFit) -> pd.DataFrame:
-    beta, x, time, status = fit.summary["coef"].to_numpy(), fit.x, fit.time, fit.status
-    w = np.exp((x - x.mean(axis=0)) @ beta)
-    rows, when = [], []
-    for t in np.unique(time[status]):
-        at_risk = time >= t
-        dead = (time == t) & status
-        s0, s1 = w[at_risk].sum(), w[at_risk] @ x[at_risk]
-        nd = dead.sum()
-        if fit.ties == "efron" and nd > 1:
-            d0, d1 = w[dead].sum(), w[dead] @ x[dead]
-            mean = np.mean([(s1 - k / nd * d1) / (s0 - k / nd * d0) for k in range(nd)], axis=0)
-        else:
-            mean = s1 / s0
-        rows.append(x[dead] - mean)
-        when += [t] * nd
-    return pd.DataFrame(np.vstack(rows), columns=fit.summary.index, index=pd.Index(when, name="time"))
+    sol = fit.solution
+    ev, x = sol.events, fit.x - sol.centre
+    if not len(ev.idx):
+        return pd.DataFrame(np.zeros((0, x.shape[1])), columns=fit.summary.index, index=pd.Index([], name="time"))
+    # Each event's risk-set mean at Efron's stepwise removal of the tied events (the Breslow mean when
+    # the tie fractions are 0), averaged over its tie group, as residuals.coxph does.
+    wd, g = sol.w[ev.idx], ev.group
+    d0 = np.add.reduceat(wd, ev.first)
+    d1 = np.add.reduceat(wd[:, None] * x[ev.idx], ev.first, axis=0)
+    mean = (sol.s1[g] - ev.frac[:, None] * d1[g]) / (sol.s0[g] - ev.frac * d0[g])[:, None]
+    tie_mean = np.add.reduceat(mean, ev.first, axis=0) / ev.count[:, None]
+    return pd.DataFrame(x[ev.idx] - tie_mean[g], columns=fit.summary.index,
+                        index=pd.Index(fit.time[ev.idx], name="time"))
 
 
 def schoenfeld_residuals(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
@@ -390,8 +500,8 @@ def _ph_test(fit: CoxFit) -> ProportionalHazardsResult:
     resid = _schoenfeld(fit)
     cov, nd = fit.cov, len(resid)
     times, at_risk, events, _ = _event_counts(fit.time, fit.status.astype(float), 1)
-    km_before = dict(zip(times, np.concatenate([[1.0], np.cumprod(1.0 - events / at_risk)[:-1]])))
-    g = 1.0 - np.array([km_before[t] for t in resid.index])
+    km_before = np.concatenate([[1.0], np.cumprod(1.0 - events / at_risk)[:-1]])
+    g = 1.0 - km_before[np.searchsorted(times, resid.index.to_numpy(float))]
     xx = g - g.mean()
     scaled = resid.to_numpy() @ cov * nd
     test = xx @ scaled
@@ -412,14 +522,20 @@ from helpers.stats.finegray import fine_gray, fine_gray_cumulative_incidence  # 
 
 
 def kaplan_meier(df, duration, event, cause=1) -> pd.DataFrame:
-    """Kaplan–Meier estimate of staying free of ``cause``, other events censored (statsmodels'
-    ``SurvfuncRight``; matches ``survival::survfit``). Returns ``time, surv`` at each event time."""
-    from statsmodels.duration.survfunc import SurvfuncRight
-
+    """Kaplan–Meier estimate of staying free of ``cause``, other events censored (matches
+    ``survival::survfit``). Returns ``time, surv`` at each event time."""
     d = df[[duration, event]].dropna()
-    fit = SurvfuncRight(d[duration].to_numpy(float), (d[event] == cause).to_numpy(float))
-    return pd.DataFrame({"time": fit.surv_times, "surv": fit.surv_prob})
+    times, surv = _product_limit(d[duration].to_numpy(float), (d[event] == cause).to_numpy(float))
+    return pd.DataFrame({"time": times, "surv": surv})
 
+
+def _product_limit(time, event, every_time=False):
+    """The one Kaplan–Meier of this module: the product-limit estimate after each distinct time with an
+    event (``event`` 1) or, with ``every_time``, after every distinct time; one sort, one cumulative product."""
+    times, at_risk, d, _ = _event_counts(time, event, 1)
+    surv = np.cumprod(1.0 - d / at_risk)
+    keep = slice(None) if every_time else d > 0
+    return times[keep], surv[keep]
 
 
 def at_times(curve: pd.DataFrame, times, value: str, start: float = 0.0) -> np.ndarray:
@@ -479,19 +595,16 @@ def median_follow_up(df, duration, event, group=None, probs=(0.25, 0.5, 0.75)) -
     """Median follow-up with its quartiles by the reverse Kaplan–Meier method, overall and by group.
 
     Being censored is the 'event' (``event`` equal to 0), any event ends follow-up as a censoring would;
-    the curve is lifelines' ``KaplanMeierFitter`` and its quartiles are read as R's
+    the curve is this module's Kaplan–Meier and its quartiles are read as R's
     ``quantile(survfit(Surv(time, status == 0) ~ 1), probs = c(.25, .5, .75))`` reads them (flat stretch at
     exactly p: its midpoint). Returns ``group, participants, q1, median, q3``; the last row is 'Overall'.
     """
-    from lifelines import KaplanMeierFitter
-
     d, dropped, reason = complete_cases(df, [duration, event] + ([group] if group else []), duration)
     parts = [(str(g), d[d[group] == g]) for g in _groups(d, group)] if group else []
     rows = []
     for name, part in [*parts, ("Overall", d)]:
-        km = KaplanMeierFitter().fit(part[duration].to_numpy(float), (part[event] == 0).to_numpy())
-        curve = km.survival_function_.iloc[:, 0]
-        q1, median, q3 = survfit_quantiles(curve.index.to_numpy(float), curve.to_numpy(float), probs)
+        times, surv = _product_limit(part[duration].to_numpy(float), (part[event] == 0).to_numpy(float), every_time=True)
+        q1, median, q3 = survfit_quantiles(times, surv, probs)
         rows.append({"group": name, "participants": len(part), "q1": q1, "median": median, "q3": q3})
     out = pd.DataFrame(rows)
     out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
