@@ -284,35 +284,35 @@ def _aalen_johansen(time, event, cause):
     """Cumulative incidence of ``cause`` and its variance at time 0 and each time with an event of it.
 
     The estimate is Aalen–Johansen's; the variance is the one R's cmprsk::cuminc reports (Gray's
-    delta-method estimator, with the correction for tied events).
+    delta-method estimator, with the correction for tied events). One sort, then cumulative sums.
     """
-    times, at_risk, d1, d2 = _event_counts(time, event, cause)
-    surv, cif, v1, v2, v3 = 1.0, 0.0, 0.0, 0.0, 0.0
-    out = [(0.0, 0.0, 0.0)]
-    for t, rs, n1, n2 in zip(times, at_risk, d1, d2):
-        nd = n1 + n2
-        if nd == 0:
-            continue
-        surv_next = surv * (rs - nd) / rs
-        if n1 > 0:
-            cif += surv * n1 / rs
-        if n2 > 0 and surv_next > 0:
-            tie = 1.0 if n2 == 1 else 1.0 - (n2 - 1.0) / (rs - 1.0)
-            w = surv * surv * tie * n2 / (rs * rs)
-            a, b = 1.0 / surv_next, cif / surv_next
-            v1, v2, v3 = v1 + b * b * w, v2 + a * b * w, v3 + a * a * w
-        if n1 > 0:
-            tie = 1.0 if n1 == 1 else 1.0 - (n1 - 1.0) / (rs - 1.0)
-            w = surv * surv * tie * n1 / (rs * rs)
-            a = 1.0 / surv_next if surv_next > 0 else 0.0
-            b = 1.0 + a * cif
-            v1, v2, v3 = v1 + b * b * w, v2 + a * b * w, v3 + a * a * w
-            out.append((t, cif, v1 + cif * cif * v3 - 2.0 * cif * v2))
-        surv = surv_next
+    times, rs, n1, n2 = _event_counts(time, event, cause)
+    keep = n1 + n2 > 0
+    times, rs, n1, n2 = times[keep], rs[keep], n1[keep], n2[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv_next = np.cumprod(1.0 - (n1 + n2) / rs)
+        surv = np.concatenate([[1.0], surv_next[:-1]])
+        cif = np.cumsum(surv * n1 / rs)
+        inverse = np.where(surv_next > 0, 1.0 / surv_next, 0.0)
+
+        def jump(n):  # surv² · n / rs², with the correction for n tied events
+            tie = np.where(n > 1, 1.0 - (n - 1.0) / (rs - 1.0), 1.0)
+            return np.where(n > 0, surv * surv * tie * n / (rs * rs), 0.0)
+
+        w2 = np.where(surv_next > 0, jump(n2), 0.0)
+        w1 = jump(n1)
+        b1 = 1.0 + inverse * cif
+        v1 = np.cumsum(np.where(w2 > 0, (cif * inverse) ** 2 * w2, 0.0) + b1 * b1 * w1)
+        v2 = np.cumsum(np.where(w2 > 0, cif * inverse**2 * w2, 0.0) + inverse * b1 * w1)
+        v3 = np.cumsum(np.where(w2 > 0, inverse**2 * w2, 0.0) + inverse**2 * w1)
+    at = n1 > 0
+    var = (v1 + cif * cif * v3 - 2.0 * cif * v2)[at]
+    out = pd.DataFrame({"time": np.concatenate([[0.0], times[at]]), "cif": np.concatenate([[0.0], cif[at]]),
+                        "var": np.concatenate([[0.0], var])})
     last = float(np.max(time))
-    if out[-1][0] < last:
-        out.append((last, out[-1][1], out[-1][2]))
-    return pd.DataFrame(out, columns=["time", "cif", "var"])
+    if out["time"].iloc[-1] < last:
+        out.loc[len(out)] = [last, out["cif"].iloc[-1], out["var"].iloc[-1]]
+    return out
 
 
 def _groups(df, group):
@@ -371,80 +371,78 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
 
     Score statistic weighted by (1 − F(t−))^rho (rho = 0 by default, as R's ``cmprsk::cuminc``), with
     Gray's variance estimator; the statistic s' V⁻¹ s is compared with chi-square on (groups − 1) degrees
-    of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative.
+    of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative. One sort, then cumulative sums
+    over the event times (arrays of event times × groups²), where cmprsk loops over them.
     """
     d, dropped, reason = complete_cases(df, [duration, event, group], duration)
     levels = _groups(d, group)
-    ng = len(levels)
-    if ng < 2:
+    if len(levels) < 2:
         raise ValueError("gray_test needs at least two groups")
-    time = d[duration].to_numpy(float)
     code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
-    gidx = np.searchsorted(np.arange(ng), [levels.index(g) for g in d[group]])
-    order = np.argsort(time, kind="stable")
-    time, code, gidx = time[order], code[order], gidx[order]
-    times, first = np.unique(time, return_index=True)
-    bounds = np.append(first, len(time))
-
-    rs = np.bincount(gidx, minlength=ng).astype(float)
-    ng1 = ng - 1
-    s, v = np.zeros(ng1), np.zeros((ng1, ng1))
-    f1m, f1, skmm, skm = np.zeros(ng), np.zeros(ng), np.ones(ng), np.ones(ng)
-    v3, v2, c = np.zeros(ng), np.zeros((ng1, ng)), np.zeros((ng, ng))
-    fm = f = 0.0
-    quiet = np.errstate(divide="ignore", invalid="ignore")  # np.where evaluates both branches
-    quiet.__enter__()
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        counts = np.zeros((3, ng))
-        np.add.at(counts, (code[lo:hi], gidx[lo:hi]), 1.0)
-        n_cens, d1, d2 = counts
-        nd1, nd2 = d1.sum(), d2.sum()
-        if nd1 > 0 or nd2 > 0:
-            alive = rs > 0
-            safe = np.where(alive, rs, 1.0)
-            skm = np.where(alive, skmm * (rs - d1 - d2) / safe, skm)
-            f1 = np.where(alive, f1m + skmm * d1 / safe, f1)
-            weight = np.where(alive, rs / skmm, 0.0)  # the h_r of the paper
-            tr = weight.sum()
-            tq = np.where(alive, rs * (1.0 - f1m) / skmm, 0.0).sum()
-            f = fm + nd1 / tr
-            fb = (1.0 - fm) ** rho
-            a = fb * (np.diag(weight) - np.outer(weight, weight) / tr)
-            c = c + a * nd1 / (tr * (1.0 - fm))
-            s += np.where(alive, fb * (d1 - nd1 * rs * (1.0 - f1m) / (skmm * tq)), 0.0)[:ng1]
-            if nd1 > 0:
-                for k in np.flatnonzero(alive):
-                    t4 = 1.0 - (1.0 - f) / skm[k] if skm[k] > 0 else 1.0
-                    t5 = 1.0 - (nd1 - 1.0) / (tr * skmm[k] - 1.0) if nd1 > 1 else 1.0
-                    t3 = t5 * skmm[k] * nd1 / (tr * rs[k])
-                    v3[k] += t4 * t4 * t3
-                    t1 = a[:ng1, k] - t4 * c[:ng1, k]
-                    v2[:, k] += t1 * t4 * t3
-                    v += np.outer(t1, t1) * t3
-            if nd2 > 0:
-                for k in np.flatnonzero((skm > 0) & (d2 > 0)):
-                    t4 = (1.0 - f) / skm[k]
-                    t5 = 1.0 - (d2[k] - 1.0) / (rs[k] - 1.0) if d2[k] > 1 else 1.0
-                    t3 = t5 * skmm[k] ** 2 * d2[k] / rs[k] ** 2
-                    v3[k] += t4 * t4 * t3
-                    t1 = t4 * c[:ng1, k]
-                    v2[:, k] -= t1 * t4 * t3
-                    v += np.outer(t1, t1) * t3
-        rs -= counts.sum(axis=0)
-        fm, f1m, skmm = f, f1.copy(), skm.copy()
-    quiet.__exit__(None, None, None)
-    cc = c[:ng1, :]
-    v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
+    gidx = pd.Categorical(d[group], categories=levels).codes
+    with np.errstate(divide="ignore", invalid="ignore"):  # np.where evaluates both branches
+        s, v = _gray_score(*_gray_counts(d[duration].to_numpy(float), code, gidx, len(levels)), rho)
     statistic = float(s @ np.linalg.solve(v, s))
+    ng1 = len(levels) - 1
     return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)),
                           n=len(d), n_dropped=dropped, dropped_reason=reason)
+
+
+def _gray_counts(time, code, gidx, ng):
+    """At each distinct time with an event: the number at risk, events of the cause and competing events,
+    by group (event times × groups)."""
+    times, inverse = np.unique(time, return_inverse=True)
+    cell = inverse * ng + gidx
+
+    def count(mask):
+        return np.bincount(cell[mask], minlength=len(times) * ng).reshape(-1, ng).astype(float)
+
+    at_risk = np.cumsum(count(slice(None))[::-1], axis=0)[::-1]
+    d1, d2 = count(code == 1), count(code == 2)
+    keep = (d1 + d2).sum(axis=1) > 0
+    return at_risk[keep], d1[keep], d2[keep]
+
+
+def _gray_score(rs, d1, d2, rho):
+    """Gray's score and its variance from the counts at the event times (cmprsk's crstm, vectorised)."""
+    ng1 = rs.shape[1] - 1
+    alive, safe = rs > 0, np.where(rs > 0, rs, 1.0)
+    skm = np.cumprod(np.where(alive, (rs - d1 - d2) / safe, 1.0), axis=0)  # each group's Kaplan–Meier
+    skmm = np.vstack([np.ones((1, rs.shape[1])), skm[:-1]])
+    f1m = np.vstack([np.zeros((1, rs.shape[1])), np.cumsum(np.where(alive, skmm * d1 / safe, 0.0), axis=0)[:-1]])
+    weight = np.where(alive, rs / skmm, 0.0)  # the h_r of the paper
+    tr, nd1 = weight.sum(axis=1), d1.sum(axis=1)
+    tq = np.where(alive, rs * (1.0 - f1m) / skmm, 0.0).sum(axis=1)
+    f = np.cumsum(nd1 / tr)  # pooled F after each time, and before it
+    fm = np.concatenate([[0.0], f[:-1]])
+    fb = (1.0 - fm) ** rho
+    a = fb[:, None, None] * (weight[:, :, None] * np.eye(rs.shape[1]) - weight[:, :, None] * weight[:, None, :] / tr[:, None, None])
+    c = np.cumsum(a * np.where(nd1 > 0, nd1 / (tr * (1.0 - fm)), 0.0)[:, None, None], axis=0)
+    s = np.where(alive, fb[:, None] * (d1 - nd1[:, None] * rs * (1.0 - f1m) / (skmm * tq[:, None])), 0.0).sum(axis=0)
+    # Events of the cause, then competing events: t4, t3 and t1 of crstm, at every time and group at once.
+    t4 = np.where(skm > 0, 1.0 - (1.0 - f)[:, None] / skm, 1.0)
+    t5 = np.where(nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
+    t3 = np.where(alive & (nd1[:, None] > 0), t5 * skmm * nd1[:, None] / (tr[:, None] * safe), 0.0)
+    t1 = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]
+    t4c = np.where((skm > 0) & (d2 > 0), (1.0 - f)[:, None] / skm, 0.0)
+    t5c = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
+    t3c = np.where((skm > 0) & (d2 > 0), t5c * skmm**2 * d2 / safe**2, 0.0)
+    t1c = t4c[:, None, :] * c[:, :ng1, :]
+    v3 = (t4 * t4 * t3 + t4c * t4c * t3c).sum(axis=0)
+    v2 = np.einsum("jik,jk->ik", t1, t4 * t3) - np.einsum("jik,jk->ik", t1c, t4c * t3c)
+    v = np.einsum("jik,jlk,jk->il", t1, t1, t3) + np.einsum("jik,jlk,jk->il", t1c, t1c, t3c)
+    cc = c[-1, :ng1, :]
+    return s[:ng1], v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
 
 
 def number_at_risk(df, duration, times, group=None) -> pd.DataFrame:
     """Patients still followed (duration ≥ t) at each of ``times``, by group: rows groups, columns times."""
     d = df[[duration] + ([group] if group else [])].dropna()
     parts = [(g, d[d[group] == g]) for g in _groups(d, group)] if group else [("all", d)]
-    rows = {g: [int((part[duration] >= t).sum()) for t in times] for g, part in parts}
+    rows = {}
+    for g, part in parts:
+        follow = np.sort(part[duration].to_numpy(float))
+        rows[g] = (len(follow) - np.searchsorted(follow, np.asarray(times, float), side="left")).tolist()
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(times))
 
 
