@@ -334,6 +334,6 @@ def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
     page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "Findings at a glance" in page and "The default data are synthetic" in page
     table = pd.read_csv(out / "tables" / "findings_at_a_glance.csv")
-    assert list(table.columns) == ["Finding", "Thesis", "This run", "Synthetic cohort"]
-    assert {"fixed", "constrained"} <= set(table["Synthetic cohort"])
+    assert list(table.columns) == ["Finding", "Thesis", "This run", "Design status"]
+    assert {"fixed", "constrained"} <= set(table["Design status"])
     assert page.index("The default data are synthetic") < page.index('id="findings-at-a-glance"')

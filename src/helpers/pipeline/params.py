@@ -155,7 +155,7 @@ SCHEMA: tuple[Parameter, ...] = (
               "Beyond the thesis"),
     # Baseline table
     Parameter("baseline_summary", "auto", _choice("auto", "median", "mean"),
-              "Continuous variables: auto (Shapiro–Wilk chooses), median [IQR] or mean ± SD.", "Baseline table"),
+              "Continuous variables: auto (as the thesis prints each row; Shapiro–Wilk for a row it does not print), median [IQR] or mean ± SD.", "Baseline table"),
     # Validation appendix and computing
     Parameter("simulation_replicates", 20, _whole(1),
               "Replicates of the parameter-recovery simulation (about 0.15 s each).", "Computing"),
