@@ -24,6 +24,7 @@ def test_build_reports_each_notebook_and_the_book(built):
     notebooks = [d for d in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{d}.md")]
     for doc in notebooks:
         assert any(re.search(rf"executed {re.escape(doc)} in \d+\.\d s", ln) for ln in lines), doc
+        assert any(ln.endswith(f"{doc}: to execute; changed: not in the cache") for ln in lines), doc
     assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
     assert "Traceback" not in result.stderr
 

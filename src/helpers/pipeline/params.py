@@ -219,7 +219,7 @@ def exercise(name: str, path: str | Path | None = None, overrides: dict | None =
     ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
     what the student's run of the exercise shows, on the same data.
     """
-    where = paths.PARAMS / "exercises" / f"{name}.yml"
+    where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
     return settings, load(path, {**(overrides or {}), **settings})
