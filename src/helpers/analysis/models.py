@@ -60,13 +60,15 @@ GROUP_WORDS = {"mg_low": "the low-Mg group", "mg_high": "the high-Mg group"}
 
 
 def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
-    """Why a term's estimate cannot be published as a number ('' when it can): the fit did not converge
-    (from the optimiser), its group or the reference has no event (the coefficient is infinite; R's
-    ``coxph`` prints a large arbitrary number), or, for a logistic model, every patient of one of them had
-    the outcome (separation), or its standard error is not finite."""
+    """Why a term's estimate cannot be published as a number ('' when it can).
+
+    Its group or the reference has no event (the coefficient is infinite: R's ``coxph`` prints a large
+    arbitrary number with a warning), or, for a logistic model, every patient of one of them had the outcome
+    (separation); the fit did not converge (the optimiser's verdict in ``attrs``: where only another
+    term's coefficient runs off to infinity, this term's is finite and equals R's, as coxph reports it);
+    or its standard error is not finite.
+    """
     group, outcome = GROUP_WORDS.get(term, "the group"), "outcome" if logistic else "event"
-    if not fit.attrs.get("converged", True):
-        return "not estimable: the model did not converge"
     checks = [(cells["events_group"] == 0, f"no {outcome} in {group}"),
               (cells["events_reference"] == 0, f"no {outcome} in the reference group"),
               (logistic and cells["events_group"] == cells["n_group"], f"every patient of {group} had the outcome (separation)"),
@@ -74,6 +76,12 @@ def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
     for hit, why in checks:
         if hit:
             return f"not estimable: {why}"
+    infinite = fit.attrs.get("infinite", [])
+    if term in infinite:
+        return "not estimable: its coefficient is infinite (the likelihood has no maximum)"
+    if not fit.attrs.get("converged", True) and not infinite:
+        why = fit.attrs.get("not_estimable") or fit.attrs.get("reason") or ""
+        return "not estimable: the model did not converge" + (f" ({why})" if why else "")
     se = float(fit.at[term, "se"])
     return "" if np.isfinite(se) and np.isfinite(float(fit.at[term, "coef"])) else "not estimable: no finite standard error"
 
