@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test pdf data validate clean env
+.PHONY: book test pdf data validate clean env notebooks
 
 book: $(STAMP)
 	$(BIN)/mg-book --params $(PARAMS)
@@ -17,6 +17,10 @@ pdf: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Each chapter as an .ipynb for plain papermill (parameters cell generated from the schema), in _build/ipynb.
+notebooks: $(STAMP)
+	$(BIN)/python -m helpers.pipeline.execute _build/ipynb
 
 # Validate the input data named by the parameters file, without building.
 validate: $(STAMP)

@@ -28,7 +28,35 @@ def _parameters_cell(path):
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: paths.shown(p))
 def test_notebooks_receive_only_the_file_and_overrides(path):
     assert _parameters_cell(path) == {"params_file": "params/default.yml", "overrides": {}}
-    assert "params_mod.load(params_file, overrides)" in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    # A chapter also reads what plain papermill passed by name (its namespace); the other pages run in the book only.
+    call = "params_mod.load(params_file, overrides, globals())" if "notebooks/" in path.as_posix() else \
+        "params_mod.load(params_file, overrides)"
+    assert call in text
+
+
+def test_the_papermill_parameters_cell_names_every_parameter_at_a_placeholder_and_no_default():
+    values = {}
+    for node in ast.parse(params.parameters_cell()).body:
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    assert values == {"params_file": "params/default.yml", "overrides": {},
+                      **{name: params.PLACEHOLDER for name in params.BY_NAME}}
+    assert params.PLACEHOLDER not in [p.default for p in params.SCHEMA]
+
+
+def test_what_papermill_passes_is_read_typed_and_checked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace = {"params_file": "params/default.yml", "overrides": {}, "In": [], "_": None, "pd": params,
+                 **{name: params.PLACEHOLDER for name in params.BY_NAME},
+                 "mg_unit": "mmol/L", "small_count_threshold": 10, "mg_cutpoints": "[1.7, 2.2]", "cohort_csv": "mine.csv"}
+    given = params.from_papermill(namespace)
+    assert given == {"mg_unit": "mmol/L", "small_count_threshold": 10, "mg_cutpoints": [1.7, 2.2],
+                     "cohort_csv": str(tmp_path / "mine.csv")}
+    with pytest.raises(InputError, match=r"^papermill: unknown parameter\(s\) 'mg_units'; known parameters are cohort_csv"):
+        params.from_papermill({**namespace, "mg_units": "mmol/L"})
+    with pytest.raises(InputError, match="mg_unit is 'mmol'"):
+        params.load(None, None, {"mg_unit": "mmol"})
+    assert params.load(None, None, {"mg_cutpoints": "[1.7, 2.2]"})["mg_cutpoints"] == [1.7, 2.2]
 
 
 def test_default_file_is_the_schemas_template_and_sets_nothing():

@@ -235,3 +235,27 @@ def test_the_template_is_current_and_valid():
     committed = pd.read_csv(paths.DATA / "template_cohort.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(committed.reset_index(drop=True), dictionary.template().reset_index(drop=True))
     assert len(validate.load_cohort(paths.DATA / "template_cohort.csv")) == 3
+
+
+@pytest.mark.parametrize("column, factor, other", [("phosphate", 3.097, "mmol/L"), ("proteinuria", 1000.0, "g/day"),
+                                                   ("albumin", 0.1, "g/L"), ("calcium", 4.008, "mmol/L")])
+def test_a_laboratory_column_in_another_countrys_unit_stops_with_one_message(column, factor, other):
+    from helpers.pipeline.validate import read_csv
+
+    text = read_csv(paths.DATA / "cohort.csv")
+    values = pd.to_numeric(text[column], errors="coerce") / factor  # the same patients, in the other unit
+    text[column] = [f"{v:.4g}" if pd.notna(v) else "" for v in values]
+    with pytest.raises(InputError) as stop:
+        validate.validate_cohort(text, where="mine.csv")
+    message = str(stop.value)
+    # Phosphate in mmol/L and proteinuria in g/day lie inside the per-value ranges: the median check
+    # stops them; albumin in g/L and calcium in mmol/L already fall outside the ranges.
+    assert message.startswith(f"mine.csv: column '{column}' has ") and "\n" not in message
+    if column in ("phosphate", "proteinuria"):
+        assert "median" in message and other in message
+
+
+def test_the_shipped_cohorts_laboratory_units_pass():
+    from helpers.pipeline.validate import read_csv
+
+    validate.validate_cohort(read_csv(paths.DATA / "cohort.csv"))

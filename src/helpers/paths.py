@@ -27,10 +27,12 @@ def shipped_synthetic_digests() -> set[str]:
 
 
 def tables_dir() -> Path:
-    """The folder a run writes its tables to: the build's choice (``MG_TABLES_DIR``), else ``_build/tables``."""
+    """The folder a run writes its tables to: the build's choice (``MG_TABLES_DIR``, which the parameter
+    ``output_dir`` sets for a chapter run with plain papermill), else ``tables/`` in the working directory,
+    never the published book's."""
     import os
 
-    return resolve(os.environ.get(TABLES_ENV) or BUILD / "tables")
+    return resolve(os.environ.get(TABLES_ENV) or Path.cwd() / "tables")
 
 
 def resolve(path: str | Path) -> Path:

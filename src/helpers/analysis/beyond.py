@@ -145,8 +145,9 @@ def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> 
             for name in ("ate", "counted")}
     out = fits["ate"][["time", "group", "kind", "se"]].rename(columns={"se": "se_ate"})
     out["se_counted"] = fits["counted"]["se"].to_numpy()
-    out["ratio"] = out["se_counted"] / out["se_ate"]
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):  # a level without events of a cause: both 0
+        out["ratio"] = out["se_counted"] / out["se_ate"]
+    return group_cells(out, df, cutpoints, covariates)
 
 
 def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25, source="the cohort") -> pd.DataFrame:
@@ -279,7 +280,8 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
     logit P(hidden) = a + ``egfr_log_odds`` · (eGFR − mean) / SD, with ``a`` solved so that the expected
     share hidden is ``share``; draws from ``numpy.random.default_rng([seed, 1])``. The input is not changed.
     """
-    z = ((df["egfr"] - df["egfr"].mean()) / df["egfr"].std()).to_numpy(float)
+    # A patient without eGFR counts as at the mean (the models leave such a patient out anyway).
+    z = np.nan_to_num(((df["egfr"] - df["egfr"].mean()) / df["egfr"].std()).to_numpy(float))
     intercept = optimize.brentq(lambda a: special.expit(a + egfr_log_odds * z).mean() - share, -30, 30)
     probability = special.expit(intercept + egfr_log_odds * z)
     rng = np.random.default_rng([seed, 1])
@@ -293,9 +295,14 @@ def _cox_rows(data, covariates, terms, setting, analysis, cause):
     fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
-    return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
-             "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
-             "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank)} for t in terms]
+    rows = []
+    for t in terms:
+        reason = models.not_estimable(fit, cells[t], t) if t in cells else ""
+        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else fit.loc[t, ["hr", "lower", "upper", "p"]].to_dict()
+        rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.attrs["n"],
+                     "events": fit.attrs["events"], "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank),
+                     "reason": reason})
+    return rows
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
@@ -304,10 +311,16 @@ def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, c
     table = result.table.set_index("term")
     cells = models.contrast_cells(data, [DURATION, EVENT, *models.EXPOSURE], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
-    return [{"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t,
-             "hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"],
-             "p": table.at[t, "p"], "n": result.n, "events": result.events, "n_imputed": result.n_missing,
-             "df": table.at[t, "df"], "fmi": table.at[t, "fmi"], **cells.get(t, blank)} for t in terms]
+    rows = []
+    for t in terms:
+        c = cells.get(t, blank)
+        reason = "not estimable: no event in the group or its reference" if 0 in (c["events_group"], c["events_reference"]) else ""
+        values = ({"hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"], "p": table.at[t, "p"],
+                   "df": table.at[t, "df"], "fmi": table.at[t, "fmi"]} if not reason else
+                  dict.fromkeys(["hr", "lower", "upper", "p", "df", "fmi"], np.nan))
+        rows.append({"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t, **values,
+                     "n": result.n, "events": result.events, "n_imputed": result.n_missing, **c, "reason": reason})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -385,6 +398,8 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     fit = survival.cause_specific_cox(df, DURATION, EVENT, covariates, cause=cause)
     curve_data = df if curve_data is None else curve_data
     hr, lower, upper = (float(fit.at[term, c]) for c in ("hr", "lower", "upper"))
+    cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
+    reason = models.not_estimable(fit, cells, term)
     curves = pd.concat([survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause).assign(group="All patients"),
                         survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause, group=GROUP)])
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
@@ -395,11 +410,13 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
                                 ("common outcome: the hazard ratio converted to a risk ratio", False)):
         if not as_rare and rare:
             continue
+        row = {"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper}
+        if reason:  # no hazard ratio, so no E-value: the row says why
+            rows.append(row | dict.fromkeys(["hr", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"], np.nan))
+            continue
         e = evalue.e_value(hr, lower, upper, rare=as_rare)
-        rows.append({"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper,
-                     "rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
-    cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
-    return EValues(pd.DataFrame(rows).assign(**cells), end, largest, rare, limit, fit)
+        rows.append(row | {"rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
+    return EValues(pd.DataFrame(rows).assign(**cells, reason=reason), end, largest, rare, limit, fit)
 
 
 def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:

@@ -76,6 +76,8 @@ def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
     for hit, why in checks:
         if hit:
             return f"not estimable: {why}"
+    if fit.attrs.get("separation"):
+        return "not estimable: the logistic model separates the outcome (fitted probabilities of 0 or 1)"
     infinite = fit.attrs.get("infinite", [])
     if term in infinite:
         return "not estimable: its coefficient is infinite (the likelihood has no maximum)"

@@ -1,7 +1,10 @@
-"""Executing one notebook with papermill, into a staging folder, never over its source.
+"""Executing one notebook with papermill, into a staging folder, never over its source; and the chapters
+as ``.ipynb`` files for plain papermill (``make notebooks``).
 
 The notebook is converted from its jupytext text file in memory; papermill injects ``params_file`` and
-``overrides`` (nothing else), and the run's tables go to the folder named by ``MG_TABLES_DIR``.
+``overrides`` (nothing else), and the run's tables go to the folder named by ``MG_TABLES_DIR``. For a
+user's own papermill run, :func:`export` writes each chapter into a build folder (never beside its
+``.md``) with a parameters cell generated from the schema (:func:`helpers.pipeline.params.parameters_cell`).
 """
 
 import logging
@@ -98,3 +101,38 @@ def failed_cell(target: Path) -> str:
             first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
             return f"{number} ({first!r})"
     return "?"
+
+
+def export(folder: Path) -> list[Path]:
+    """Write every chapter of ``notebooks/`` as ``folder/<chapter>.ipynb`` for plain papermill, its
+    parameters cell generated from the schema: ``papermill 03_hazards.ipynb out.ipynb -p cohort_csv mine.csv
+    -p mg_unit mmol/L`` (or ``-f my-params.yml``). Returns the files written."""
+    from helpers.pipeline import params
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(paths.NOTEBOOKS.glob("*.md")):
+        notebook = jupytext.read(source)
+        for cell in notebook.cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.source = params.parameters_cell()
+        target = folder / f"{source.stem}.ipynb"
+        nbformat.write(notebook, target)
+        written.append(target)
+    return written
+
+
+def main(argv=None) -> int:
+    """``python -m helpers.pipeline.execute [FOLDER]``: the chapters as .ipynb for papermill (default
+    ``_build/ipynb``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.execute", description=export.__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", default=str(paths.BUILD / "ipynb"))
+    for path in export(Path(parser.parse_args(argv).folder).resolve()):
+        print(paths.shown(path))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -121,6 +121,40 @@ def _raise_first(errors: pa.errors.SchemaErrors, text: pd.DataFrame, dd: pd.Data
     raise InputError(f"{where}: column '{col}' has {_describe(check, dd.loc[col], values)} at {_rows(text, index)}.{others}")
 
 
+# Laboratory values whose unit differs between countries: the dictionary's unit, the band in which the
+# median of a CKD cohort lies in that unit, and the other unit it would be in if it fell outside (with the
+# factor that converts that unit into the dictionary's). Each band excludes the other unit's usual medians,
+# and the dictionary's per-value ranges would let the other unit pass silently.
+UNIT_BANDS = {
+    "phosphate": ("mg/dL", 2.0, 9.0, "mmol/L", 3.097),
+    "calcium": ("mg/dL", 6.0, 13.0, "mmol/L", 4.008),
+    "albumin": ("g/dL", 2.0, 5.5, "g/L", 0.1),
+    "hemoglobin": ("g/dL", 6.0, 18.0, "g/L", 0.1),
+    "total_chol": ("mg/dL", 80.0, 400.0, "mmol/L", 38.67),
+    "triglycerides": ("mg/dL", 40.0, 800.0, "mmol/L", 88.57),
+    "creatinine": ("mg/dL", 0.5, 15.0, "µmol/L", 1 / 88.42),
+    "proteinuria": ("mg/day", 30.0, 20000.0, "g/day", 1000.0),
+    "hscrp": ("mg/L", 0.1, 60.0, "mg/dL", 10.0),
+}
+
+
+def _check_units(typed: pd.DataFrame, where: str) -> None:
+    """Stop with one message when a laboratory column's median says it is in another unit than the
+    dictionary's (phosphate in mmol/L, proteinuria in g/day, ...): its values would pass the per-value ranges."""
+    for column, (unit, low, high, other, factor) in UNIT_BANDS.items():
+        if column not in typed.columns:
+            continue
+        values = typed[column].dropna()
+        if len(values) < 10:
+            continue
+        median = float(values.median())
+        if not low <= median <= high:
+            raise InputError(
+                f"{where}: column '{column}' has a median of {median:g} over its {len(values):,} values, outside "
+                f"{low:g}–{high:g} {unit}, where a CKD cohort's lies in the unit the data dictionary asks for "
+                f"({unit}); if the column is in {other}, multiply it by {factor:g} to give {unit}.")
+
+
 def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "cohort") -> pd.DataFrame:
     """Check a cohort read as text against the dictionary; return it with numeric columns as floats.
 
@@ -143,6 +177,7 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
         _schema(dd, df.columns, "values").validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         _raise_first(exc, text, dd, where)
+    _check_units(typed, where)
     if "egfr" not in typed.columns:
         typed["egfr"] = derive.ckd_epi_2009(typed["creatinine"], typed["age"], typed["sex"])
     # Across columns: an event needs a follow-up time; a follow-up time needs a status.

@@ -108,14 +108,18 @@ def missing_table(missing: pd.DataFrame) -> pd.DataFrame:
                          "Missing": [f"{n:,} ({100 * n / t:.1f})" for n, t in zip(missing["n_missing"], total)]})
 
 
+def _reasons(table: pd.DataFrame) -> pd.Series:
+    return table["reason"].fillna("") if "reason" in table.columns else pd.Series("", index=table.index)
+
+
 def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
     """E-values as printed: the assumption, the hazard ratio, the risk ratio used, and the two E-values."""
     return pd.DataFrame({
         "Assumption": table["assumption"],
         "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
         "Risk ratio used (95% CI)": [outputs.format_ratio(*v) for v in table[["rr", "rr_lower", "rr_upper"]].to_numpy(float)],
-        "E-value, estimate": table["e_point"].map(lambda v: f"{v:.2f}"),
-        "E-value, limit nearer 1": table["e_ci"].map(lambda v: f"{v:.2f}"),
+        "E-value, estimate": [f"{v:.2f}" if np.isfinite(v) else str(why or "") for v, why in zip(table["e_point"], _reasons(table))],
+        "E-value, limit nearer 1": [f"{v:.2f}" if np.isfinite(v) else "" for v in table["e_ci"]],
     })
 
 
@@ -142,23 +146,44 @@ def marker_summary(table: pd.DataFrame, term: str = "mg_low", count=lambda n: f"
     for name, pick in picks.items():
         if len(pick):
             r = pick.iloc[0]
-            out[name], out[f"{name}_n"] = outputs.format_ratio(r["hr"], r["lower"], r["upper"]), count(int(r["n"]))
+            out[name], out[f"{name}_n"] = outputs.format_ratio(r["hr"], r["lower"], r["upper"]) or _why(r), count(int(r["n"]))
         else:
             out[name], out[f"{name}_n"] = "not estimated (no marker recorded)", "no"
-    out["fmi"] = f"{pooled.iloc[0]['fmi']:.2f}" if len(pooled) else "not estimated"
+    out["fmi"] = (f"{pooled.iloc[0]['fmi']:.2f}" if pd.notna(pooled.iloc[0]["fmi"]) else _why(pooled.iloc[0])) if len(pooled) else "not estimated"
     return out
+
+
+def _why(row) -> str:
+    return str(row.get("reason", "") or "") or "not estimable"
+
+
+def _share(row) -> str:
+    return f"{100 * row['estimate']:.1f}%" if pd.notna(row["estimate"]) else _why(row)
 
 
 def risks_in_words(risks: pd.DataFrame, group: str) -> str:
     """'3 years: 11.6%, ratio 1.97 (0.93–4.16); 5 years: …' : a group's standardized risk and its ratio
-    (log-scale limits) at each time, for the exercises' solutions."""
+    (log-scale limits) at each time, for the exercises' solutions (a withheld or missing value says why)."""
     at = risks.set_index(["time", "group", "kind"])
     parts = []
     for time in sorted(risks["time"].unique()):
         risk, ratio = at.loc[(time, group, "risk")], at.loc[(time, group, "ratio")]
-        parts.append(f"{time:g} years: {100 * risk['estimate']:.1f}%, ratio "
-                     f"{outputs.format_ratio(ratio['estimate'], ratio['lower_log'], ratio['upper_log'])}")
+        parts.append(f"{time:g} years: {_share(risk)}, ratio "
+                     f"{outputs.format_ratio(ratio['estimate'], ratio['lower_log'], ratio['upper_log']) or _why(ratio)}")
     return "; ".join(parts)
+
+
+def risk_words(risks: pd.DataFrame, time, group: str, reference: str) -> dict[str, str]:
+    """The chapter's sentence on the standardized risks at ``time``: ``risk_low``, ``risk_ref``,
+    ``difference``, ``ratio_log`` and ``ratio_ate`` as text (a withheld or missing value says why)."""
+    at = risks.set_index(["time", "group", "kind"])
+    low, ref = at.loc[(time, group, "risk")], at.loc[(time, reference, "risk")]
+    d, r = at.loc[(time, group, "difference")], at.loc[(time, group, "ratio")]
+    difference = (f"{100 * d['estimate']:.1f} percentage points (95% CI {100 * d['lower']:.1f} to {100 * d['upper']:.1f})"
+                  if pd.notna(d["estimate"]) else _why(d))
+    return {"risk_low": _share(low), "risk_ref": _share(ref), "difference": difference,
+            "ratio_log": outputs.format_ratio(r["estimate"], r["lower_log"], r["upper_log"]) or _why(r),
+            "ratio_ate": outputs.format_ratio(r["estimate"], r["lower"], r["upper"]) or _why(r)}
 
 
 def pooled_in_words(table: pd.DataFrame, term: str = "mg_low") -> str:
@@ -167,6 +192,8 @@ def pooled_in_words(table: pd.DataFrame, term: str = "mg_low") -> str:
     if not len(rows):
         return "not estimated (no marker recorded)"
     r = rows.iloc[0]
+    if pd.isna(r["hr"]) or pd.isna(r["df"]):
+        return _why(r)
     return (f"{outputs.format_ratio(r['hr'], r['lower'], r['upper'])}, {r['df']:.0f} degrees of freedom, "
             f"fraction of missing information {r['fmi']:.2f}")
 
@@ -176,7 +203,8 @@ def tied_time_table(frame: pd.DataFrame) -> pd.DataFrame:
     kinds = {"risk": "Risk", "difference": "Difference", "ratio": "Ratio"}
     return pd.DataFrame({
         "Years": frame["time"].map(lambda t: f"{t:g}"), "Group": frame["group"], "Estimate": frame["kind"].map(kinds),
-        "SE as ate": frame["se_ate"].map(lambda v: f"{v:.4f}"),
-        "SE counting every tied event": frame["se_counted"].map(lambda v: f"{v:.4f}"),
-        "Ratio": frame["ratio"].map(lambda v: f"{v:.3f}"),
+        "SE as ate": frame["se_ate"].map(lambda v: f"{v:.4f}" if np.isfinite(v) else "–"),
+        "SE counting every tied event": frame["se_counted"].map(lambda v: f"{v:.4f}" if np.isfinite(v) else "–"),
+        "Ratio": frame["ratio"].map(lambda v: f"{v:.3f}" if np.isfinite(v) else "–"),
+        **({"Note": _reasons(frame)} if _reasons(frame).ne("").any() else {}),
     })

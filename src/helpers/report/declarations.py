@@ -131,7 +131,8 @@ TABLES: dict[str, Table] = {
     # beyond the thesis
     "standardized_risks": STANDARDIZED,
     "standardized_risks_display": DERIVED,
-    "standardized_risks_tied_times": DERIVED,
+    "standardized_risks_tied_times": Table(counts=GROUP_CELLS, estimates=("se_ate", "se_counted", "ratio"),
+                                           cells=GROUP_CELLS, decimals=4),
     "standardized_curves": Table(counts=GROUP_CELLS, estimates=("cif", "lower", "upper"), cells=GROUP_CELLS, decimals=3,
                                  drop=GROUP_CELLS),
     "standardized_risks_bootstrap": DERIVED,

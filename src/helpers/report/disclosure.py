@@ -358,9 +358,10 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
     hit = own | complement
     for column in estimates:
         values = out[column]
-        if pd.api.types.is_numeric_dtype(values):
-            values = values.round(3 if column.startswith("p") else declared.decimals)
-        out[column] = values.astype(object).where(~hit, np.nan) if hit.any() else values
+        if pd.api.types.is_numeric_dtype(values):  # stays numeric: a withheld value is NaN
+            out[column] = values.round(3 if column.startswith("p") else declared.decimals).where(~hit)
+        else:
+            out[column] = values.astype(object).where(~hit, np.nan) if hit.any() else values
     if hit.any():
         reasons = out[declared.reason].astype(object) if declared.reason in out.columns else pd.Series("", index=out.index, dtype=object)
         reasons[own] = withhold_reason(rules_.threshold)

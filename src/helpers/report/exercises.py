@@ -24,6 +24,13 @@ def ratio(row) -> str:
     return outputs.format_ratio(row["hr"], row["lower"], row["upper"])
 
 
+def width(row) -> str:
+    """How many times the lower limit the upper limit of a row's 95% CI is ('4.5'); '–' without an interval."""
+    if pd.isna(row["lower"]) or pd.isna(row["upper"]) or not row["lower"] > 0:
+        return "–"
+    return f"{row['upper'] / row['lower']:.1f}"
+
+
 def ratios_by_model(results: pd.DataFrame, term: str = "mg_low") -> str:
     """'Model 1 …; Model 2 …' : the ratio of one term in each model of :func:`models.fit_models`."""
     rows = results[results["term"] == term]

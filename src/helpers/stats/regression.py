@@ -20,6 +20,13 @@ class LogisticFit(Fit):
     """A fitted logistic model (see :func:`fit_logistic`); ``cov`` is the covariance of the coefficients."""
 
     cov: np.ndarray = None
+    separation: bool = False
+
+    def table(self) -> pd.DataFrame:
+        """As :meth:`Fit.table`, with ``separation`` in ``attrs`` too."""
+        out = super().table()
+        out.attrs["separation"] = self.separation
+        return out
 
 
 def fit_logistic(df, outcome, covariates) -> LogisticFit:
@@ -30,6 +37,9 @@ def fit_logistic(df, outcome, covariates) -> LogisticFit:
         wald_summary(fit.params.to_numpy(), fit.bse.to_numpy(), ["Intercept", *covariates], "term"),
         n=len(d), n_dropped=dropped, dropped_reason=reason, events=int(d[outcome].sum()),
         loglik=float(fit.llf), converged=bool(fit.converged), ratio_name="or", cov=np.asarray(fit.cov_params()),
+        # (Quasi-)complete separation: some fitted probabilities are 0 or 1 to machine precision, where R's
+        # glm warns "fitted probabilities numerically 0 or 1 occurred" and a coefficient runs off to infinity.
+        separation=bool(np.any(np.minimum(fit.mu, 1 - fit.mu) < 1e-8)),
     )
 
 

@@ -1,0 +1,61 @@
+"""Run a chapter's code in this process, cell by cell, as its kernel would: the same calls the notebook
+makes, on the parameters file given, each cell's value and every display rendered as the page would render
+it (HTML of tables, PNG of figures), tables written under ``MG_TABLES_DIR``. For tests that try many
+cohorts: a full build per cohort would cost minutes, this costs seconds."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+
+import jupytext
+
+from helpers import paths
+
+
+def _render(value, shown: list) -> None:
+    """What the page would show of ``value``: HTML, a PNG, or text, appended to ``shown``."""
+    if value is None:
+        return
+    if hasattr(value, "savefig"):
+        buffer = io.BytesIO()
+        value.savefig(buffer, format="png")
+        shown.append("<figure>")
+    elif hasattr(value, "_repr_html_"):
+        shown.append(value._repr_html_() or "")
+    elif hasattr(value, "_repr_markdown_"):
+        shown.append(value._repr_markdown_() or "")
+    else:
+        shown.append(repr(value))
+
+
+def run(doc: str, params_file, tables) -> str:
+    """Execute ``notebooks/<doc>.md`` (or ``book/<doc>.md``) in-process; return everything it displayed."""
+    import matplotlib.pyplot as plt
+
+    source = paths.ROOT / ("notebooks" if doc[:2].isdigit() else "book") / f"{doc}.md"
+    notebook = jupytext.read(source)
+    shown: list[str] = []
+    namespace = {"params_file": str(params_file), "overrides": {}, "__name__": "__main__",
+                 "display": lambda *values, **_: [_render(v, shown) for v in values]}
+    os.environ[paths.TABLES_ENV] = str(tables)
+    import IPython.display
+    import myst_nb
+
+    original = IPython.display.display, myst_nb.glue
+    IPython.display.display = namespace["display"]
+    myst_nb.glue = lambda name, value, display=True: _render(value, shown)
+    try:
+        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+            if "parameters" in cell.metadata.get("tags", []):
+                continue
+            tree = ast.parse(cell.source)
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, f"{doc}, cell {number}", "exec"), namespace)
+            if last is not None:
+                _render(eval(compile(ast.Expression(last.value), f"{doc}, cell {number}", "eval"), namespace), shown)
+            plt.close("all")
+    finally:
+        IPython.display.display, myst_nb.glue = original
+    return "\n".join(shown)
