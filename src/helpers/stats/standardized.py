@@ -292,14 +292,19 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     # Row j's factor of the product: 1 − Σ_k λ_k(t_{j-1}) e_ik (1 for the first row).
     minus_hazard = np.zeros((rows, K))
     minus_hazard[1:] = -np.vstack([f.hazard[:rows - 1] for f in fits]).T
-    out.risk, out.y = np.zeros((n, T)), np.zeros((K, n, T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
+    # Patients with the same relative hazards (the same covariates) have the same survival: each distinct
+    # row is swept once, its sums weighted by how many patients share it.
+    e, inverse, counts = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    risk, y = np.zeros((len(e), T)), np.zeros((K, len(e), T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
     sums = np.zeros((rows, 1 + K))  # Σ_i W_ij (1, e_ik), W_ij = S_i(t_{j-1}) e_ic
-    for s in range(0, n if rows else 0, _TILE_PATIENTS):
+    for s in range(0, len(e) if rows else 0, _TILE_PATIENTS):
         eb = e[s:s + _TILE_PATIENTS]
-        weighted = eb[:, c][:, None] * np.column_stack([np.ones(len(eb)), eb])  # e_ic (1, e_i1, ..., e_iK)
+        weighted = (counts[s:s + len(eb)] * eb[:, c])[:, None] * np.column_stack([np.ones(len(eb)), eb])
         risks = _tile_sweep(minus_hazard, eb, weights, weighted, sums) * eb[:, c]
-        out.risk[s:s + len(eb)] = risks[:T].T
-        out.y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
+        risk[s:s + len(eb)] = risks[:T].T
+        y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
+    inverse = inverse.reshape(-1)
+    out.risk, out.y = risk[inverse], y[:, inverse]
     out.col_a, out.col_c = sums[jumps, 0], sums[jumps, 1:].T  # Σ_i W_ij and Σ_i W_ij e_ik
     return out
 
