@@ -27,7 +27,7 @@ EXTRA_INPUTS = {"book/validation": ("tests/golden",)}
 # Parameters a page checks against the data or the network before it computes anything: the build makes
 # the same checks before it starts any notebook (helpers.pipeline.validate.PREFLIGHT), so that such bad input
 # stops it within seconds with the page's own one message.
-PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler")}
+PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler"), "book/sweep": ("dask_scheduler",)}
 
 
 @dataclass
