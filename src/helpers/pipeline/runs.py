@@ -7,7 +7,7 @@ notebook imports, found by Python's import machinery (:func:`helper_modules`).
 """
 
 import ast
-import importlib.util
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,23 +112,31 @@ def _imports(tree: ast.AST, package: str | None) -> set[str]:
 
 
 def _helpers_file(name: str) -> Path | None:
-    """The source file of a module of the ``helpers`` package, or None for anything else."""
+    """The source file of a module of the ``helpers`` package, or None for anything else (such as a function
+    imported from a module). Found on disk, without importing anything: importing the helpers to ask where
+    they are (``importlib.util.find_spec``) loaded pandas, scipy and statsmodels, seconds of every no-change
+    rebuild."""
     if not (name == "helpers" or name.startswith("helpers.")):
         return None
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
+    base = Path(paths.__file__).parent.joinpath(*name.split(".")[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _module_imports(path: Path, package: str, stamp: tuple) -> frozenset[str]:
+    """The modules a helpers file imports, parsed once per process and version of the file (``stamp``: its
+    modification time and size; every run of a build shares them)."""
+    return frozenset(_imports(ast.parse(path.read_text(encoding="utf-8")), package))
 
 
 def helper_modules(source: Path) -> dict[str, Path]:
     """Every ``helpers`` module a notebook's code imports, directly or through other helpers, with its file.
 
     The notebook's code cells are parsed (``ast``) and each imported name resolved by
-    ``importlib.util.find_spec``, then the same for each module found, until none is new.
+    its file under the package, then the same for each module found, until none is new.
     """
     notebook = jupytext.read(source)
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
@@ -144,7 +152,8 @@ def helper_modules(source: Path) -> dict[str, Path]:
             continue
         seen[name] = path
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        todo += [(n, None) for n in _imports(ast.parse(path.read_text(encoding="utf-8")), package)]
+        stat = path.stat()
+        todo += [(n, None) for n in _module_imports(path, package, (stat.st_mtime_ns, stat.st_size))]
         parent = name.rpartition(".")[0]
         if parent:
             todo.append((parent, None))
