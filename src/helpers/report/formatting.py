@@ -9,6 +9,7 @@ is formatted here.
 """
 
 import math
+import numbers
 import re
 
 import pandas as pd
@@ -157,7 +158,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_NUMERIC = (int, float)
+_NUMERIC = numbers.Real  # Python's and numpy's numbers alike
 _HYPHEN_MINUS = re.compile(r"(?<![\w.)\]])-(?=\d)")
 
 
