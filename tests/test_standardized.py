@@ -146,4 +146,5 @@ def test_a_cause_that_does_not_occur_is_an_error():
 
 
 def test_golden_values_are_what_r_makes(tmp_path):
-    rerun("standardized.R", tmp_path, "standardized.csv", "standardized_data.csv")
+    # R against R, judged by the tolerance this module states against R
+    rerun("standardized.R", tmp_path, "standardized.csv", "standardized_data.csv", rtol=1e-4, atol=1e-6)
