@@ -81,6 +81,10 @@ def _mg(v) -> str:
     return "" if _number(v) else "a number in mg/dL"
 
 
+def _optional_mg(v) -> str:
+    return "" if v is None or _number(v) else "a number in mg/dL, or null"
+
+
 def _times(v) -> str:
     ok = isinstance(v, list) and v and all(_number(t) and t > 0 for t in v)
     return "" if ok else "a list of positive times in years, like [3, 5]"
@@ -144,6 +148,13 @@ SCHEMA: tuple[Parameter, ...] = (
               "Restricted cubic spline of Mg: a number of knots at Harrell's quantiles, or explicit positions (mg/dL).",
               "Progression"),
     Parameter("spline_reference_mg", 2.0, _mg, "Reference Mg (mg/dL) of the spline odds ratios.", "Progression"),
+    # Dose–response
+    Parameter("dose_response_knots", 4, _knots,
+              "Restricted cubic spline of Mg in the Cox and Fine–Gray models of chapter 3: a number of knots, placed "
+              "as R's rms::rcs places them, or explicit positions (mg/dL).", "Dose–response"),
+    Parameter("dose_response_reference_mg", None, _optional_mg,
+              "Reference Mg (mg/dL) of the dose–response hazard ratios; null takes the middle of the reference range "
+              "(the mean of the two cut-points).", "Dose–response"),
     # Beyond the thesis
     Parameter("risk_times", [3, 5], _times, "Years at which standardized absolute risks are estimated.",
               "Beyond the thesis"),
