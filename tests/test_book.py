@@ -24,6 +24,7 @@ def test_build_reports_each_notebook_and_the_book(built):
     notebooks = [d for d in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{d}.md")]
     for doc in notebooks:
         assert any(re.search(rf"executed {re.escape(doc)} in \d+\.\d s", ln) for ln in lines), doc
+        assert any(ln.endswith(f"{doc}: to execute; changed: not in the cache") for ln in lines), doc
     assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
     assert "Traceback" not in result.stderr
 
@@ -336,6 +337,6 @@ def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
     page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "Findings at a glance" in page and "The default data are synthetic" in page
     table = pd.read_csv(out / "tables" / "findings_at_a_glance.csv")
-    assert list(table.columns) == ["Finding", "Thesis", "This run", "Synthetic cohort"]
-    assert {"fixed", "constrained"} <= set(table["Synthetic cohort"])
+    assert list(table.columns) == ["Finding", "Thesis", "This run", "Design status"]
+    assert {"fixed", "constrained"} <= set(table["Design status"])
     assert page.index("The default data are synthetic") < page.index('id="findings-at-a-glance"')

@@ -166,7 +166,7 @@ SCHEMA: tuple[Parameter, ...] = (
               "Beyond the thesis"),
     # Baseline table
     Parameter("baseline_summary", "auto", _choice("auto", "median", "mean"),
-              "Continuous variables: auto (Shapiro–Wilk chooses), median [IQR] or mean ± SD.", "Baseline table"),
+              "Continuous variables: auto (as the thesis prints each row; Shapiro–Wilk for a row it does not print), median [IQR] or mean ± SD.", "Baseline table"),
     # Validation appendix and computing
     Parameter("simulation_replicates", 20, _whole(1),
               "Replicates of the parameter-recovery simulation (about 0.15 s each).", "Computing"),
@@ -230,7 +230,7 @@ def exercise(name: str, path: str | Path | None = None, overrides: dict | None =
     ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
     what the student's run of the exercise shows, on the same data.
     """
-    where = paths.PARAMS / "exercises" / f"{name}.yml"
+    where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
     return settings, load(path, {**(overrides or {}), **settings})

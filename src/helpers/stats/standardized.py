@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.stats._common import Z95
+from helpers.stats.survival import cox_solve
 
 _BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
 _KINDS = ("risk", "difference", "ratio")
@@ -198,92 +199,18 @@ def _check_times(times, time, duration):
 
 # --- cause-specific Cox models ----------------------------------------------------------------------------
 
-class _Deaths:
-    """Events of one cause in time-sorted data: their rows, distinct times, tie groups and Efron fractions."""
-
-    def __init__(self, time, dead):
-        self.idx = np.flatnonzero(dead)
-        t = time[self.idx]
-        self.times, self.first, self.count = np.unique(t, return_index=True, return_counts=True)
-        self.group = np.repeat(np.arange(len(self.times)), self.count)
-        self.frac = (np.arange(len(t)) - self.first[self.group]) / self.count[self.group]
-        self.start = np.searchsorted(time, self.times, side="left")  # first row still at risk
-        self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
-
-
-def _risk_sets(w, x, start):
-    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
-    s0 = np.cumsum(w[::-1])[::-1]
-    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
-    return s0[start], s1[start]
-
-
-def _efron(beta, x, deaths: _Deaths, hessian=True):
-    """Efron log partial likelihood, score and information (vectorised over the events)."""
-    eta = x @ beta
-    shift = eta.max()
-    w = np.exp(eta - shift)
-    s0, s1 = _risk_sets(w, x, deaths.start)
-    wd, xd, g = w[deaths.idx], x[deaths.idx], deaths.group
-    d0 = np.add.reduceat(wd, deaths.first)
-    d1 = np.add.reduceat(wd[:, None] * xd, deaths.first, axis=0)
-    s0r = s0[g] - deaths.frac * d0[g]
-    s1r = s1[g] - deaths.frac[:, None] * d1[g]
-    loglik = float(np.sum(eta[deaths.idx] - shift) - np.sum(np.log(s0r)))
-    mean = s1r / s0r[:, None]
-    score = xd.sum(axis=0) - mean.sum(axis=0)
-    if not hessian:
-        return loglik, score, None
-    # Σ_r S2_r / S0_r without (event × p × p) arrays: every row's x xᵀ weighted by the sum of 1/S0_r over
-    # the event times it is at risk at, less the tied events' own share.
-    a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(deaths.times)))])
-    b = np.bincount(g, deaths.frac / s0r, minlength=len(deaths.times))
-    info = (x * (w * a[deaths.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
-    return loglik, score, info
-
-
-def _cox_efron(x, deaths: _Deaths, cause, tol=1e-13, max_iter=100):
-    """Maximise the Efron partial likelihood by Newton–Raphson with step-halving (as coxph does).
-
-    ``x`` is centred; it is also scaled inside so that the first steps cannot overflow. Returns the
-    coefficients and the inverse information on the scale of ``x``.
-    """
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = x / scale
-    beta = np.zeros(z.shape[1])
-    loglik, score, info = _efron(beta, z, deaths)
-    for _ in range(max_iter):
-        step = np.linalg.solve(info, score)
-        for _ in range(60):
-            with np.errstate(over="ignore", invalid="ignore"):
-                trial = _efron(beta + step, z, deaths)
-            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
-                break
-            step = step / 2.0
-        else:
-            raise ValueError(f"the Cox model of cause {cause:g} did not converge")
-        beta = beta + step
-        change = abs(trial[0] - loglik)
-        loglik, score, info = trial
-        if change <= tol * (abs(loglik) + tol) and np.max(np.abs(step), initial=0.0) < 1e-7:
-            break
-    else:
-        raise ValueError(f"the Cox model of cause {cause:g} did not converge")
-    inverse = np.linalg.inv(info)
-    return beta / scale, inverse / np.outer(scale, scale)
-
-
 class _Fit:
     """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
 
 
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
     x, time = data.x, data.time
-    deaths = _Deaths(time, data.status == k)
-    beta, inverse = _cox_efron(x, deaths, k)
-    w = np.exp(x @ beta)
-    s0, s1 = _risk_sets(w, x, deaths.start)  # Breslow risk sets at this cause's event times
+    sol = cox_solve(time, data.status == k, x)  # rows already sorted by time: the order is the identity
+    if not sol.converged:
+        raise ValueError(f"the Cox model of cause {k:g} did not converge: {sol.reason}")
+    deaths, beta, inverse, w = sol.events, sol.beta, sol.imat, sol.w
+    x = x - sol.centre  # the fitter's centring (data.x is centred already: this moves it by rounding only)
+    s0, s1 = sol.s0, sol.s1  # Breslow risk sets at this cause's event times
     mean = s1 / s0[:, None]
     d0 = np.add.reduceat(w[deaths.idx], deaths.first)
     hazard = np.bincount(deaths.group, 1.0 / (s0[deaths.group] - deaths.frac * d0[deaths.group]))
