@@ -155,6 +155,14 @@ SCHEMA: tuple[Parameter, ...] = (
     Parameter("dose_response_reference_mg", None, _optional_mg,
               "Reference Mg (mg/dL) of the dose–response hazard ratios; null takes the middle of the reference range "
               "(the mean of the two cut-points).", "Dose–response"),
+    # Competing kidney outcome and standardization
+    Parameter("kidney_adjustment", "model4_proteinuria", _choice("model4_proteinuria", "model4"),
+              "Adjustment set of the competing kidney outcome's cause-specific model (chapter 3's kidney table and "
+              "the standardized risks): model4_proteinuria, Model 4 + log2(proteinuria + 1); model4, the composite's "
+              "own set.", "Competing kidney outcome"),
+    Parameter("standardization_adjustment", "model4", _choice("model4", "total_effect"),
+              "Covariates the standardized risks adjust for: model4; or total_effect, Model 4 without phosphate and "
+              "corrected calcium, which low Mg may act through.", "Beyond the thesis"),
     # Beyond the thesis
     Parameter("risk_times", [3, 5], _times, "Years at which standardized absolute risks are estimated.",
               "Beyond the thesis"),
