@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from helpers.stats._common import Fit, complete_cases, wald_summary
-from helpers.stats.spline import contrast_curve, knot_quantiles, rcs_basis, wald_test  # noqa: F401 (public names)
+from helpers.stats.spline import contrast_curve, knot_quantiles, rcs_basis, rcs_knots, wald_test  # noqa: F401 (public names)
 
 
 @dataclass
@@ -65,10 +65,11 @@ def harrell_knots(x, n_knots: int = 4) -> np.ndarray:
 
 
 def spline_knots(x, spec) -> np.ndarray:
-    """Knot positions from a ``spline_knots`` parameter: a number of knots (at Harrell's quantiles of ``x``,
-    :func:`harrell_knots`) or explicit positions (sorted, repeats merged)."""
+    """Knot positions from a ``spline_knots`` parameter: a number of knots, placed as ``rms::rcs`` places them
+    (:func:`helpers.stats.spline.rcs_knots`: Harrell's quantiles with rms's rules for few values and for
+    ties at an outer knot), or explicit positions (sorted, repeats merged)."""
     if isinstance(spec, (int, np.integer)):
-        return harrell_knots(x, int(spec))
+        return rcs_knots(x, int(spec))
     knots = np.unique(np.asarray(spec, float))
     if len(knots) < 3:
         raise ValueError("explicit spline knots need at least 3 distinct positions")
