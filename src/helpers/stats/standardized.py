@@ -36,7 +36,7 @@ _KINDS = ("risk", "difference", "ratio")
 
 
 def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None, *,
-                      iid_ties="ate") -> pd.DataFrame:
+                      iid_ties="ate", competing_covariates=None) -> pd.DataFrame:
     """Standardized cumulative incidence of ``cause`` by ``group``, with differences and ratios.
 
     ``event`` codes 0 for censored and any other value for a cause; one cause-specific Cox model is
@@ -52,6 +52,10 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     many events it has; ``"counted"`` every event (the textbook Breslow-form martingale). The two agree
     without tied event times; with ties ``"counted"`` is the consistent one and ``"ate"`` reproduces R.
 
+    ``competing_covariates`` gives the models of the other causes an adjustment set of their own (each
+    still holds ``group``), as ``CSC(list(f1, f2))`` does; ``None`` (the default) uses ``covariates`` for
+    every cause. Patients are those with every column of either set recorded.
+
     Returns a tidy DataFrame ``time, group, kind, estimate, se, lower, upper`` with ``kind`` one of
     ``risk`` (every level), ``difference`` and ``ratio`` (every non-reference level against the
     reference: risk(group) − risk(reference) and risk(group) / risk(reference); a ratio is NaN at a time
@@ -65,7 +69,7 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     """
     if iid_ties not in ("ate", "counted"):
         raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
-    data = _prepare(df, duration, event, group, covariates, times, cause, reference)
+    data = _prepare(df, duration, event, group, covariates, times, cause, reference, competing_covariates)
     fits = [_fit_cause(data, k, iid_ties) for k in data.causes]
     estimates, iids = {}, {}
     for a in range(len(data.levels)):
@@ -79,8 +83,10 @@ class _Data:
     """The analysed cohort, sorted by time: design matrix (centred), group index, times and event codes."""
 
 
-def _prepare(df, duration, event, group, covariates, times, cause, reference) -> _Data:
-    covariates = list(covariates)
+def _prepare(df, duration, event, group, covariates, times, cause, reference, competing=None) -> _Data:
+    own = list(covariates)
+    competing = own if competing is None else list(competing)
+    covariates = own + [c for c in competing if c not in own]  # the union: one design, one set of patients
     d, n_dropped = _complete_rows(df, [duration, event, group, *covariates], group, covariates)
     time = pd.to_numeric(d[duration], errors="raise").to_numpy(float)
     if np.any(time < 0) or not np.all(np.isfinite(time)):
@@ -96,7 +102,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             if not np.any((gidx == j) & (status == k)):
                 raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
                                  "ratio is infinite; merge it with another level")
-    x = _design(d, covariates, group, levels, gidx)
+    x, owners = _design(d, covariates, group, levels, gidx)
     taus = _check_times(times, time, duration)
 
     order = np.argsort(time, kind="stable")
@@ -108,6 +114,9 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
     out.levels, out.ref, out.taus = levels, ref, taus
     out.causes, out.cause = list(causes), cause
     out.n, out.n_dropped = len(d), n_dropped
+    # The design columns each cause's model holds: the group's, and its own covariates'.
+    out.columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners])
+                   for k in out.causes}
     # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
     event_times = np.unique(out.time[out.status != 0])
     out.grid = event_times[event_times <= taus.max()]
@@ -154,9 +163,11 @@ def _group_levels(col, group, reference):
 
 
 def _design(d, covariates, group, levels, gidx):
-    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators."""
+    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators.
+    Returns the matrix and, for each of its columns, the column of ``d`` it codes."""
     blocks = [np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])]
     names = [f"{group}={lv}" for lv in levels[1:]]
+    owners = [group] * len(names)  # the column (group or covariate) each design column codes
     for name in covariates:
         c = d[name]
         if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
@@ -168,6 +179,7 @@ def _design(d, covariates, group, levels, gidx):
             codes = np.asarray(cat.codes)
             blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
             names += [f"{name}={lv}" for lv in cat.categories[1:]]
+            owners += [name] * (len(cat.categories) - 1)
         else:
             x = c.to_numpy(float)
             if not np.all(np.isfinite(x)):
@@ -176,13 +188,14 @@ def _design(d, covariates, group, levels, gidx):
                 raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
             blocks.append(x[:, None])
             names.append(name)
+            owners.append(name)
     x = np.column_stack(blocks)
     centred = x - x.mean(axis=0)
     diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
     if np.any(diag < 1e-10):
         raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
                          "group indicators and the covariates before it")
-    return x
+    return x, owners
 
 
 def _check_times(times, time, duration):
@@ -205,7 +218,20 @@ class _Fit:
 
 
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
-    x, time = data.x, data.time
+    """Cause k's model on its own design columns; coefficients, influence functions and means are laid out
+    over every column of the design, zero in the columns it does not hold."""
+    fit = _fit_cause_own(data, k, iid_ties, data.x[:, data.columns[k]])
+    used, p = data.columns[k], data.x.shape[1]
+    for name in ("beta", "ifbeta", "mean", "r"):
+        value = getattr(fit, name)
+        full = np.zeros((*value.shape[:-1], p))
+        full[..., used] = value
+        setattr(fit, name, full)
+    return fit
+
+
+def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
+    time = data.time
     sol = cox_solve(time, data.status == k, x)  # rows already sorted by time: the order is the identity
     if not sol.converged:
         raise ValueError(f"the Cox model of cause {k:g} did not converge: {sol.reason}")
