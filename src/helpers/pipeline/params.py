@@ -16,11 +16,12 @@ from typing import Any, Callable
 import yaml
 
 from helpers import paths
+from helpers.analysis import subgroup_definitions
 from helpers.errors import InputError
 
 MG_UNITS = ("mg/dL", "mmol/L", "mEq/L")
 DATA_KINDS = ("auto", "synthetic", "real")
-SUBGROUP_KEYS = ("age", "sbp", "dbp", "bmi", "egfr", "proteinuria")
+SUBGROUP_KEYS = tuple(subgroup_definitions.DEFAULT_CUTOFFS)
 
 
 # --- checks: each returns an error message (what the value must be), or "" when the value is good -------
@@ -133,10 +134,10 @@ SCHEMA: tuple[Parameter, ...] = (
               "Cut-point grid of the sweep page's heatmap: every lower × upper pair (mg/dL) with lower < upper.",
               "Sensitivity analyses"),
     # Subgroups
-    Parameter("subgroup_cutoffs", {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}, _cutoffs,
+    Parameter("subgroup_cutoffs", dict(subgroup_definitions.DEFAULT_CUTOFFS), _cutoffs,
               "Subgroup cut-offs: age (years), SBP and DBP (mmHg), BMI (kg/m²), eGFR (mL/min/1.73 m²), "
               "proteinuria (mg/day).", "Subgroups"),
-    Parameter("subgroup_adjustment", "model4", _choice("model4", "reduced"),
+    Parameter("subgroup_adjustment", subgroup_definitions.FULL_MODEL, _choice(*subgroup_definitions.ADJUSTMENTS),
               "model4: the full Model 4 in every stratum, less covariates constant in it (the thesis's choice); "
               "reduced: also leave out age, BMI and eGFR inside their own strata.", "Subgroups"),
     # Progression
