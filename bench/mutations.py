@@ -198,14 +198,14 @@ def run(name: str) -> tuple[str, float]:
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
                              "-p", "mutations", "-m", "not book", *files], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, ENV: name, "PYTHONPATH": str(ROOT / "bench") + os.pathsep +
+                            env={**os.environ, ENV: name, "COLUMNS": "400", "PYTHONPATH": str(ROOT / "bench") + os.pathsep +
                                  str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")})
     verdict = {0: "SURVIVED", 1: "killed"}.get(result.returncode, f"error ({result.returncode})")
     if verdict.startswith("error"):
         verdict += " " + (result.stdout + result.stderr).strip().splitlines()[-1][:120]
     # what failed: a kill by an exception inside the mutant (not an assertion) would prove nothing
     failed = next((ln for ln in result.stdout.splitlines() if ln.startswith("FAILED ")), "")
-    return verdict + (f"  [{failed.removeprefix('FAILED ')[:110]}]" if failed else ""), time.perf_counter() - started
+    return verdict + (f"  [{failed.removeprefix('FAILED ')[:150]}]" if failed else ""), time.perf_counter() - started
 
 
 def main(argv: list[str]) -> int:

@@ -213,17 +213,19 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     return {**params, "params_file": paths.shown(path), **input_kinds(params)}
 
 
-def exercise(name: str, path: str | Path | None = None, overrides: dict | None = None) -> tuple[dict, dict]:
-    """An exercise's settings and the run's parameters with them applied: ``(settings, params)``.
+def exercise(name: str) -> tuple[dict, dict]:
+    """An exercise's settings and the parameters the student's command runs with: ``(settings, params)``.
 
-    The settings are those of ``params/exercises/NAME.yml`` (a few parameters; the file a student passes to
-    ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
-    what the student's run of the exercise shows, on the same data.
+    The settings are those of ``params/exercises/NAME.yml`` (a few parameters), the file a student passes to
+    ``mg-book --params``: the parameters are that file over the defaults, exactly what the student's command
+    loads, data included (the shipped cohort unless the file names another). A solution computed with them
+    predicts what that command shows, whatever data and settings the book itself was built with; a page
+    takes the exercise's data from these parameters too, never its own.
     """
     where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
-    return settings, load(path, {**(overrides or {}), **settings})
+    return settings, load(where)
 
 
 def shipped_synthetic(path) -> bool:
