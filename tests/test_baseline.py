@@ -44,9 +44,9 @@ def test_cells_are_worked_out_by_hand():
     table, _ = bt.baseline_table(df, summary="median", spec=SPEC)
     t = table.set_index("row")
     # Age in the low group: 40, 50, 60 -> median 50, quartiles (type 7) 45 and 55.
-    assert t.at["age", "<1.8"] == "50.0 [45.0;55.0]"
+    assert t.at["age", "<1.8"] == "50.0 [45.0–55.0]"
     # High group has one missing age: 42, 52 -> median 47, quartiles 44.5 and 49.5.
-    assert t.at["age", ">2.2"] == "47.0 [44.5;49.5]"
+    assert t.at["age", ">2.2"] == "47.0 [44.5–49.5]"
     assert t.at["age", "Missing"] == 1
     assert t.at["male", "Total"] == "4 (44.4)"
     # Diabetes is missing for one low-group patient: the denominator is written out.
@@ -170,9 +170,22 @@ def test_a_median_cell_is_compared_like_for_like_whatever_the_display():
     table, numbers = bt.baseline_table(df, summary="mean", spec=spec)
     assert "±" in table.at[0, "Total"]
     out = bt.compare_with_published(table, numbers, spec).set_index(["Row", "Column"])
-    assert out.at[("Age (years)", "Total"), "This run"] == "50.5 [41.8;54.0]"
+    assert out.at[("Age (years)", "Total"), "This run"] == "50.5 [41.8–54.0]"
     assert out.at[("Age (years)", "Total"), "Note"] == "shown as mean ± SD in the table above"
     assert out.loc[out.index.get_level_values(1) != "P for trend", "Within tolerance"].all()
     shown_as_median, _ = bt.baseline_table(df, summary="median", spec=spec)
     again = bt.compare_with_published(shown_as_median, _, spec).set_index(["Row", "Column"])
     assert again.at[("Age (years)", "Total"), "Note"] == ""
+
+
+def test_auto_summarises_a_row_as_the_thesis_prints_it():
+    """Under 'auto' a row the thesis prints as median [IQR] is shown so even where Shapiro–Wilk keeps
+    normality (the thesis's DBP and pulse pressure), and a row it does not print falls back to the test."""
+    df = _cohort()
+    spec = SPEC.iloc[[0]].copy()
+    normal = bt.baseline_table(df, summary="auto", spec=spec)[0].at[0, "Total"]
+    spec.loc[0, ["total", "low", "mid", "high", "p_trend"]] = [
+        "50.5 [41.8;54.0]", "50.0 [45.0;55.0]", "51.0 [46.0;56.0]", "47.0 [44.5;49.5]", "0.5"]
+    printed = bt.baseline_table(df, summary="auto", spec=spec)[0].at[0, "Total"]
+    assert "±" in normal  # ages 40–60, spread evenly: normality is kept
+    assert "[" in printed and "–" in printed and "±" not in printed

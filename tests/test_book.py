@@ -306,8 +306,10 @@ def test_no_page_shows_a_python_warning(built):
         assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"
 
 
-DESIGN_PAGES = {"notebooks/03_hazards": "hazards", "notebooks/04_sensitivity": "sensitivity",
-                "notebooks/05_progression": "progression", "notebooks/06_subgroups": "subgroups", "book/sweep": "sweep"}
+DESIGN_PAGES = {"notebooks/01_cohort": "cohort", "notebooks/02_baseline": "baseline", "notebooks/03_hazards": "hazards",
+                "notebooks/04_sensitivity": "sensitivity", "notebooks/05_progression": "progression",
+                "notebooks/06_subgroups": "subgroups", "notebooks/07_vsmc": "vsmc", "notebooks/08_beyond": "beyond",
+                "book/sweep": "sweep"}
 
 
 def test_each_results_chapter_says_what_the_synthetic_cohort_fixes(built):
@@ -335,6 +337,6 @@ def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
     page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "Findings at a glance" in page and "The default data are synthetic" in page
     table = pd.read_csv(out / "tables" / "findings_at_a_glance.csv")
-    assert list(table.columns) == ["Finding", "Thesis", "This run", "Synthetic cohort"]
-    assert {"fixed", "constrained"} <= set(table["Synthetic cohort"])
+    assert list(table.columns) == ["Finding", "Thesis", "This run", "Design status"]
+    assert {"fixed", "constrained"} <= set(table["Design status"])
     assert page.index("The default data are synthetic") < page.index('id="findings-at-a-glance"')

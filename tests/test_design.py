@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from helpers import paths
+from helpers.analysis import models
 from helpers.pipeline import params as params_mod
 from helpers.report import outputs, published
 
-CHAPTERS = ("hazards", "sensitivity", "progression", "subgroups", "sweep")
+CHAPTERS = ("cohort", "baseline", "hazards", "sensitivity", "progression", "subgroups", "sweep", "vsmc", "beyond")
 
 
 def test_every_results_chapter_has_declared_results_of_known_status():
@@ -83,7 +84,29 @@ def test_findings_at_a_glance_come_from_the_run_and_carry_marks_for_the_shipped_
     low = fit[(fit["model"] == "Model 4") & (fit["term"] == "mg_low")].iloc[0]
     assert table.at["Model 4 cause-specific HR, Mg <1.8 (Table 2.2.2)", "This run"] == outputs.format_ratio(
         low["hr"], low["lower"], low["upper"])
-    assert table.at["Model 4 cause-specific HR, Mg <1.8 (Table 2.2.2)", "Synthetic cohort"] == "constrained"
-    assert set(table["Synthetic cohort"]) <= set(glance.MARKS.values())
+    assert table.at["Model 4 cause-specific HR, Mg <1.8 (Table 2.2.2)", "Design status"] == "constrained"
+    assert set(table["Design status"]) <= set(glance.MARKS.values())
     other = glance.findings(analysed, p | {"cohort_shipped": False})
-    assert "Synthetic cohort" not in other.columns and glance.legend(p | {"cohort_shipped": False}) == ""
+    assert "Design status" not in other.columns and glance.legend(p | {"cohort_shipped": False}) == ""
+
+
+def test_the_landing_pages_answer_states_the_estimate_its_counts_and_its_design_status():
+    """The headline's HR, CI and low-group counts are those of a Model 4 fit and of the patients it used,
+    counted here independently; the status is the declaration's; other data carry no design status."""
+    import re
+
+    from helpers.pipeline import validate
+    from helpers.report import glance
+    from helpers.stats import survival
+
+    p = params_mod.load()
+    _, analysed = validate.cohorts(p)
+    text = glance.headline(analysed, p)
+    fit = models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status", cause=1)
+    low = fit[(fit["model"] == "Model 4") & (fit["term"] == "mg_low")].iloc[0]
+    assert f"Hazard ratio {low['hr']:.2f} ({low['lower']:.2f}–{low['upper']:.2f})" in text
+    complete = analysed[analysed[models.MODEL_4].notna().all(axis=1) & (analysed["mg"] < 1.8)]
+    assert f"{int((complete['status'] == 1).sum())} events among {len(complete)} patients" in text
+    assert "Design status: constrained." in text and "not a finding" in text
+    other = glance.headline(analysed, p | {"cohort_shipped": False})
+    assert "Design status" not in other and re.search(r"Hazard ratio \d\.\d\d", other)

@@ -109,3 +109,24 @@ def test_curves_rates_and_gray_test_say_what_they_leave_out():
     assert (gray.n, gray.n_dropped, gray.dropped_reason) == (len(d) - 3, 3, "2 missing time; 1 missing grp")
     follow = stats_survival.median_follow_up(d, "time", "status")
     assert follow.attrs["n_dropped"] == 2
+
+
+def test_cox_convergence_is_the_optimisers_verdict():
+    d = _data("ties")
+    assert stats_survival.fit_cox(d, "time", "status", COVARIATES).converged
+    capped = stats_survival.fit_cox(d, "time", "status", COVARIATES, max_iter=1)
+    assert not capped.converged and capped.not_estimable == "no convergence in 1 Newton steps"
+    assert capped.table().attrs["converged"] is False
+
+
+def test_cox_level_without_events_is_not_estimable():
+    # As coxph warns "Loglik converged before variable 1; coefficient may be infinite" on such data:
+    # the partial likelihood keeps rising as the level's coefficient goes to minus infinity.
+    d = _data("ties")
+    d.loc[d["grplow"] == 1, "status"] = 0
+    fit = stats_survival.fit_cox(d, "time", "status", COVARIATES)
+    assert not fit.converged and fit.solution.infinite.tolist() == [True, False, False, False, False]
+    assert "grplow" in fit.not_estimable and "infinite" in fit.not_estimable
+    one = d.index[(d["grplow"] == 1)][0]
+    d.loc[one, "status"] = 1  # a single event makes it estimable again
+    assert stats_survival.fit_cox(d, "time", "status", COVARIATES).converged

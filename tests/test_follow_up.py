@@ -1,4 +1,4 @@
-"""Median follow-up by reverse Kaplan–Meier (lifelines) against R's quantile(survfit(...))
+"""Median follow-up by reverse Kaplan–Meier (helpers.stats.survival.kaplan_meier) against R's quantile(survfit(...))
 (tests/golden/follow_up.R), including flat stretches at exactly 0.25, 0.5 and 0.75."""
 
 import numpy as np

@@ -48,8 +48,9 @@ def test_pool_rubin_rejects_a_single_imputation():
 def test_pool_rubin_table_matches_mice_pool_of_coxph():
     estimates, variances, events = [], [], None
     for _, d in COX_DATA.groupby("imputation", sort=True):
-        coef, var = imputation._cox(d["time"].to_numpy(float), (d["status"] == 1).to_numpy(float),
-                                    d[["x1", "x2", "x3"]].to_numpy(float))
+        coef, var, converged = imputation._cox(d["time"].to_numpy(float), (d["status"] == 1).to_numpy(float),
+                                               d[["x1", "x2", "x3"]].to_numpy(float))
+        assert converged
         estimates.append(coef)
         variances.append(var)
         events = int((d["status"] == 1).sum())

@@ -41,6 +41,30 @@ def test_matches_riskregression_ate(case):
     np.testing.assert_allclose(both["upper"], both["upper_r"], rtol=1e-4, atol=1e-12)
 
 
+# CSC(list(f1, f2)) in standardized.R: cause 1 with age, male, egfr; cause 2 with age, egfr, upcr.
+TWO_FORMULAS = {1: ["age", "male", "egfr"], 2: ["age", "egfr", "upcr"]}
+
+
+@pytest.mark.parametrize("cause", [1, 2])
+def test_each_cause_with_its_own_covariates_matches_ate(cause):
+    """The model of ``cause`` takes ``covariates``, the other cause's ``competing_covariates``: the same
+    tolerances as above, against ate on CSC(list(f1, f2))."""
+    ours = standardized_risk(DATA, "time", "status", "group", TWO_FORMULAS[cause], [1, 2, 3], cause=cause,
+                             competing_covariates=TWO_FORMULAS[3 - cause])
+    gold = GOLD[GOLD["case"] == f"two_formulas_cause{cause}"]
+    both = gold.merge(ours, on=["time", "group", "kind"], suffixes=("_r", ""), validate="one_to_one")
+    assert len(both) == len(gold) == len(ours) > 0
+    np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-4, atol=0)
+
+
+def test_the_competing_set_by_default_is_the_same_set():
+    same = _run(competing_covariates=COVARIATES)
+    pd.testing.assert_frame_equal(_run(), same)
+    other = _run(competing_covariates=["age"])
+    assert not np.allclose(other["estimate"], same["estimate"])
+
+
 def test_layout_and_contrasts():
     out = _run()
     assert list(out.columns) == ["time", "group", "kind", "estimate", "se", "lower", "upper"]

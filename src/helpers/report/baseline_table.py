@@ -3,8 +3,9 @@ and each printed cell of the thesis beside this run's same statistic.
 
 The rows, their order and the published cells come from ``data/published/table_2_2_1.csv`` (read by
 ``helpers.report.published``). The statistics are computed by ``helpers.analysis.baseline``. Continuous
-variables are shown as median [first quartile; third quartile] or as mean ± SD (the display rule,
-parameter ``baseline_summary``); categorical ones as n (%) of the patients with a value, the denominator
+variables are shown as the thesis prints them, median [first quartile–third quartile] (parameter
+``baseline_summary``: ``auto``, as printed, with the Shapiro–Wilk rule for a row the thesis does not print;
+``median`` or ``mean`` force either); categorical ones as n (%) of the patients with a value, the denominator
 written out where values are missing.
 """
 
@@ -12,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import baseline
-from helpers.report import published
-from helpers.report.outputs import format_p
+from helpers.report import formatting, published
+
+format_p = formatting.p_value
 
 parse_cell, parse_p = published.parse_cell, published.parse_p
 TOLERANCE = 0.05  # relative; or one reporting unit (0.1) where that is larger
@@ -22,7 +24,7 @@ LEGEND = (
     "JT, Jonckheere–Terpstra test; LbL, linear-by-linear association test; χ², chi-square test of "
     "independence, for a variable without order, with the linear-by-linear P in brackets. Direction: ↑, "
     "higher values (or, for a row of counts, more patients with the level) with higher Mg; ↓, lower; from the "
-    "sign of the test's statistic. Counts are n (%) of the patients with a value; n/denominator where values are missing."
+    "sign of the test's statistic, beside the P. Counts are n (%) of the patients with a value; n/denominator where values are missing."
 )
 
 
@@ -32,19 +34,27 @@ def published_table() -> pd.DataFrame:
 
 
 def format_continuous(numbers: dict, style: str, decimals: int = 1) -> str:
+    """'median [Q1–Q3]' or 'mean ± SD' (helpers.report.formatting); empty for a group without values."""
     if numbers.get("n", 0) == 0:
         return ""
     if style == "mean":
-        return f"{numbers['mean']:.{decimals}f} ± {numbers['sd']:.{decimals}f}"
-    return f"{numbers['median']:.{decimals}f} [{numbers['q1']:.{decimals}f};{numbers['q3']:.{decimals}f}]"
+        return formatting.mean_sd(numbers["mean"], numbers["sd"], decimals)
+    return formatting.median_iqr(numbers["median"], numbers["q1"], numbers["q3"], decimals)
 
 
 def format_count(n: int, denominator: int, size: int) -> str:
     """n (%) of the patients with a value; 'n/denominator (%)' where some of the group's values are missing."""
-    if denominator == 0:
-        return ""
-    pct = 100.0 * n / denominator
-    return f"{n:,} ({pct:.1f})" if denominator == size else f"{n:,}/{denominator:,} ({pct:.1f})"
+    return formatting.count_percent(n, denominator, size)
+
+
+def style_of(row, values, groups, summary: str) -> str:
+    """How a continuous row is summarised: as the thesis prints it (its published cell) under ``'auto'``, or
+    by the Shapiro–Wilk rule for a row it does not print; ``'median'`` or ``'mean'`` force either."""
+    if summary == "auto":
+        printed = parse_cell(str(row.get("total") or ""))
+        if printed:
+            return "median" if "median" in printed else "mean"
+    return baseline.summary_style(values, groups, summary)
 
 
 def direction(z: float) -> str:
@@ -63,7 +73,7 @@ def _cells(r, df, parts, groups, summary, spec):
     var, kind = r["variable"], r["kind"]
     out, numbers = {}, []
     if kind == "continuous":
-        style = baseline.summary_style(df[var], groups, summary)
+        style = style_of(r, df[var], groups, summary)
         for name, part in parts.items():
             nums = baseline.continuous_numbers(part[var])
             out[name] = format_continuous(nums, style)
@@ -118,9 +128,11 @@ def baseline_table(df: pd.DataFrame, group: str = "mg_group", summary: str = "au
 
 
 def with_group_sizes(table: pd.DataFrame, df: pd.DataFrame, group: str = "mg_group") -> pd.DataFrame:
-    """The table for display: group headers carry their n, the working columns are dropped."""
+    """The table for display: group headers carry their n, the direction stands beside its P for trend
+    ('0.004 ↓'), the working columns are dropped."""
     sizes = {"Total": len(df), **df[group].value_counts(sort=False).to_dict()}
     shown = table.drop(columns=["row", "kind", *WORKING])
+    shown["P for trend"] = (shown["P for trend"] + "\u00a0" + shown.pop("Direction")).str.strip()
     levels = table["kind"] == "level"
     shown.loc[levels, "Variable"] = "\u00a0\u00a0\u00a0" + shown.loc[levels, "Variable"]
     shown["Missing"] = shown["Missing"].map(lambda v: "" if v == "" or pd.isna(v) else f"{int(v):,}")
@@ -171,7 +183,7 @@ def compare_with_published(table: pd.DataFrame, numbers: pd.DataFrame, spec=None
                             "Within tolerance": False, "Note": "not in the data"})
             elif r[key]:
                 text, ok, note = _compare_cell(r[key], nums, r["row"], column, run.at[r["row"], column])
-                out.append({"Row": r["label"], "Column": column, "Thesis": r[key], "This run": text,
+                out.append({"Row": r["label"], "Column": column, "Thesis": formatting.printed(r[key]), "This run": text,
                             "Within tolerance": ok, "Note": note})
         if r["p_trend"] and not absent:
             p_run = run.at[r["row"], "p_trend"]

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import beyond as analysis_beyond, dictionary
-from helpers.report import outputs
+from helpers.report import formatting, outputs
 
 TERMS = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point",
          **{term: label for _, term, label in analysis_beyond.MARKERS}}
@@ -15,9 +15,7 @@ LABELS = dictionary.load()["label"].to_dict()  # each column's label, from the d
 
 
 def _percent(estimate, lower, upper, digits=1) -> str:
-    if any(v is None or np.isnan(v) for v in (estimate, lower, upper)):
-        return ""
-    return f"{100 * estimate:.{digits}f} ({100 * lower:.{digits}f} to {100 * upper:.{digits}f})"
+    return formatting.estimate_ci(100 * estimate, 100 * lower, 100 * upper, digits)
 
 
 def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -103,10 +101,12 @@ def missing_table(missing: pd.DataFrame) -> pd.DataFrame:
 
 
 def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
-    """E-values as printed: the assumption, the hazard ratio, the risk ratio used, and the two E-values."""
+    """E-values as printed: what they start from, the ratio (95% CI), the risk ratio used, and the two
+    E-values; the standardized risk ratio's row first, the hazard ratio's approximations after it."""
     return pd.DataFrame({
-        "Assumption": table["assumption"],
-        "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
+        "Starting from": table["assumption"],
+        "Ratio (95% CI)": [f"{'RR' if s == 'risk ratio' else 'HR'} {outputs.format_ratio(*v)}"
+                           for s, v in zip(table["scale"], table[["ratio", "lower", "upper"]].to_numpy(float))],
         "Risk ratio used (95% CI)": [outputs.format_ratio(*v) for v in table[["rr", "rr_lower", "rr_upper"]].to_numpy(float)],
         "E-value, estimate": table["e_point"].map(lambda v: f"{v:.2f}"),
         "E-value, limit nearer 1": table["e_ci"].map(lambda v: f"{v:.2f}"),

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.report import formatting
 
 REDACTED = "[REDACTED]"
 LOG_NAME = "disclosure_log.csv"
@@ -231,7 +232,7 @@ def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.Dat
 
 def format_rates(frame: pd.DataFrame) -> list[str]:
     """'rate (lower–upper)' to one decimal, or the redaction marker."""
-    return [REDACTED if REDACTED in (r, lo, hi) else f"{r:.1f} ({lo:.1f}–{hi:.1f})"
+    return [REDACTED if REDACTED in (r, lo, hi) else formatting.estimate_ci(r, lo, hi, 1)
             for r, lo, hi in zip(frame["rate"], frame["lower"], frame["upper"])]
 
 

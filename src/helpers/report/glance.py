@@ -10,11 +10,20 @@ emerges. For any other data the column is left out.
 import pandas as pd
 
 from helpers.analysis import cohort, derive, models
-from helpers.report import outputs, published
+from helpers.report import formatting, outputs, published
 from helpers.stats import survival
 
 MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "free": "emerges"}
-COLUMNS = ["Finding", "Thesis", "This run", "Synthetic cohort"]
+STATUS_COLUMN = "Design status"
+COLUMNS = ["Finding", "Thesis", "This run", STATUS_COLUMN]
+# What each status says about this run's number, in one plain sentence for the landing page.
+STATUS_MEANING = {
+    "fixed": "the generator set it: agreement with the thesis checks the generator, it is not a finding.",
+    "constrained": ("the generator kept this cohort only because this number fell inside the thesis's 95% CI, so "
+                    "agreement checks the generator; it is not a finding."),
+    "planted": "it follows from an effect the generator put in: it shows the method recovers it, not that it is true.",
+    "free": "nothing in the generator targets it: it emerges from the design and chance.",
+}
 
 
 def _rate(value) -> str:
@@ -80,7 +89,7 @@ def findings(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if not params.get("cohort_shipped"):
         return table.drop(columns="key")
-    table["Synthetic cohort"] = table.pop("key").map(lambda k: MARKS[published.design_status(k)])
+    table[STATUS_COLUMN] = table.pop("key").map(lambda k: MARKS[published.design_status(k)])
     return table[COLUMNS]
 
 
@@ -89,7 +98,48 @@ def legend(params: dict) -> str:
     if not params.get("cohort_shipped"):
         return ""
     tolerance = published.design()["selection"]["person_years_tolerance"]
-    return ("*Fixed*: set by the generator (counts exactly; person-years, and with them the overall rate, within "
-            f"{tolerance:.0%}). *Constrained*: a draw was kept only if the value fell inside the thesis's 95% CI. "
+    return ("*Fixed*: set exactly by the generator. *Constrained*: a draw was kept only if the value fell inside an "
+            f"interval: the thesis's 95% CI for a hazard ratio, {tolerance:.0%} of the published person-years for the "
+            "person-years and, with the events fixed, the rates. "
             "*Planted*: follows from an effect the generator put in. *Emerges*: nothing targets it. "
             "Declared in `data/published/synthetic_design.yml`, which the generator reads.")
+
+
+def _model4_low(analysed):
+    """Model 4's cause-specific HR of the low group, and that group's events and patients in the fit."""
+    fit = models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status",
+                            models={"Model 4": models.MODEL_4}, cause=1)
+    row = fit[fit["term"] == "mg_low"].iloc[0]
+    used = analysed.dropna(subset=[*models.EXPOSURE, *models.MODEL_4, "followup_years", "status"])
+    low = used[used["mg_low"] == 1]
+    return row, int((low["status"] == 1).sum()), len(low)
+
+
+def headline(analysed: pd.DataFrame, params: dict) -> str:
+    """The answer for the landing page's first screen, as MyST: Model 4's hazard ratio of low Mg with its CI,
+    the low group's events and patients, one plain sentence of what it means, and (for the shipped synthetic
+    cohort) the design status the declaration gives this number."""
+    low_label, mid_label, _ = derive.mg_group_labels(params["mg_cutpoints"])
+    row, events, patients = _model4_low(analysed)
+    hr = formatting.ratio(row["hr"], row["lower"], row["upper"])
+    counts = f"{outputs.count(events, params)} events among {outputs.count(patients, params)} patients"
+    if not hr:
+        answer = (f"**Not estimable** on these data (Model 4, cause-specific Cox; low Mg group: {counts}); "
+                  "the hazards chapter gives the reason.")
+    else:
+        spans_one = row["lower"] <= 1 <= row["upper"]
+        answer = (f"**Hazard ratio {hr}** (95% CI), low serum Mg (< {low_label[1:]} mg/dL) against "
+                  f"{mid_label} mg/dL, Model 4. Low Mg group: {counts}.\n\n"
+                  f"In this run, patients with low magnesium had {formatting.number(row['hr'], 2)} times the hazard "
+                  "of cardiovascular events or death of patients with normal magnesium of the same age, sex, body "
+                  "size, kidney function, blood chemistry, blood pressure and diabetes status"
+                  + ("; the interval includes 1, so these data are also compatible with no difference." if spans_one
+                     else "."))
+    if params.get("cohort_shipped"):
+        status = published.design_status("cs_model4")
+        thesis = published.model_hazard("table_2_2_2", "low")
+        thesis = formatting.ratio(thesis["hr"], thesis["lower"], thesis["upper"])
+        status_line = f"**Design status: {status}.** Synthetic data (thesis: {thesis}): {STATUS_MEANING[status]}"
+    else:
+        status_line = "**Computed from this run's data**; no synthetic design applies."
+    return "\n".join(["```{admonition} The answer in one line", ":class: tip answer", answer, "", status_line, "```"])

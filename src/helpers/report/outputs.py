@@ -7,7 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers import paths
-from helpers.report import disclosure
+from helpers.report import disclosure, formatting, layout
 
 SYNTHETIC_NOTE = (
     "The numbers on this page come from the **synthetic cohort** that this repository generates "
@@ -243,12 +243,6 @@ def disclosure_statement(params: dict) -> str:
     return f"Inputs of this run: {modes}. {rule}"
 
 
-def _compact(value) -> str:
-    """A float with at most three decimals and no trailing zeros: 0.041, 8.4, 1,646."""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 # Cells of a column whose values are all at most this long are kept on one line; longer text may wrap.
 NOWRAP_CHARS = 24
 NOWRAP_LABEL_CHARS = 12
@@ -256,15 +250,16 @@ NOWRAP_LABEL_CHARS = 12
 
 def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, patients: bool = True, counts=None,
          rates: dict | None = None, thesis=(), source: str = "cohort", rows=None):
-    """A table as it should be displayed in the book: no index column, compact numbers, a caption.
+    """A table as it should be displayed in the book: no index column, the book's number style
+    (:mod:`helpers.report.formatting`), a caption.
 
     Given the run's ``params``, real data are disclosed as in :func:`save_table` (same declarations).
     """
     table, _ = disclosed(table, params, counts, rates, thesis, patients, source, rows=rows)
-    floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
-    styler = table.style.hide(axis="index").format(thousands=",", na_rep="")
-    if floats:
-        styler = styler.format(_compact, subset=floats, na_rep="")
+    table = formatting.display_frame(table)
+    styler = table.style.hide(axis="index")
+    if layout.is_wide(table):  # the page gives it the theme's full width (_static/custom.css)
+        styler = styler.set_table_attributes('class="wide"')
     # The first column holds labels, which may wrap unless they are as short as 'Model 1'.
     short = [c for i, c in enumerate(table.columns)
              if len(table) and table[c].astype(str).str.len().max() <= (NOWRAP_CHARS if i else NOWRAP_LABEL_CHARS)]
@@ -273,18 +268,8 @@ def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, pat
     return styler.set_caption(caption) if caption else styler
 
 
-def format_p(p: float) -> str:
-    """P to three decimals, or '<0.001'; empty when missing."""
-    if p is None or np.isnan(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def format_ratio(estimate: float, lower: float, upper: float) -> str:
-    """A ratio with its 95% CI to two decimals, as the thesis prints it: '2.53 (1.12–5.69)'."""
-    if any(v is None or np.isnan(v) for v in (estimate, lower, upper)):
-        return ""
-    return f"{estimate:.2f} ({lower:.2f}–{upper:.2f})"
+format_p = formatting.p_value  # P to three decimals, or '<0.001'
+format_ratio = formatting.ratio  # '2.53 (1.12–5.69)'
 
 
 def format_rates(incidence: pd.DataFrame) -> list[str]:
