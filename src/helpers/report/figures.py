@@ -297,7 +297,7 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.axhline(1.0, color="grey", lw=0.9, ls="--")
         ax.axvline(fit.reference, color="grey", lw=0.8, ls=":")
         ax.set_yscale("log")
-        ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20) if curve["lower"].min() / 1.5 <= t <= curve["upper"].max() * 1.5]
+        ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 4, 10, 20) if curve["lower"].min() / 1.5 <= t <= curve["upper"].max() * 1.5]
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_ylabel(f"Odds ratio (reference {fit.reference:g} mg/dL)")
