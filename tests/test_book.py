@@ -24,6 +24,7 @@ def test_build_reports_each_notebook_and_the_book(built):
     notebooks = [d for d in runs.toc_documents() if runs.is_notebook(paths.ROOT / f"{d}.md")]
     for doc in notebooks:
         assert any(re.search(rf"executed {re.escape(doc)} in \d+\.\d s", ln) for ln in lines), doc
+        assert any(ln.endswith(f"{doc}: to execute; changed: not in the cache") for ln in lines), doc
     assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
     assert "Traceback" not in result.stderr
 
@@ -305,8 +306,10 @@ def test_no_page_shows_a_python_warning(built):
         assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"
 
 
-DESIGN_PAGES = {"notebooks/03_hazards": "hazards", "notebooks/04_sensitivity": "sensitivity",
-                "notebooks/05_progression": "progression", "notebooks/06_subgroups": "subgroups", "book/sweep": "sweep"}
+DESIGN_PAGES = {"notebooks/01_cohort": "cohort", "notebooks/02_baseline": "baseline", "notebooks/03_hazards": "hazards",
+                "notebooks/04_sensitivity": "sensitivity", "notebooks/05_progression": "progression",
+                "notebooks/06_subgroups": "subgroups", "notebooks/07_vsmc": "vsmc", "notebooks/08_beyond": "beyond",
+                "book/sweep": "sweep"}
 
 
 def test_each_results_chapter_says_what_the_synthetic_cohort_fixes(built):

@@ -1,7 +1,9 @@
 """The build: declared runs, what invalidates a run's cache, the import graph behind the keys, and the
 kernels it starts."""
 
+import ast
 import logging
+import shutil
 
 import nbformat
 
@@ -116,3 +118,99 @@ def test_a_kernel_keeps_tornados_shutdown_race_off_stderr_and_hashes_strings_the
     cells = nbformat.read(tmp_path / "probe.ipynb", as_version=4).cells
     printed = [o["text"] for c in cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
     assert printed == [f"{logging.CRITICAL}\n", "0\n"]
+
+
+# --- What a change executes again: the build's plan (cache.outdated) against a cache holding every run ------
+
+def _cached_book(tmp_path):
+    """A cache in which every run of the book is current for the default parameters (a stand-in notebook)."""
+    from helpers.pipeline import params as params_mod
+
+    settings = params_mod.load()
+    data = cache.data_digests(settings)
+    planned = runs.plan()[0]
+    notebook, tables = tmp_path / "nb.ipynb", tmp_path / "tables"
+    notebook.write_text("{}")
+    for run in planned:
+        inputs = cache.manifest(run, settings, data)
+        cache.store(tmp_path / "cache", run, cache.key_of(inputs), notebook, tables, inputs)
+    return tmp_path / "cache", planned, settings
+
+
+def _outdated(where, planned, settings):
+    return cache.outdated(where, planned, settings, cache.data_digests(settings))
+
+
+def _exercise_calls(tree):
+    """The names each ``params_mod.exercise(...)`` call reads: its literal first argument, or the literals
+    of the loop that binds it."""
+    def calls(node):
+        return [c for c in ast.walk(node) if isinstance(c, ast.Call) and getattr(c.func, "attr", "") == "exercise"]
+
+    bound = {}
+    for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)):
+        for call in calls(loop):
+            if isinstance(call.args[0], ast.Name) and call.args[0].id == loop.target.id:
+                bound[id(call)] = loop.iter.elts if isinstance(loop.iter, (ast.Tuple, ast.List)) else [loop.iter]
+    for call in calls(tree):
+        yield from bound.get(id(call), [call.args[0]])
+
+
+def test_every_exercise_a_page_reads_is_named_by_a_literal_and_keyed():
+    # The cache finds a page's exercise files from the string constants of its code; every call of
+    # params.exercise must therefore name its file by a literal (or loop over literals).
+    readers = {}
+    for run in runs.plan()[0]:
+        found = {p.stem for p in runs.exercise_files(run.source)}
+        for arg in _exercise_calls(runs._code(run.source)):
+            assert isinstance(arg, ast.Constant) and arg.value in found, (run.doc, ast.dump(arg))
+            readers.setdefault(arg.value, set()).add(run.doc)
+    assert set(readers) == {p.stem for p in paths.EXERCISES.glob("*.yml")}  # no exercise file is orphaned
+    assert readers["hazards-1"] == {"notebooks/03_hazards"} and readers["sweep-1"] == {"book/sweep"}
+
+
+def test_changing_an_exercise_file_executes_again_exactly_the_pages_that_read_it(tmp_path, monkeypatch):
+    exercises = tmp_path / "exercises"
+    shutil.copytree(paths.EXERCISES, exercises)
+    monkeypatch.setattr(paths, "EXERCISES", exercises)
+    where, planned, settings = _cached_book(tmp_path)
+    assert _outdated(where, planned, settings) == {}
+    edited = exercises / "hazards-1.yml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nseed: 7\n", encoding="utf-8")
+    assert _outdated(where, planned, settings) == {"notebooks/03_hazards": [f"exercise {paths.shown(edited)}"]}
+    (exercises / "cohort-2.yml").unlink()  # a file gone counts too
+    assert set(_outdated(where, planned, settings)) == {"notebooks/03_hazards", "notebooks/01_cohort"}
+
+
+def test_changing_a_helper_executes_again_exactly_the_pages_that_import_it(tmp_path, monkeypatch):
+    # helpers.analysis.subgroups is the subgroup analysis: its chapter imports it, and the validation
+    # appendix through helpers.report.agreement (its row for the interaction test); no other page does.
+    where, planned, settings = _cached_book(tmp_path)
+    target = paths.ROOT / "src/helpers/analysis/subgroups.py"
+    original = cache.file_digest
+    monkeypatch.setattr(cache, "file_digest", lambda p: "edited" if paths.resolve(p) == target else original(p))
+    assert _outdated(where, planned, settings) == {doc: ["helper helpers.analysis.subgroups"]
+                                                   for doc in ("notebooks/06_subgroups", "book/validation")}
+
+
+def test_a_new_pin_or_another_installed_version_executes_every_page_again(tmp_path, monkeypatch):
+    where, planned, settings = _cached_book(tmp_path)
+    everything = {run.doc for run in planned}
+    real = cache.installed_version
+    monkeypatch.setattr(cache, "installed_version", lambda name: "0.99" if name == "statsmodels" else real(name))
+    assert _outdated(where, planned, settings) == {doc: ["package statsmodels"] for doc in everything}
+    monkeypatch.setattr(cache, "installed_version", real)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(paths.PYPROJECT.read_text(encoding="utf-8").replace('"scipy==1.17.1"', '"scipy==1.17.2"'),
+                         encoding="utf-8")
+    monkeypatch.setattr(paths, "PYPROJECT", pyproject)
+    assert _outdated(where, planned, settings) == {doc: ["package scipy"] for doc in everything}
+
+
+def test_the_log_names_what_changed(tmp_path):
+    where, planned, settings = _cached_book(tmp_path)
+    run = next(r for r in planned if r.doc == "notebooks/02_baseline")
+    inputs = cache.manifest(run, {**settings, "mg_cutpoints": [1.7, 2.2]}, cache.data_digests(settings))
+    assert cache.changes(where, run, inputs) == ["parameter mg_cutpoints"]
+    assert cache.changes(tmp_path / "empty", run, inputs) == ["not in the cache"]
+    assert cache.described([f"input {i}" for i in range(6)]) == "input 0, input 1, input 2, input 3 and 2 more"

@@ -68,18 +68,22 @@ def test_negative_follow_up_is_left_out_with_its_reason():
     assert fit.n_dropped == 1 and fit.dropped_reason == "1 with negative time"
 
 
-def test_ph_test_and_predictions_reuse_the_fit():
-    d = _data("ties")
-    cox = stats_survival.fit_cox(d, "time", "status", COVARIATES)
-    a = cox.ph_test().table
-    b = survival.proportional_hazards_test(d, "time", "status", COVARIATES).table
-    pd.testing.assert_frame_equal(a, b)
-    fg = finegray.fit_fine_gray(d, "time", "status", COVARIATES)
-    profiles = pd.DataFrame([[0, 0, 50, 0, 600], [1, 0, 50, 0, 600]], index=["mid", "low"], columns=COVARIATES)
-    pd.testing.assert_frame_equal(
-        fg.cumulative_incidence(profiles),
-        survival.fine_gray_cumulative_incidence(d, "time", "status", COVARIATES, profiles),
-    )
+def test_ph_test_and_predictions_of_a_fit_match_r():
+    # The fit's own methods against R: cox.zph of the coxph fit, and predict.crr of the crr fit
+    # (tests/golden/survival.R and fine_gray.R; the tolerances of tests/test_survival.py and test_fine_gray.py).
+    d = _data("ties").assign(x3k=lambda f: f["x3"] / 1000)
+    gold = pd.read_csv(GOLDEN / "survival.csv", float_precision="round_trip")
+    zph = gold[(gold["dataset"] == "ties") & (gold["what"] == "ph_efron")].pivot(index="term", columns="quantity", values="value")
+    table = stats_survival.fit_cox(d, "time", "status", COVARIATES).ph_test().table
+    np.testing.assert_allclose(table.loc[zph.index, "chisq"], zph["chisq"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(table.loc[zph.index, "p"], zph["p"], rtol=1e-6)
+    covariates = ["grplow", "grphigh", "x1", "x2", "x3k"]
+    profiles = pd.DataFrame([[0, 0, 50, 0, 0.6], [1, 0, 50, 0, 0.6]], index=["mid", "low"], columns=covariates)
+    curves = pd.read_csv(GOLDEN / "fine_gray_curves.csv", keep_default_na=False, float_precision="round_trip")
+    ours = finegray.fit_fine_gray(d, "time", "status", covariates).cumulative_incidence(profiles)
+    for profile in profiles.index:
+        r = curves[(curves["kind"] == "predict_crr") & (curves["dataset"] == "ties") & (curves["profile"] == profile)]
+        np.testing.assert_allclose(ours.loc[ours["profile"] == profile, "cif"], r["value"].astype(float), rtol=1e-6)
 
 
 def test_logistic_fit_object():
@@ -105,3 +109,24 @@ def test_curves_rates_and_gray_test_say_what_they_leave_out():
     assert (gray.n, gray.n_dropped, gray.dropped_reason) == (len(d) - 3, 3, "2 missing time; 1 missing grp")
     follow = stats_survival.median_follow_up(d, "time", "status")
     assert follow.attrs["n_dropped"] == 2
+
+
+def test_cox_convergence_is_the_optimisers_verdict():
+    d = _data("ties")
+    assert stats_survival.fit_cox(d, "time", "status", COVARIATES).converged
+    capped = stats_survival.fit_cox(d, "time", "status", COVARIATES, max_iter=1)
+    assert not capped.converged and capped.not_estimable == "no convergence in 1 Newton steps"
+    assert capped.table().attrs["converged"] is False
+
+
+def test_cox_level_without_events_is_not_estimable():
+    # As coxph warns "Loglik converged before variable 1; coefficient may be infinite" on such data:
+    # the partial likelihood keeps rising as the level's coefficient goes to minus infinity.
+    d = _data("ties")
+    d.loc[d["grplow"] == 1, "status"] = 0
+    fit = stats_survival.fit_cox(d, "time", "status", COVARIATES)
+    assert not fit.converged and fit.solution.infinite.tolist() == [True, False, False, False, False]
+    assert "grplow" in fit.not_estimable and "infinite" in fit.not_estimable
+    one = d.index[(d["grplow"] == 1)][0]
+    d.loc[one, "status"] = 1  # a single event makes it estimable again
+    assert stats_survival.fit_cox(d, "time", "status", COVARIATES).converged

@@ -13,6 +13,8 @@ DEFAULT_PARAMS = PARAMS / "default.yml"
 BUILD = ROOT / "_build"
 CONFIG = ROOT / "_config.yml"
 TOC = ROOT / "_toc.yml"
+PYPROJECT = ROOT / "pyproject.toml"  # the pinned dependencies
+EXERCISES = PARAMS / "exercises"  # one parameters file per exercise that changes a setting
 SHIPPED_DIGESTS = DATA / "SHA256SUMS"  # SHA-256 of the shipped synthetic files (written by `make data`)
 TABLES_ENV = "MG_TABLES_DIR"  # where a run writes its tables; the build sets it for each notebook
 

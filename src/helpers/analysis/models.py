@@ -20,6 +20,17 @@ CRUDE = "Crude"
 WITH_CRUDE = {CRUDE: [], **MODELS}
 
 
+# The competing kidney outcome's cause-specific model (parameter kidney_adjustment): by default Model 4 and
+# proteinuria, the kidney outcome's strongest predictor; "model4" gives it the composite's own set.
+KIDNEY_ADJUSTMENTS = {"model4_proteinuria": MODEL_4 + ["log2_proteinuria"], "model4": MODEL_4}
+KIDNEY_LABELS = {"model4_proteinuria": "Model 4 + log₂(proteinuria + 1)", "model4": "Model 4"}
+# What standardized risks average over (parameter standardization_adjustment): Model 4, or a total-effect
+# set without phosphate and corrected calcium, which low Mg may act through (mediators, not confounders).
+POSSIBLE_MEDIATORS = ("phosphate", "corrected_calcium")
+STANDARDIZATION_ADJUSTMENTS = {"model4": MODEL_4, "total_effect": [c for c in MODEL_4 if c not in POSSIBLE_MEDIATORS]}
+STANDARDIZATION_LABELS = {"model4": "Model 4", "total_effect": "Model 4 without phosphate and corrected calcium"}
+
+
 def covariates(model: str, exposure=EXPOSURE) -> list[str]:
     """The exposure terms followed by the adjustment set of ``model`` ('Crude', 'Model 1' to 'Model 4')."""
     return [*exposure, *WITH_CRUDE[model]]

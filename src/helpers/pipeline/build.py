@@ -40,7 +40,11 @@ class _Job:
     run: runs_mod.Run
     target: Path
     tables: Path
-    key: str
+    inputs: dict  # the run's inputs and their digests (cache.manifest)
+
+    @property
+    def key(self) -> str:
+        return cache_mod.key_of(self.inputs)
 
 
 def repository_url(option: str | None = None) -> str:
@@ -146,10 +150,12 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
     side, each in its own process with its own kernel."""
     pending = []
     for number, job in enumerate(jobs, start=1):
-        if use_cache and cache_mod.is_current(cache, job.run, job.key):
+        changed = cache_mod.changes(cache, job.run, job.inputs) if use_cache else ["--no-cache"]
+        if not changed:
             cache_mod.restore(cache, job.run, job.target, job.tables)
             log(f"[{number}/{len(jobs)}] {job.run.name}: unchanged, from the cache")
         else:
+            log(f"[{number}/{len(jobs)}] {job.run.name}: to execute; changed: {cache_mod.described(changed)}")
             job.tables.mkdir(parents=True, exist_ok=True)
             pending.append(job)
     if not pending:
@@ -161,7 +167,7 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
         for future in as_completed(futures):
             job = futures[future]
             seconds = future.result()  # the first failure is raised, with its message
-            cache_mod.store(cache, job.run, job.key, job.target, job.tables)
+            cache_mod.store(cache, job.run, job.key, job.target, job.tables, job.inputs)
             log(f"[{jobs.index(job) + 1}/{len(jobs)}] executed {job.run.name} in {seconds:.1f} s")
     log(f"ran {len(pending)} notebook(s) in {time.perf_counter() - started:.1f} s, {min(workers, len(pending))} at a time")
 
@@ -234,23 +240,24 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
 
 def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> tuple[dict, dict]:
     """Validate the input files, then make the checks of their parameters that the pages to be executed
-    (not those current in the cache) would make; return the data digests and each planned run's cache key."""
+    (not those current in the cache) would make; return the data digests and each planned run's inputs."""
     cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
     data = cache_mod.data_digests(params)
-    keys = {run.doc: cache_mod.run_key(run, params, data) for run in planned}
-    to_execute = [r for r in planned if not (use_cache and cache_mod.is_current(cache, r, keys[r.doc]))]
+    manifests = {run.doc: cache_mod.manifest(run, params, data) for run in planned}
+    to_execute = [r for r in planned if not use_cache or cache_mod.changes(cache, r, manifests[r.doc])]
     validate.preflight(params, [name for run in to_execute for name in runs_mod.PREFLIGHT.get(run.doc, ())], cohort)
-    return data, keys
+    return data, manifests
 
 
 def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
           pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None, student: bool = False) -> Path:
     """Build the whole book; return the path of its ``index.html``. Raise InputError or BuildError.
 
-    A run is executed again only when its source, the parameters, the input files or the helpers modules
-    it imports have changed; otherwise its executed copy and tables come from ``_build/cache``. ``only``
+    A run is executed again only when one of its inputs has changed (its source, the parameters, the input
+    and exercise files it reads, the helpers modules it imports, the pinned packages installed: the log
+    names them, :func:`cache.manifest`); otherwise its executed copy and tables come from ``_build/cache``. ``only``
     executes the chapters whose names contain one of the words; each other chapter is taken from the cache
     when it is current, else keeps its place as a short page saying so, so every link resolves. ``student`` builds the student edition: solutions left out.
     With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
@@ -267,7 +274,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
         raise BuildError(str(exc)) from None
     out = Path(out) if out else paths.BUILD
     cache, stage = out / "cache", out / ".next"
-    data, keys = _check_inputs(params, planned, cache, use_cache)
+    data, manifests = _check_inputs(params, planned, cache, use_cache)
     if stage.exists():
         shutil.rmtree(stage)
     src = stage / "src"
@@ -275,7 +282,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     url = repository_url(repository)
     reused, left_out = _reusable(left_out, cache, params, data) if use_cache else ([], left_out)
     placed = [_Job(run, src / f"{run.doc}.ipynb", stage / "work" / cache_mod.cache_id(run) / "tables",
-                   keys.get(run.doc) or cache_mod.run_key(run, params, data)) for run in [*planned, *reused]]
+                   manifests.get(run.doc) or cache_mod.manifest(run, params, data)) for run in [*planned, *reused]]
     book_key = _book_key(placed, pages, url) + (f"only {sorted(r.doc for r in left_out)}" if only else "") + (
         "student" if student else "") + params["cohort_kind"] + str(params["vsmc_kind"])
     index = out / "html" / "index.html"

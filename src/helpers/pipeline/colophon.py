@@ -11,7 +11,7 @@ from helpers import paths
 
 PACKAGES = (
     "jupyter-book", "myst-nb", "sphinx", "jupytext", "papermill", "ipykernel", "pandas", "numpy", "scipy",
-    "lifelines", "statsmodels", "seaborn", "matplotlib", "pingouin", "pandera", "pyyaml", "joblib", "dask",
+    "statsmodels", "seaborn", "matplotlib", "pingouin", "pandera", "pyyaml", "joblib", "dask",
     "distributed",
 )
 

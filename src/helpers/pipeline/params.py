@@ -81,6 +81,10 @@ def _mg(v) -> str:
     return "" if _number(v) else "a number in mg/dL"
 
 
+def _optional_mg(v) -> str:
+    return "" if v is None or _number(v) else "a number in mg/dL, or null"
+
+
 def _times(v) -> str:
     ok = isinstance(v, list) and v and all(_number(t) and t > 0 for t in v)
     return "" if ok else "a list of positive times in years, like [3, 5]"
@@ -144,6 +148,21 @@ SCHEMA: tuple[Parameter, ...] = (
               "Restricted cubic spline of Mg: a number of knots at Harrell's quantiles, or explicit positions (mg/dL).",
               "Progression"),
     Parameter("spline_reference_mg", 2.0, _mg, "Reference Mg (mg/dL) of the spline odds ratios.", "Progression"),
+    # Dose–response
+    Parameter("dose_response_knots", 4, _knots,
+              "Restricted cubic spline of Mg in the Cox and Fine–Gray models of chapter 3: a number of knots, placed "
+              "as R's rms::rcs places them, or explicit positions (mg/dL).", "Dose–response"),
+    Parameter("dose_response_reference_mg", None, _optional_mg,
+              "Reference Mg (mg/dL) of the dose–response hazard ratios; null takes the middle of the reference range "
+              "(the mean of the two cut-points).", "Dose–response"),
+    # Competing kidney outcome and standardization
+    Parameter("kidney_adjustment", "model4_proteinuria", _choice("model4_proteinuria", "model4"),
+              "Adjustment set of the competing kidney outcome's cause-specific model (chapter 3's kidney table and "
+              "the standardized risks): model4_proteinuria, Model 4 + log2(proteinuria + 1); model4, the composite's "
+              "own set.", "Competing kidney outcome"),
+    Parameter("standardization_adjustment", "model4", _choice("model4", "total_effect"),
+              "Covariates the standardized risks adjust for: model4; or total_effect, Model 4 without phosphate and "
+              "corrected calcium, which low Mg may act through.", "Beyond the thesis"),
     # Beyond the thesis
     Parameter("risk_times", [3, 5], _times, "Years at which standardized absolute risks are estimated.",
               "Beyond the thesis"),
@@ -219,7 +238,7 @@ def exercise(name: str, path: str | Path | None = None, overrides: dict | None =
     ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
     what the student's run of the exercise shows, on the same data.
     """
-    where = paths.PARAMS / "exercises" / f"{name}.yml"
+    where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
     return settings, load(path, {**(overrides or {}), **settings})

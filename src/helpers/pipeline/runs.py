@@ -7,6 +7,7 @@ notebook imports, found by Python's import machinery (:func:`helper_modules`).
 """
 
 import ast
+import functools
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,12 @@ def _imports(tree: ast.AST, package: str | None) -> set[str]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _module_imports(text: str, package: str) -> frozenset[str]:
+    return frozenset(_imports(ast.parse(text), package))
+
+
+@functools.lru_cache(maxsize=None)
 def _helpers_file(name: str) -> Path | None:
     """The source file of a module of the ``helpers`` package, or None for anything else."""
     if not (name == "helpers" or name.startswith("helpers.")):
@@ -124,16 +131,36 @@ def _helpers_file(name: str) -> Path | None:
     return Path(spec.origin)
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> ast.Module:
+    """The code cells of a notebook's text, parsed (IPython's magics and shell lines left out)."""
+    notebook = jupytext.reads(text, fmt="md:myst")
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    return ast.parse("\n".join(ln for ln in code.splitlines() if not ln.lstrip().startswith(("%", "!"))))
+
+
+def _code(source: Path) -> ast.Module:
+    return _parsed(source.read_text(encoding="utf-8"))
+
+
+def exercise_files(source: Path) -> list[Path]:
+    """The exercise parameters files a notebook reads (``params.exercise(NAME)`` reads
+    ``params/exercises/NAME.yml``): each file whose name is a string constant of the notebook's code.
+
+    Exercises are named by literals (``params_mod.exercise("hazards-1", ...)``, or a loop over a tuple of
+    names), which ``tests/test_build.py`` checks for every page that calls ``params.exercise``.
+    """
+    names = {node.value for node in ast.walk(_code(source)) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return [path for path in sorted(paths.EXERCISES.glob("*.yml")) if path.stem in names]
+
+
 def helper_modules(source: Path) -> dict[str, Path]:
     """Every ``helpers`` module a notebook's code imports, directly or through other helpers, with its file.
 
     The notebook's code cells are parsed (``ast``) and each imported name resolved by
     ``importlib.util.find_spec``, then the same for each module found, until none is new.
     """
-    notebook = jupytext.read(source)
-    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    lines = [ln for ln in code.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-    todo = [(name, None) for name in _imports(ast.parse("\n".join(lines)), None)]
+    todo = [(name, None) for name in _imports(_code(source), None)]
     seen: dict[str, Path] = {}
     while todo:
         name, _ = todo.pop()
@@ -144,7 +171,7 @@ def helper_modules(source: Path) -> dict[str, Path]:
             continue
         seen[name] = path
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        todo += [(n, None) for n in _imports(ast.parse(path.read_text(encoding="utf-8")), package)]
+        todo += [(n, None) for n in _module_imports(path.read_text(encoding="utf-8"), package)]
         parent = name.rpartition(".")[0]
         if parent:
             todo.append((parent, None))

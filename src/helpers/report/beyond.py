@@ -101,10 +101,12 @@ def missing_table(missing: pd.DataFrame) -> pd.DataFrame:
 
 
 def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
-    """E-values as printed: the assumption, the hazard ratio, the risk ratio used, and the two E-values."""
+    """E-values as printed: what they start from, the ratio (95% CI), the risk ratio used, and the two
+    E-values; the standardized risk ratio's row first, the hazard ratio's approximations after it."""
     return pd.DataFrame({
-        "Assumption": table["assumption"],
-        "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
+        "Starting from": table["assumption"],
+        "Ratio (95% CI)": [f"{'RR' if s == 'risk ratio' else 'HR'} {outputs.format_ratio(*v)}"
+                           for s, v in zip(table["scale"], table[["ratio", "lower", "upper"]].to_numpy(float))],
         "Risk ratio used (95% CI)": [outputs.format_ratio(*v) for v in table[["rr", "rr_lower", "rr_upper"]].to_numpy(float)],
         "E-value, estimate": table["e_point"].map(lambda v: f"{v:.2f}"),
         "E-value, limit nearer 1": table["e_ci"].map(lambda v: f"{v:.2f}"),

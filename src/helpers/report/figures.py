@@ -275,32 +275,37 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     return finish(fig)
 
 
-def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rules=None):
-    """Odds ratio along a continuous exposure (a restricted cubic spline) with its 95% band, log scale.
+def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rules=None, ratio_label: str = "Odds ratio",
+                cutpoints=()):
+    """A ratio (odds, hazard or subdistribution hazard) along a continuous exposure (a restricted cubic
+    spline) with its 95% band, log scale.
 
-    ``fit`` is a ``regression.SplineFit``; ``exposure_values`` are the patients' values, drawn beneath as
-    a histogram so the reader sees where the curve rests on data and where on few patients. With active
-    disclosure ``rules`` (real data) the bars are rounded counts and bins of few patients are left empty
-    (hatched outline).
+    ``fit`` is a ``regression.SplineFit`` or a ``spline.SplineHazards``; ``exposure_values`` are the
+    patients' values, drawn beneath as a histogram so the reader sees where the curve rests on data and
+    where on few patients; ``cutpoints`` are marked as dashed lines. With active disclosure ``rules`` (real
+    data) the bars are rounded counts and bins of few patients are left empty (hatched outline).
     """
     from helpers.report import disclosure
     from helpers.report.formatting import p_value as format_p
 
     curve = fit.curve
     x = curve.iloc[:, 0]
+    ratio = "or" if "or" in curve else "hr"
     with plt.rc_context(STYLE):
         fig, (ax, hist) = plt.subplots(
             2, 1, figsize=(PHONE_SAFE_WIDTH, 4.8), sharex=True, gridspec_kw={"height_ratios": [3.2, 1]}
         )
         ax.fill_between(x, curve["lower"], curve["upper"], color=PALETTE[1], alpha=0.18, lw=0)
-        ax.plot(x, curve["or"], color=PALETTE[1], lw=1.8)
+        ax.plot(x, curve[ratio], color=PALETTE[1], lw=1.8)
+        for cut in cutpoints:
+            ax.axvline(cut, color="black", lw=0.9, ls="--", alpha=0.7)
         ax.axhline(1.0, color="grey", lw=0.9, ls="--")
         ax.axvline(fit.reference, color="grey", lw=0.8, ls=":")
         ax.set_yscale("log")
         ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 4, 10, 20) if curve["lower"].min() / 1.5 <= t <= curve["upper"].max() * 1.5]
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_ylabel(f"Odds ratio (reference {fit.reference:g} mg/dL)")
+        ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         note = (f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "

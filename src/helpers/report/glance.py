@@ -98,8 +98,9 @@ def legend(params: dict) -> str:
     if not params.get("cohort_shipped"):
         return ""
     tolerance = published.design()["selection"]["person_years_tolerance"]
-    return ("*Fixed*: set by the generator (counts exactly; person-years, and with them the overall rate, within "
-            f"{tolerance:.0%}). *Constrained*: a draw was kept only if the value fell inside the thesis's 95% CI. "
+    return ("*Fixed*: set exactly by the generator. *Constrained*: a draw was kept only if the value fell inside an "
+            f"interval: the thesis's 95% CI for a hazard ratio, {tolerance:.0%} of the published person-years for the "
+            "person-years and, with the events fixed, the rates. "
             "*Planted*: follows from an effect the generator put in. *Emerges*: nothing targets it. "
             "Declared in `data/published/synthetic_design.yml`, which the generator reads.")
 

@@ -35,13 +35,13 @@ def complete_cases(df, columns, duration=None):
 def wald_summary(coef, se, index, name) -> pd.DataFrame:
     """The summary frame of a fit: ``coef, se, ratio, lower, upper, p`` (Wald 95% limits and P)."""
     coef, se = np.asarray(coef, float), np.asarray(se, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a fit that did not converge
         p = 2 * stats.norm.sf(np.abs(coef / se))
-    return pd.DataFrame(
-        {"coef": coef, "se": se, "ratio": np.exp(coef), "lower": np.exp(coef - Z95 * se),
-         "upper": np.exp(coef + Z95 * se), "p": p},
-        index=pd.Index(list(index), name=name),
-    )
+        return pd.DataFrame(
+            {"coef": coef, "se": se, "ratio": np.exp(coef), "lower": np.exp(coef - Z95 * se),
+             "upper": np.exp(coef + Z95 * se), "p": p},
+            index=pd.Index(list(index), name=name),
+        )
 
 
 @dataclass

@@ -170,6 +170,7 @@ class FineGrayFit(Fit):
     jumps at the event times and the centring of the covariates."""
 
     covariates: list = None
+    cov: np.ndarray = None  # crr's variance of the coefficients
     centre: np.ndarray = None
     times: np.ndarray = None
     jumps: np.ndarray = None
@@ -209,7 +210,7 @@ def fit_fine_gray(df, duration, event, covariates, cause=1) -> FineGrayFit:
     return FineGrayFit(
         wald_summary(coef, np.sqrt(np.diag(cov)), covariates, "covariate"), n=len(d), n_dropped=dropped,
         dropped_reason=reason, events=int((code == 1).sum()), loglik=-nll, converged=bool(converged),
-        ratio_name="hr", covariates=list(covariates), centre=centre,
+        ratio_name="hr", covariates=list(covariates), cov=cov, centre=centre,
         times=data.ut[data.fb], jumps=data.d / (parts["s0"] * np.exp(shift)),
     )
 

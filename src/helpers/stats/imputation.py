@@ -25,10 +25,9 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.imputation.mice import MICEData
 
-from helpers.stats.survival import _fit_cox  # the one Cox fitter: Newton, else Newton with step-halving
+from helpers.stats.survival import cox_solve
 
 # --- Rubin's rules -------------------------------------------------------------------------------------
 
@@ -215,17 +214,11 @@ def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_Ma
 # --- the Cox model ---------------------------------------------------------------------------------------
 
 
-def _cox(time, status, x, tol=1e-12, max_iter=100):
-    """Cox partial-likelihood fit (statsmodels PHReg, Efron ties) on standardised covariates.
-
-    Returns the coefficients and their variances on the covariates' own scale. Newton's method as
-    statsmodels runs it; where that fails to converge, Newton with step-halving on the same likelihood.
-    """
-    centre, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = PHReg(time, (x - centre) / scale, status=status, ties="efron")
-    params, cov, _ = _fit_cox(model, tol, max_iter)
-    return params / scale, np.diag(cov) / scale**2
+def _cox(time, status, x):
+    """The Cox fit of one completed data set (:func:`helpers.stats.survival.cox_solve`, Efron ties): the
+    coefficients, their variances and whether the fit converged."""
+    sol = cox_solve(time, status, x)
+    return sol.beta, np.diag(sol.imat), sol.converged
 
 
 def _impute_and_fit(seed, frame, time, status, covariates, cycles, donors):
@@ -246,7 +239,8 @@ class MultipleImputationCox:
     ratio) plus ``hr, hr_lower, hr_upper``. ``n`` patients used, ``n_missing`` of them with at least one
     missing marker, ``events`` events of the cause, ``imputations`` completed data sets, ``seed`` the
     base seed; ``estimates`` and ``variances`` the per-imputation coefficients and their variances
-    (imputations × covariates). The same counts are in ``table.attrs``.
+    (imputations × covariates); ``converged`` whether every imputation's Cox fit converged (the
+    optimiser's verdict). The same counts are in ``table.attrs``.
     """
 
     table: pd.DataFrame
@@ -257,6 +251,7 @@ class MultipleImputationCox:
     seed: int
     estimates: pd.DataFrame
     variances: pd.DataFrame
+    converged: bool = True  # every imputation's Cox fit converged
 
 
 def multiple_imputation_cox(df, duration, event, covariates, impute, imputations=20, seed=20240521, cause=1,
@@ -303,4 +298,5 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     table["hr"], table["hr_lower"], table["hr_upper"] = np.exp(table["estimate"]), np.exp(table["lower"]), np.exp(table["upper"])
     table.attrs.update(n=len(frame), n_missing=n_missing, events=events, imputations=imputations)
     return MultipleImputationCox(table=table, n=len(frame), n_missing=n_missing, events=events,
-                                 imputations=imputations, seed=seed, estimates=estimates, variances=variances)
+                                 imputations=imputations, seed=seed, estimates=estimates, variances=variances,
+                                 converged=all(bool(f[2]) for f in fits))

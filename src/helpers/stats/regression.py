@@ -10,17 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
-from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
-
-def knot_quantiles(n_knots: int) -> np.ndarray:
-    """Harrell's default knot positions as quantiles, as ``rms::rcspline.eval`` places them: evenly
-    spaced from the outer quantile (0.10 for 3 knots, 0.05 for 4 to 6, 0.025 for 7) to its mirror."""
-    if not 3 <= n_knots <= 7:
-        raise ValueError("n_knots must be 3 to 7")
-    outer = 0.10 if n_knots == 3 else (0.025 if n_knots > 6 else 0.05)
-    return np.linspace(outer, 1.0 - outer, n_knots)
+from helpers.stats._common import Fit, complete_cases, wald_summary
+from helpers.stats.spline import contrast_curve, knot_quantiles, rcs_basis, rcs_knots, wald_test  # noqa: F401 (public names)
 
 
 @dataclass
@@ -73,39 +65,15 @@ def harrell_knots(x, n_knots: int = 4) -> np.ndarray:
 
 
 def spline_knots(x, spec) -> np.ndarray:
-    """Knot positions from a ``spline_knots`` parameter: a number of knots (at Harrell's quantiles of ``x``,
-    :func:`harrell_knots`) or explicit positions (sorted, repeats merged)."""
+    """Knot positions from a ``spline_knots`` parameter: a number of knots, placed as ``rms::rcs`` places them
+    (:func:`helpers.stats.spline.rcs_knots`: Harrell's quantiles with rms's rules for few values and for
+    ties at an outer knot), or explicit positions (sorted, repeats merged)."""
     if isinstance(spec, (int, np.integer)):
-        return harrell_knots(x, int(spec))
+        return rcs_knots(x, int(spec))
     knots = np.unique(np.asarray(spec, float))
     if len(knots) < 3:
         raise ValueError("explicit spline knots need at least 3 distinct positions")
     return knots
-
-
-def rcs_basis(x, knots) -> pd.DataFrame:
-    """Restricted cubic spline basis of ``x`` with the given knots, as R's ``rms::rcs(x, knots)``.
-
-    Columns: x itself, then k − 2 non-linear terms
-    [(x − t_j)₊³ − (x − t_{k−1})₊³ (t_k − t_j)/(t_k − t_{k−1}) + (x − t_k)₊³ (t_{k−1} − t_j)/(t_k − t_{k−1})]
-    / (t_k − t_1)², j = 1 … k − 2 (Harrell's normalisation, ``norm = 2``): linear beyond the outer knots.
-    """
-    x = np.asarray(x, float)
-    t = np.asarray(knots, float)
-    k = len(t)
-    if k < 3:
-        raise ValueError("a restricted cubic spline needs at least 3 distinct knots")
-    cube = lambda v: np.where(v > 0, v, 0.0) ** 3  # noqa: E731
-    scale = (t[-1] - t[0]) ** 2
-    cols = {"x": x}
-    for j in range(k - 2):
-        term = (
-            cube(x - t[j])
-            - cube(x - t[-2]) * (t[-1] - t[j]) / (t[-1] - t[-2])
-            + cube(x - t[-1]) * (t[-2] - t[j]) / (t[-1] - t[-2])
-        )
-        cols[f"x{'′' * (j + 1)}"] = term / scale
-    return pd.DataFrame(cols)
 
 
 def grid(values, low: float = 0.01, high: float = 0.99, step: float = 0.01) -> np.ndarray:
@@ -144,15 +112,8 @@ def spline_odds_ratios(df, outcome, exposure, covariates, knots, reference, grid
     fit, *_ = _glm(frame, outcome, [*names, *covariates])
     beta = fit.params[names].to_numpy()
     cov = np.asarray(fit.cov_params())[1 : 1 + len(names), 1 : 1 + len(names)]
-    diff = rcs_basis(grid, knots).to_numpy() - rcs_basis([reference], knots).to_numpy()
-    log_or = diff @ beta
-    se = np.sqrt(np.einsum("ij,jk,ik->i", diff, cov, diff))
-    curve = pd.DataFrame({
-        exposure: np.asarray(grid, float), "log_or": log_or, "se": se, "or": np.exp(log_or),
-        "lower": np.exp(log_or - Z95 * se), "upper": np.exp(log_or + Z95 * se),
-    })
-    nl = slice(1, len(names))
-    chisq = float(beta[nl] @ np.linalg.solve(cov[nl, nl], beta[nl]))
-    df_nl = len(names) - 1
-    return SplineFit(curve, np.asarray(knots, float), float(reference), chisq, df_nl,
-                     float(stats.chi2.sf(chisq, df_nl)), len(d), int(d[outcome].sum()))
+    curve = contrast_curve(grid, knots, reference, beta, cov).rename(columns={"log_ratio": "log_or", "ratio": "or"})
+    curve.insert(0, exposure, np.asarray(grid, float))
+    nonlinear = wald_test(beta[1:], cov[1:, 1:])
+    return SplineFit(curve, np.asarray(knots, float), float(reference), nonlinear.statistic, nonlinear.df,
+                     nonlinear.pvalue, len(d), int(d[outcome].sum()))

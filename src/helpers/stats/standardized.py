@@ -28,13 +28,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.stats._common import Z95
+from helpers.stats.survival import cox_solve
 
 _BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
 _KINDS = ("risk", "difference", "ratio")
 
 
 def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None, *,
-                      iid_ties="ate") -> pd.DataFrame:
+                      iid_ties="ate", competing_covariates=None) -> pd.DataFrame:
     """Standardized cumulative incidence of ``cause`` by ``group``, with differences and ratios.
 
     ``event`` codes 0 for censored and any other value for a cause; one cause-specific Cox model is
@@ -50,6 +51,10 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     many events it has; ``"counted"`` every event (the textbook Breslow-form martingale). The two agree
     without tied event times; with ties ``"counted"`` is the consistent one and ``"ate"`` reproduces R.
 
+    ``competing_covariates`` gives the models of the other causes an adjustment set of their own (each
+    still holds ``group``), as ``CSC(list(f1, f2))`` does; ``None`` (the default) uses ``covariates`` for
+    every cause. Patients are those with every column of either set recorded.
+
     Returns a tidy DataFrame ``time, group, kind, estimate, se, lower, upper`` with ``kind`` one of
     ``risk`` (every level), ``difference`` and ``ratio`` (every non-reference level against the
     reference: risk(group) − risk(reference) and risk(group) / risk(reference); a ratio is NaN at a time
@@ -63,7 +68,7 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     """
     if iid_ties not in ("ate", "counted"):
         raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
-    data = _prepare(df, duration, event, group, covariates, times, cause, reference)
+    data = _prepare(df, duration, event, group, covariates, times, cause, reference, competing_covariates)
     fits = [_fit_cause(data, k, iid_ties) for k in data.causes]
     estimates, iids = {}, {}
     for a in range(len(data.levels)):
@@ -77,8 +82,10 @@ class _Data:
     """The analysed cohort, sorted by time: design matrix (centred), group index, times and event codes."""
 
 
-def _prepare(df, duration, event, group, covariates, times, cause, reference) -> _Data:
-    covariates = list(covariates)
+def _prepare(df, duration, event, group, covariates, times, cause, reference, competing=None) -> _Data:
+    own = list(covariates)
+    competing = own if competing is None else list(competing)
+    covariates = own + [c for c in competing if c not in own]  # the union: one design, one set of patients
     d, n_dropped = _complete_rows(df, [duration, event, group, *covariates], group, covariates)
     time = pd.to_numeric(d[duration], errors="raise").to_numpy(float)
     if np.any(time < 0) or not np.all(np.isfinite(time)):
@@ -94,7 +101,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
             if not np.any((gidx == j) & (status == k)):
                 raise ValueError(f"group level {lv!r} has no event of cause {k:g}, so its cause-specific hazard "
                                  "ratio is infinite; merge it with another level")
-    x = _design(d, covariates, group, levels, gidx)
+    x, owners = _design(d, covariates, group, levels, gidx)
     taus = _check_times(times, time, duration)
 
     order = np.argsort(time, kind="stable")
@@ -106,6 +113,9 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
     out.levels, out.ref, out.taus = levels, ref, taus
     out.causes, out.cause = list(causes), cause
     out.n, out.n_dropped = len(d), n_dropped
+    # The design columns each cause's model holds: the group's, and its own covariates'.
+    out.columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners])
+                   for k in out.causes}
     # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
     event_times = np.unique(out.time[out.status != 0])
     out.grid = event_times[event_times <= taus.max()]
@@ -152,9 +162,11 @@ def _group_levels(col, group, reference):
 
 
 def _design(d, covariates, group, levels, gidx):
-    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators."""
+    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators.
+    Returns the matrix and, for each of its columns, the column of ``d`` it codes."""
     blocks = [np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])]
     names = [f"{group}={lv}" for lv in levels[1:]]
+    owners = [group] * len(names)  # the column (group or covariate) each design column codes
     for name in covariates:
         c = d[name]
         if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
@@ -166,6 +178,7 @@ def _design(d, covariates, group, levels, gidx):
             codes = np.asarray(cat.codes)
             blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
             names += [f"{name}={lv}" for lv in cat.categories[1:]]
+            owners += [name] * (len(cat.categories) - 1)
         else:
             x = c.to_numpy(float)
             if not np.all(np.isfinite(x)):
@@ -174,13 +187,14 @@ def _design(d, covariates, group, levels, gidx):
                 raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
             blocks.append(x[:, None])
             names.append(name)
+            owners.append(name)
     x = np.column_stack(blocks)
     centred = x - x.mean(axis=0)
     diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
     if np.any(diag < 1e-10):
         raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
                          "group indicators and the covariates before it")
-    return x
+    return x, owners
 
 
 def _check_times(times, time, duration):
@@ -198,92 +212,31 @@ def _check_times(times, time, duration):
 
 # --- cause-specific Cox models ----------------------------------------------------------------------------
 
-class _Deaths:
-    """Events of one cause in time-sorted data: their rows, distinct times, tie groups and Efron fractions."""
-
-    def __init__(self, time, dead):
-        self.idx = np.flatnonzero(dead)
-        t = time[self.idx]
-        self.times, self.first, self.count = np.unique(t, return_index=True, return_counts=True)
-        self.group = np.repeat(np.arange(len(self.times)), self.count)
-        self.frac = (np.arange(len(t)) - self.first[self.group]) / self.count[self.group]
-        self.start = np.searchsorted(time, self.times, side="left")  # first row still at risk
-        self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
-
-
-def _risk_sets(w, x, start):
-    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
-    s0 = np.cumsum(w[::-1])[::-1]
-    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
-    return s0[start], s1[start]
-
-
-def _efron(beta, x, deaths: _Deaths, hessian=True):
-    """Efron log partial likelihood, score and information (vectorised over the events)."""
-    eta = x @ beta
-    shift = eta.max()
-    w = np.exp(eta - shift)
-    s0, s1 = _risk_sets(w, x, deaths.start)
-    wd, xd, g = w[deaths.idx], x[deaths.idx], deaths.group
-    d0 = np.add.reduceat(wd, deaths.first)
-    d1 = np.add.reduceat(wd[:, None] * xd, deaths.first, axis=0)
-    s0r = s0[g] - deaths.frac * d0[g]
-    s1r = s1[g] - deaths.frac[:, None] * d1[g]
-    loglik = float(np.sum(eta[deaths.idx] - shift) - np.sum(np.log(s0r)))
-    mean = s1r / s0r[:, None]
-    score = xd.sum(axis=0) - mean.sum(axis=0)
-    if not hessian:
-        return loglik, score, None
-    # Σ_r S2_r / S0_r without (event × p × p) arrays: every row's x xᵀ weighted by the sum of 1/S0_r over
-    # the event times it is at risk at, less the tied events' own share.
-    a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(deaths.times)))])
-    b = np.bincount(g, deaths.frac / s0r, minlength=len(deaths.times))
-    info = (x * (w * a[deaths.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
-    return loglik, score, info
-
-
-def _cox_efron(x, deaths: _Deaths, cause, tol=1e-13, max_iter=100):
-    """Maximise the Efron partial likelihood by Newton–Raphson with step-halving (as coxph does).
-
-    ``x`` is centred; it is also scaled inside so that the first steps cannot overflow. Returns the
-    coefficients and the inverse information on the scale of ``x``.
-    """
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = x / scale
-    beta = np.zeros(z.shape[1])
-    loglik, score, info = _efron(beta, z, deaths)
-    for _ in range(max_iter):
-        step = np.linalg.solve(info, score)
-        for _ in range(60):
-            with np.errstate(over="ignore", invalid="ignore"):
-                trial = _efron(beta + step, z, deaths)
-            if np.isfinite(trial[0]) and trial[0] >= loglik - 1e-12 * abs(loglik):
-                break
-            step = step / 2.0
-        else:
-            raise ValueError(f"the Cox model of cause {cause:g} did not converge")
-        beta = beta + step
-        change = abs(trial[0] - loglik)
-        loglik, score, info = trial
-        if change <= tol * (abs(loglik) + tol) and np.max(np.abs(step), initial=0.0) < 1e-7:
-            break
-    else:
-        raise ValueError(f"the Cox model of cause {cause:g} did not converge")
-    inverse = np.linalg.inv(info)
-    return beta / scale, inverse / np.outer(scale, scale)
-
-
 class _Fit:
     """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
 
 
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
-    x, time = data.x, data.time
-    deaths = _Deaths(time, data.status == k)
-    beta, inverse = _cox_efron(x, deaths, k)
-    w = np.exp(x @ beta)
-    s0, s1 = _risk_sets(w, x, deaths.start)  # Breslow risk sets at this cause's event times
+    """Cause k's model on its own design columns; coefficients, influence functions and means are laid out
+    over every column of the design, zero in the columns it does not hold."""
+    fit = _fit_cause_own(data, k, iid_ties, data.x[:, data.columns[k]])
+    used, p = data.columns[k], data.x.shape[1]
+    for name in ("beta", "ifbeta", "mean", "r"):
+        value = getattr(fit, name)
+        full = np.zeros((*value.shape[:-1], p))
+        full[..., used] = value
+        setattr(fit, name, full)
+    return fit
+
+
+def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
+    time = data.time
+    sol = cox_solve(time, data.status == k, x)  # rows already sorted by time: the order is the identity
+    if not sol.converged:
+        raise ValueError(f"the Cox model of cause {k:g} did not converge: {sol.reason}")
+    deaths, beta, inverse, w = sol.events, sol.beta, sol.imat, sol.w
+    x = x - sol.centre  # the fitter's centring (data.x is centred already: this moves it by rounding only)
+    s0, s1 = sol.s0, sol.s1  # Breslow risk sets at this cause's event times
     mean = s1 / s0[:, None]
     d0 = np.add.reduceat(w[deaths.idx], deaths.first)
     hazard = np.bincount(deaths.group, 1.0 / (s0[deaths.group] - deaths.frac * d0[deaths.group]))

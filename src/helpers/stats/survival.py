@@ -12,8 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.stats.rates import confint_poisson
 
 from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
@@ -58,15 +56,165 @@ def _used(df, duration, event, group=None):
 
 # --- Cox proportional hazards ---------------------------------------------------------------------------
 
+class EventTimes:
+    """Events in time-sorted data: their rows, distinct times, tie groups and the tie fractions of Efron's
+    approximation (all 0 for Breslow's), where each distinct time's risk set starts, and how many event
+    times lie at or before each row's time."""
+
+    def __init__(self, time, dead, ties="efron"):
+        self.idx = np.flatnonzero(dead)
+        t = time[self.idx]
+        self.times, self.first, self.count = np.unique(t, return_index=True, return_counts=True)
+        self.group = np.repeat(np.arange(len(self.times)), self.count)
+        self.frac = (np.arange(len(t)) - self.first[self.group]) / self.count[self.group]
+        if ties == "breslow":
+            self.frac = np.zeros(len(t))
+        self.start = np.searchsorted(time, self.times, side="left")  # first row still at risk
+        self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
+
+
+def risk_set_sums(w, x, start):
+    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
+    s0 = np.cumsum(w[::-1])[::-1]
+    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
+    return s0[start], s1[start]
+
+
+def _partial_likelihood(beta, x, ev: EventTimes):
+    """Log partial likelihood (Efron's, or Breslow's when the tie fractions are 0), score and information,
+    vectorised over the events: one pass of cumulative sums over the sorted rows."""
+    eta = x @ beta
+    shift = eta.max(initial=0.0)
+    w = np.exp(eta - shift)
+    s0, s1 = risk_set_sums(w, x, ev.start)
+    wd, xd, g = w[ev.idx], x[ev.idx], ev.group
+    d0 = np.add.reduceat(wd, ev.first) if len(g) else np.zeros(0)
+    d1 = np.add.reduceat(wd[:, None] * xd, ev.first, axis=0) if len(g) else np.zeros((0, x.shape[1]))
+    s0r = s0[g] - ev.frac * d0[g]
+    mean = (s1[g] - ev.frac[:, None] * d1[g]) / s0r[:, None]
+    loglik = float(np.sum(eta[ev.idx] - shift) - np.sum(np.log(s0r)))
+    score = xd.sum(axis=0) - mean.sum(axis=0)
+    # Σ_r S2_r / S0_r without (event × p × p) arrays: every row's x xᵀ weighted by the sum of 1/S0_r over
+    # the event times it is at risk at, less the tied events' own share.
+    a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(ev.times)))])
+    b = np.bincount(g, ev.frac / s0r, minlength=len(ev.times))
+    info = (x * (w * a[ev.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
+    return loglik, score, info
+
+
+@dataclass
+class CoxSolution:
+    """What maximising a Cox partial likelihood leaves (see :func:`cox_solve`), rows sorted by time.
+
+    ``beta`` coefficients and ``imat`` the inverse information, both on the covariates' own scale;
+    ``loglik`` at ``beta`` and ``loglik_null`` at zero; ``iterations`` Newton steps taken; ``converged``
+    the optimiser's verdict; ``infinite`` the columns whose coefficient seems to run off to ±infinity (R's
+    "coefficient may be infinite"); ``reason`` why the fit is not estimable ('' when it is). Risk sets, at
+    the Breslow form and centred covariates: ``w`` = exp((x − centre)·beta) per sorted row, ``s0``, ``s1``
+    at the distinct event times of ``events``; ``order`` the sort of the rows, ``centre`` the column means.
+    """
+
+    beta: np.ndarray
+    imat: np.ndarray
+    loglik: float
+    loglik_null: float
+    iterations: int
+    converged: bool
+    infinite: np.ndarray
+    reason: str
+    events: EventTimes
+    order: np.ndarray
+    centre: np.ndarray
+    w: np.ndarray
+    s0: np.ndarray
+    s1: np.ndarray
+
+
+def cox_solve(time, dead, x, ties="efron", tol=1e-13, max_iter=50) -> CoxSolution:
+    """Maximise the Cox partial likelihood (Efron or Breslow ties) by Newton–Raphson with step-halving,
+    as ``survival::coxph`` does, after one sort of the rows by time.
+
+    The covariates are centred and scaled inside (so that Newton's first steps cannot overflow) and the
+    results rescaled exactly. Converged: the log likelihood changed by at most ``tol`` (relative) and the
+    last step was below 1e-7 (scaled coefficients). Not converged, with the reason: ``max_iter`` steps
+    without that; a singular information (collinear covariates); or the likelihood flat while a
+    coefficient keeps growing (monotone likelihood, e.g. a level without events: the columns are in
+    ``infinite``, as coxph warns "coefficient may be infinite").
+    """
+    order = np.argsort(time, kind="stable")
+    x = np.asarray(x, float)[order]
+    centre = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    scale = x.std(axis=0) if len(x) else np.ones(x.shape[1])
+    scale[scale == 0] = 1.0
+    z = (x - centre) / scale
+    ev = EventTimes(np.asarray(time, float)[order], np.asarray(dead, bool)[order], ties)
+    beta, state, iterations, reason = _newton(z, ev, tol, max_iter)
+    loglik, score, info = state
+    infinite = np.zeros(len(beta), bool)
+    try:
+        imat = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        imat, reason = np.full_like(info, np.nan), reason or "the information matrix is singular"
+    if reason in ("", _FLAT) and np.all(np.isfinite(imat)):
+        nxt = np.abs(imat @ score)  # R's check: the next Newton step, large beside the coefficient
+        infinite = (nxt > 1e-9) & (nxt > np.sqrt(1e-9) * np.abs(beta))
+    if infinite.any():
+        reason = "the likelihood has no maximum: a coefficient may be infinite, as coxph warns"
+    beta, imat = beta / scale, imat / np.outer(scale, scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # a coefficient running off to infinity
+        w = np.exp((x - centre) @ beta)
+        s0, s1 = risk_set_sums(w, x - centre, ev.start)
+    return CoxSolution(beta=beta, imat=imat, loglik=loglik, loglik_null=_partial_likelihood(0 * beta, z, ev)[0],
+                       iterations=iterations, converged=not reason, infinite=infinite, reason=reason, events=ev,
+                       order=order, centre=centre, w=w, s0=s0, s1=s1)
+
+
+_FLAT = "the likelihood is flat while a coefficient grows"
+
+
+def _newton(z, ev: EventTimes, tol, max_iter):
+    """Newton–Raphson with step-halving from zero; the coefficients, (loglik, score, information) at them,
+    the steps taken and why it stopped short ('' when it converged)."""
+    beta = np.zeros(z.shape[1])
+    state = _partial_likelihood(beta, z, ev)
+    flat = 0
+    for iteration in range(1, max_iter + 1):
+        try:
+            step = np.linalg.solve(state[2], state[1])
+        except np.linalg.LinAlgError:
+            return beta, state, iteration - 1, "the information matrix is singular"
+        for _ in range(60):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                trial = _partial_likelihood(beta + step, z, ev)
+            if np.isfinite(trial[0]) and trial[0] >= state[0] - 1e-12 * abs(state[0]):
+                break
+            step = step / 2.0
+        else:
+            return beta, state, iteration, "no step increased the likelihood"
+        beta, change, state = beta + step, abs(trial[0] - state[0]), trial
+        if change > tol * (abs(state[0]) + tol):
+            flat = 0
+        elif np.max(np.abs(step), initial=0.0) < 1e-7:
+            return beta, state, iteration, ""
+        else:
+            flat += 1
+            if flat >= 3:
+                return beta, state, iteration, _FLAT
+    return beta, state, max_iter, f"no convergence in {max_iter} Newton steps"
+
+
 @dataclass
 class CoxFit(Fit):
-    """A fitted cause-specific Cox model (see :func:`fit_cox`), with what its residuals and tests need."""
+    """A fitted cause-specific Cox model (see :func:`fit_cox`), with what its residuals and tests need:
+    the optimiser's :class:`CoxSolution` and the covariates, times and statuses sorted by time."""
 
     cov: np.ndarray = None
     x: np.ndarray = None
     time: np.ndarray = None
     status: np.ndarray = None
     ties: str = "efron"
+    solution: CoxSolution = None
+    not_estimable: str = ""
 
     def schoenfeld(self) -> pd.DataFrame:
         """Schoenfeld residuals of this fit (see :func:`schoenfeld_residuals`)."""
@@ -77,30 +225,31 @@ class CoxFit(Fit):
         return _ph_test(self)
 
 
-def fit_cox(df, duration, event, covariates, cause=1, ties="efron") -> CoxFit:
+def fit_cox(df, duration, event, covariates, cause=1, ties="efron", *, max_iter=50) -> CoxFit:
     """Cause-specific Cox model of ``cause`` (other events censored) as a :class:`CoxFit`.
 
     Complete cases; records with follow-up 0 are kept, as ``coxph`` keeps them (they are in the risk set at
-    time 0). Fitted by statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties.
+    time 0). Fitted by :func:`cox_solve` (Newton–Raphson with step-halving, Efron or Breslow ties);
+    ``converged`` is the optimiser's verdict and ``not_estimable`` says why when it is False.
     """
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
     d, dropped, reason = complete_cases(df, [duration, event, *covariates], duration)
-    status = (d[event] == cause).to_numpy(float)
+    status = (d[event] == cause).to_numpy(bool)
     x = d[covariates].to_numpy(float)
-    # Standardised, as coxph centres them: the coefficients are rescaled exactly afterwards, but Newton's
-    # first steps no longer overflow exp(x'b) on a covariate of large magnitude (proteinuria in mg/day
-    # made a plain PHReg fit fail on data that R fits).
-    centre, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = PHReg(d[duration].to_numpy(float), (x - centre) / scale, status=status, ties=ties)
-    params, cov, llf = _fit_cox(model)
-    coef, se = params / scale, np.sqrt(np.diag(cov)) / scale
+    time = d[duration].to_numpy(float)
+    sol = cox_solve(time, status, x, ties, max_iter=max_iter)
     return CoxFit(
-        wald_summary(coef, se, covariates, "covariate"), n=len(d), n_dropped=dropped, dropped_reason=reason,
-        events=int(status.sum()), loglik=llf, converged=True, ratio_name="hr",
-        cov=cov / np.outer(scale, scale), x=x, time=d[duration].to_numpy(float), status=status.astype(bool), ties=ties,
+        wald_summary(sol.beta, np.sqrt(np.diag(sol.imat)), covariates, "covariate"), n=len(d), n_dropped=dropped,
+        dropped_reason=reason, events=int(status.sum()), loglik=sol.loglik, converged=sol.converged,
+        ratio_name="hr", cov=sol.imat, x=x[sol.order], time=time[sol.order], status=status[sol.order], ties=ties,
+        solution=sol, not_estimable=_not_estimable(sol, covariates),
     )
+
+
+def _not_estimable(sol: CoxSolution, covariates) -> str:
+    named = [c for c, flag in zip(covariates, sol.infinite) if flag]
+    return sol.reason + (f" ({', '.join(named)}: no events at one of its values?)" if named else "")
 
 
 def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
@@ -108,7 +257,7 @@ def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -
 
     ``covariates`` are numeric columns (indicators coded 0/1); patients with a missing value are left
     out (complete cases, as R's default); records with follow-up 0 are kept, as R keeps them. Fitted by
-    statsmodels' ``PHReg`` (Newton–Raphson) with Efron or Breslow ties; matches
+    :func:`cox_solve` (Newton–Raphson with step-halving) with Efron or Breslow ties; matches
     ``survival::coxph(Surv(time, status == cause) ~ ..., ties = ties)``.
 
     Returns a DataFrame indexed by covariate with ``coef, se, hr, lower, upper, p`` (Wald 95% CI and
@@ -116,42 +265,6 @@ def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -
     (the fields of :func:`fit_cox`'s object).
     """
     return fit_cox(df, duration, event, covariates, cause, ties).table()
-
-
-def _fit_cox(model: PHReg, tol: float = 1e-12, max_iter: int = 100):
-    """Maximise the partial likelihood of a statsmodels PHReg: its Newton fit, else Newton with halving.
-
-    statsmodels' Newton takes full steps; where that fails to converge (a step that overflows), the
-    same likelihood, score and Hessian are maximised with step-halving, as coxph does.
-    Returns the coefficients, their covariance (the inverse information) and the log partial likelihood.
-    """
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        # Convergence is judged below (and a failed fit redone with step-halving): statsmodels' own
-        # warning would only clutter the book.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = model.fit(disp=False, tol=tol, maxiter=max_iter)
-    params = np.asarray(fit.params, float)
-    with np.errstate(all="ignore"):
-        converged = np.all(np.isfinite(params)) and np.max(np.abs(model.score(params)), initial=0.0) < 1e-6
-    if not converged:
-        params = np.zeros(model.exog.shape[1])
-        loglik = model.loglike(params)
-        for _ in range(max_iter):
-            step = np.linalg.solve(-model.hessian(params), model.score(params))
-            for _ in range(60):
-                with np.errstate(all="ignore"):
-                    trial = model.loglike(params + step)
-                if np.isfinite(trial) and trial >= loglik - 1e-12:
-                    break
-                step /= 2.0
-            params = params + step
-            change, loglik = abs(trial - loglik), trial
-            if change <= tol * (abs(loglik) + tol):
-                break
-        else:
-            raise RuntimeError("the Cox model did not converge")
-    cov = np.linalg.inv(-model.hessian(params))
-    return params, cov, float(model.loglike(params))
 
 
 # --- cumulative incidence (Aalen–Johansen) and Gray's test ----------------------------------------------
@@ -171,35 +284,35 @@ def _aalen_johansen(time, event, cause):
     """Cumulative incidence of ``cause`` and its variance at time 0 and each time with an event of it.
 
     The estimate is Aalen–Johansen's; the variance is the one R's cmprsk::cuminc reports (Gray's
-    delta-method estimator, with the correction for tied events).
+    delta-method estimator, with the correction for tied events). One sort, then cumulative sums.
     """
-    times, at_risk, d1, d2 = _event_counts(time, event, cause)
-    surv, cif, v1, v2, v3 = 1.0, 0.0, 0.0, 0.0, 0.0
-    out = [(0.0, 0.0, 0.0)]
-    for t, rs, n1, n2 in zip(times, at_risk, d1, d2):
-        nd = n1 + n2
-        if nd == 0:
-            continue
-        surv_next = surv * (rs - nd) / rs
-        if n1 > 0:
-            cif += surv * n1 / rs
-        if n2 > 0 and surv_next > 0:
-            tie = 1.0 if n2 == 1 else 1.0 - (n2 - 1.0) / (rs - 1.0)
-            w = surv * surv * tie * n2 / (rs * rs)
-            a, b = 1.0 / surv_next, cif / surv_next
-            v1, v2, v3 = v1 + b * b * w, v2 + a * b * w, v3 + a * a * w
-        if n1 > 0:
-            tie = 1.0 if n1 == 1 else 1.0 - (n1 - 1.0) / (rs - 1.0)
-            w = surv * surv * tie * n1 / (rs * rs)
-            a = 1.0 / surv_next if surv_next > 0 else 0.0
-            b = 1.0 + a * cif
-            v1, v2, v3 = v1 + b * b * w, v2 + a * b * w, v3 + a * a * w
-            out.append((t, cif, v1 + cif * cif * v3 - 2.0 * cif * v2))
-        surv = surv_next
+    times, rs, n1, n2 = _event_counts(time, event, cause)
+    keep = n1 + n2 > 0
+    times, rs, n1, n2 = times[keep], rs[keep], n1[keep], n2[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv_next = np.cumprod(1.0 - (n1 + n2) / rs)
+        surv = np.concatenate([[1.0], surv_next[:-1]])
+        cif = np.cumsum(surv * n1 / rs)
+        inverse = np.where(surv_next > 0, 1.0 / surv_next, 0.0)
+
+        def jump(n):  # surv² · n / rs², with the correction for n tied events
+            tie = np.where(n > 1, 1.0 - (n - 1.0) / (rs - 1.0), 1.0)
+            return np.where(n > 0, surv * surv * tie * n / (rs * rs), 0.0)
+
+        w2 = np.where(surv_next > 0, jump(n2), 0.0)
+        w1 = jump(n1)
+        b1 = 1.0 + inverse * cif
+        v1 = np.cumsum(np.where(w2 > 0, (cif * inverse) ** 2 * w2, 0.0) + b1 * b1 * w1)
+        v2 = np.cumsum(np.where(w2 > 0, cif * inverse**2 * w2, 0.0) + inverse * b1 * w1)
+        v3 = np.cumsum(np.where(w2 > 0, inverse**2 * w2, 0.0) + inverse**2 * w1)
+    at = n1 > 0
+    var = (v1 + cif * cif * v3 - 2.0 * cif * v2)[at]
+    out = pd.DataFrame({"time": np.concatenate([[0.0], times[at]]), "cif": np.concatenate([[0.0], cif[at]]),
+                        "var": np.concatenate([[0.0], var])})
     last = float(np.max(time))
-    if out[-1][0] < last:
-        out.append((last, out[-1][1], out[-1][2]))
-    return pd.DataFrame(out, columns=["time", "cif", "var"])
+    if out["time"].iloc[-1] < last:
+        out.loc[len(out)] = [last, out["cif"].iloc[-1], out["var"].iloc[-1]]
+    return out
 
 
 def _groups(df, group):
@@ -258,102 +371,97 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
 
     Score statistic weighted by (1 − F(t−))^rho (rho = 0 by default, as R's ``cmprsk::cuminc``), with
     Gray's variance estimator; the statistic s' V⁻¹ s is compared with chi-square on (groups − 1) degrees
-    of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative.
+    of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative. One sort, then cumulative sums
+    over the event times (arrays of event times × groups²), where cmprsk loops over them.
     """
     d, dropped, reason = complete_cases(df, [duration, event, group], duration)
     levels = _groups(d, group)
-    ng = len(levels)
-    if ng < 2:
+    if len(levels) < 2:
         raise ValueError("gray_test needs at least two groups")
-    time = d[duration].to_numpy(float)
     code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
-    gidx = np.searchsorted(np.arange(ng), [levels.index(g) for g in d[group]])
-    order = np.argsort(time, kind="stable")
-    time, code, gidx = time[order], code[order], gidx[order]
-    times, first = np.unique(time, return_index=True)
-    bounds = np.append(first, len(time))
-
-    rs = np.bincount(gidx, minlength=ng).astype(float)
-    ng1 = ng - 1
-    s, v = np.zeros(ng1), np.zeros((ng1, ng1))
-    f1m, f1, skmm, skm = np.zeros(ng), np.zeros(ng), np.ones(ng), np.ones(ng)
-    v3, v2, c = np.zeros(ng), np.zeros((ng1, ng)), np.zeros((ng, ng))
-    fm = f = 0.0
-    quiet = np.errstate(divide="ignore", invalid="ignore")  # np.where evaluates both branches
-    quiet.__enter__()
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        counts = np.zeros((3, ng))
-        np.add.at(counts, (code[lo:hi], gidx[lo:hi]), 1.0)
-        n_cens, d1, d2 = counts
-        nd1, nd2 = d1.sum(), d2.sum()
-        if nd1 > 0 or nd2 > 0:
-            alive = rs > 0
-            safe = np.where(alive, rs, 1.0)
-            skm = np.where(alive, skmm * (rs - d1 - d2) / safe, skm)
-            f1 = np.where(alive, f1m + skmm * d1 / safe, f1)
-            weight = np.where(alive, rs / skmm, 0.0)  # the h_r of the paper
-            tr = weight.sum()
-            tq = np.where(alive, rs * (1.0 - f1m) / skmm, 0.0).sum()
-            f = fm + nd1 / tr
-            fb = (1.0 - fm) ** rho
-            a = fb * (np.diag(weight) - np.outer(weight, weight) / tr)
-            c = c + a * nd1 / (tr * (1.0 - fm))
-            s += np.where(alive, fb * (d1 - nd1 * rs * (1.0 - f1m) / (skmm * tq)), 0.0)[:ng1]
-            if nd1 > 0:
-                for k in np.flatnonzero(alive):
-                    t4 = 1.0 - (1.0 - f) / skm[k] if skm[k] > 0 else 1.0
-                    t5 = 1.0 - (nd1 - 1.0) / (tr * skmm[k] - 1.0) if nd1 > 1 else 1.0
-                    t3 = t5 * skmm[k] * nd1 / (tr * rs[k])
-                    v3[k] += t4 * t4 * t3
-                    t1 = a[:ng1, k] - t4 * c[:ng1, k]
-                    v2[:, k] += t1 * t4 * t3
-                    v += np.outer(t1, t1) * t3
-            if nd2 > 0:
-                for k in np.flatnonzero((skm > 0) & (d2 > 0)):
-                    t4 = (1.0 - f) / skm[k]
-                    t5 = 1.0 - (d2[k] - 1.0) / (rs[k] - 1.0) if d2[k] > 1 else 1.0
-                    t3 = t5 * skmm[k] ** 2 * d2[k] / rs[k] ** 2
-                    v3[k] += t4 * t4 * t3
-                    t1 = t4 * c[:ng1, k]
-                    v2[:, k] -= t1 * t4 * t3
-                    v += np.outer(t1, t1) * t3
-        rs -= counts.sum(axis=0)
-        fm, f1m, skmm = f, f1.copy(), skm.copy()
-    quiet.__exit__(None, None, None)
-    cc = c[:ng1, :]
-    v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
+    gidx = pd.Categorical(d[group], categories=levels).codes
+    with np.errstate(divide="ignore", invalid="ignore"):  # np.where evaluates both branches
+        s, v = _gray_score(*_gray_counts(d[duration].to_numpy(float), code, gidx, len(levels)), rho)
     statistic = float(s @ np.linalg.solve(v, s))
+    ng1 = len(levels) - 1
     return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)),
                           n=len(d), n_dropped=dropped, dropped_reason=reason)
+
+
+def _gray_counts(time, code, gidx, ng):
+    """At each distinct time with an event: the number at risk, events of the cause and competing events,
+    by group (event times × groups)."""
+    times, inverse = np.unique(time, return_inverse=True)
+    cell = inverse * ng + gidx
+
+    def count(mask):
+        return np.bincount(cell[mask], minlength=len(times) * ng).reshape(-1, ng).astype(float)
+
+    at_risk = np.cumsum(count(slice(None))[::-1], axis=0)[::-1]
+    d1, d2 = count(code == 1), count(code == 2)
+    keep = (d1 + d2).sum(axis=1) > 0
+    return at_risk[keep], d1[keep], d2[keep]
+
+
+def _gray_score(rs, d1, d2, rho):
+    """Gray's score and its variance from the counts at the event times (cmprsk's crstm, vectorised)."""
+    ng1 = rs.shape[1] - 1
+    alive, safe = rs > 0, np.where(rs > 0, rs, 1.0)
+    skm = np.cumprod(np.where(alive, (rs - d1 - d2) / safe, 1.0), axis=0)  # each group's Kaplan–Meier
+    skmm = np.vstack([np.ones((1, rs.shape[1])), skm[:-1]])
+    f1m = np.vstack([np.zeros((1, rs.shape[1])), np.cumsum(np.where(alive, skmm * d1 / safe, 0.0), axis=0)[:-1]])
+    weight = np.where(alive, rs / skmm, 0.0)  # the h_r of the paper
+    tr, nd1 = weight.sum(axis=1), d1.sum(axis=1)
+    tq = np.where(alive, rs * (1.0 - f1m) / skmm, 0.0).sum(axis=1)
+    f = np.cumsum(nd1 / tr)  # pooled F after each time, and before it
+    fm = np.concatenate([[0.0], f[:-1]])
+    fb = (1.0 - fm) ** rho
+    a = fb[:, None, None] * (weight[:, :, None] * np.eye(rs.shape[1]) - weight[:, :, None] * weight[:, None, :] / tr[:, None, None])
+    c = np.cumsum(a * np.where(nd1 > 0, nd1 / (tr * (1.0 - fm)), 0.0)[:, None, None], axis=0)
+    s = np.where(alive, fb[:, None] * (d1 - nd1[:, None] * rs * (1.0 - f1m) / (skmm * tq[:, None])), 0.0).sum(axis=0)
+    # Events of the cause, then competing events: t4, t3 and t1 of crstm, at every time and group at once.
+    t4 = np.where(skm > 0, 1.0 - (1.0 - f)[:, None] / skm, 1.0)
+    t5 = np.where(nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
+    t3 = np.where(alive & (nd1[:, None] > 0), t5 * skmm * nd1[:, None] / (tr[:, None] * safe), 0.0)
+    t1 = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]
+    t4c = np.where((skm > 0) & (d2 > 0), (1.0 - f)[:, None] / skm, 0.0)
+    t5c = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
+    t3c = np.where((skm > 0) & (d2 > 0), t5c * skmm**2 * d2 / safe**2, 0.0)
+    t1c = t4c[:, None, :] * c[:, :ng1, :]
+    v3 = (t4 * t4 * t3 + t4c * t4c * t3c).sum(axis=0)
+    v2 = np.einsum("jik,jk->ik", t1, t4 * t3) - np.einsum("jik,jk->ik", t1c, t4c * t3c)
+    v = np.einsum("jik,jlk,jk->il", t1, t1, t3) + np.einsum("jik,jlk,jk->il", t1c, t1c, t3c)
+    cc = c[-1, :ng1, :]
+    return s[:ng1], v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
 
 
 def number_at_risk(df, duration, times, group=None) -> pd.DataFrame:
     """Patients still followed (duration ≥ t) at each of ``times``, by group: rows groups, columns times."""
     d = df[[duration] + ([group] if group else [])].dropna()
     parts = [(g, d[d[group] == g]) for g in _groups(d, group)] if group else [("all", d)]
-    rows = {g: [int((part[duration] >= t).sum()) for t in times] for g, part in parts}
+    rows = {}
+    for g, part in parts:
+        follow = np.sort(part[duration].to_numpy(float))
+        rows[g] = (len(follow) - np.searchsorted(follow, np.asarray(times, float), side="left")).tolist()
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(times))
 
 
 # --- proportional hazards check ------------------------------------------------------------------------
 
 def _schoenfeld(fit: CoxFit) -> pd.DataFrame:
-    beta, x, time, status = fit.summary["coef"].to_numpy(), fit.x, fit.time, fit.status
-    w = np.exp((x - x.mean(axis=0)) @ beta)
-    rows, when = [], []
-    for t in np.unique(time[status]):
-        at_risk = time >= t
-        dead = (time == t) & status
-        s0, s1 = w[at_risk].sum(), w[at_risk] @ x[at_risk]
-        nd = dead.sum()
-        if fit.ties == "efron" and nd > 1:
-            d0, d1 = w[dead].sum(), w[dead] @ x[dead]
-            mean = np.mean([(s1 - k / nd * d1) / (s0 - k / nd * d0) for k in range(nd)], axis=0)
-        else:
-            mean = s1 / s0
-        rows.append(x[dead] - mean)
-        when += [t] * nd
-    return pd.DataFrame(np.vstack(rows), columns=fit.summary.index, index=pd.Index(when, name="time"))
+    sol = fit.solution
+    ev, x = sol.events, fit.x - sol.centre
+    if not len(ev.idx):
+        return pd.DataFrame(np.zeros((0, x.shape[1])), columns=fit.summary.index, index=pd.Index([], name="time"))
+    # Each event's risk-set mean at Efron's stepwise removal of the tied events (the Breslow mean when
+    # the tie fractions are 0), averaged over its tie group, as residuals.coxph does.
+    wd, g = sol.w[ev.idx], ev.group
+    d0 = np.add.reduceat(wd, ev.first)
+    d1 = np.add.reduceat(wd[:, None] * x[ev.idx], ev.first, axis=0)
+    mean = (sol.s1[g] - ev.frac[:, None] * d1[g]) / (sol.s0[g] - ev.frac * d0[g])[:, None]
+    tie_mean = np.add.reduceat(mean, ev.first, axis=0) / ev.count[:, None]
+    return pd.DataFrame(x[ev.idx] - tie_mean[g], columns=fit.summary.index,
+                        index=pd.Index(fit.time[ev.idx], name="time"))
 
 
 def schoenfeld_residuals(df, duration, event, covariates, cause=1, ties="efron") -> pd.DataFrame:
@@ -390,8 +498,8 @@ def _ph_test(fit: CoxFit) -> ProportionalHazardsResult:
     resid = _schoenfeld(fit)
     cov, nd = fit.cov, len(resid)
     times, at_risk, events, _ = _event_counts(fit.time, fit.status.astype(float), 1)
-    km_before = dict(zip(times, np.concatenate([[1.0], np.cumprod(1.0 - events / at_risk)[:-1]])))
-    g = 1.0 - np.array([km_before[t] for t in resid.index])
+    km_before = np.concatenate([[1.0], np.cumprod(1.0 - events / at_risk)[:-1]])
+    g = 1.0 - km_before[np.searchsorted(times, resid.index.to_numpy(float))]
     xx = g - g.mean()
     scaled = resid.to_numpy() @ cov * nd
     test = xx @ scaled
@@ -412,14 +520,20 @@ from helpers.stats.finegray import fine_gray, fine_gray_cumulative_incidence  # 
 
 
 def kaplan_meier(df, duration, event, cause=1) -> pd.DataFrame:
-    """Kaplan–Meier estimate of staying free of ``cause``, other events censored (statsmodels'
-    ``SurvfuncRight``; matches ``survival::survfit``). Returns ``time, surv`` at each event time."""
-    from statsmodels.duration.survfunc import SurvfuncRight
-
+    """Kaplan–Meier estimate of staying free of ``cause``, other events censored (matches
+    ``survival::survfit``). Returns ``time, surv`` at each event time."""
     d = df[[duration, event]].dropna()
-    fit = SurvfuncRight(d[duration].to_numpy(float), (d[event] == cause).to_numpy(float))
-    return pd.DataFrame({"time": fit.surv_times, "surv": fit.surv_prob})
+    times, surv = _product_limit(d[duration].to_numpy(float), (d[event] == cause).to_numpy(float))
+    return pd.DataFrame({"time": times, "surv": surv})
 
+
+def _product_limit(time, event, every_time=False):
+    """The one Kaplan–Meier of this module: the product-limit estimate after each distinct time with an
+    event (``event`` 1) or, with ``every_time``, after every distinct time; one sort, one cumulative product."""
+    times, at_risk, d, _ = _event_counts(time, event, 1)
+    surv = np.cumprod(1.0 - d / at_risk)
+    keep = slice(None) if every_time else d > 0
+    return times[keep], surv[keep]
 
 
 def at_times(curve: pd.DataFrame, times, value: str, start: float = 0.0) -> np.ndarray:
@@ -479,19 +593,16 @@ def median_follow_up(df, duration, event, group=None, probs=(0.25, 0.5, 0.75)) -
     """Median follow-up with its quartiles by the reverse Kaplan–Meier method, overall and by group.
 
     Being censored is the 'event' (``event`` equal to 0), any event ends follow-up as a censoring would;
-    the curve is lifelines' ``KaplanMeierFitter`` and its quartiles are read as R's
+    the curve is this module's Kaplan–Meier and its quartiles are read as R's
     ``quantile(survfit(Surv(time, status == 0) ~ 1), probs = c(.25, .5, .75))`` reads them (flat stretch at
     exactly p: its midpoint). Returns ``group, participants, q1, median, q3``; the last row is 'Overall'.
     """
-    from lifelines import KaplanMeierFitter
-
     d, dropped, reason = complete_cases(df, [duration, event] + ([group] if group else []), duration)
     parts = [(str(g), d[d[group] == g]) for g in _groups(d, group)] if group else []
     rows = []
     for name, part in [*parts, ("Overall", d)]:
-        km = KaplanMeierFitter().fit(part[duration].to_numpy(float), (part[event] == 0).to_numpy())
-        curve = km.survival_function_.iloc[:, 0]
-        q1, median, q3 = survfit_quantiles(curve.index.to_numpy(float), curve.to_numpy(float), probs)
+        times, surv = _product_limit(part[duration].to_numpy(float), (part[event] == 0).to_numpy(float), every_time=True)
+        q1, median, q3 = survfit_quantiles(times, surv, probs)
         rows.append({"group": name, "participants": len(part), "q1": q1, "median": median, "q3": q3})
     out = pd.DataFrame(rows)
     out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
