@@ -70,9 +70,9 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
         name = f"{term}:{modifier}"
         d[name] = d[term] * d[modifier]
         products.append(name)
-    small = survival.cause_specific_cox(d, duration, event, base, cause=cause)
-    large = survival.cause_specific_cox(d, duration, event, [*base, *products], cause=cause)
-    lr = 2.0 * (large.attrs["loglik"] - small.attrs["loglik"])
+    small = survival.fit_cox(d, duration, event, base, cause=cause)
+    large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
+    lr = 2.0 * (large.loglik - small.loglik)
     return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
 
 
