@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test pdf data validate clean env notebooks
+.PHONY: book test test-fast pdf data validate clean env notebooks
 
 book: $(STAMP)
 	$(BIN)/mg-book --params $(PARAMS)
@@ -21,6 +21,11 @@ test: $(STAMP)
 # Each chapter as an .ipynb for plain papermill (parameters cell generated from the schema), in _build/ipynb.
 notebooks: $(STAMP)
 	$(BIN)/python -m helpers.pipeline.execute _build/ipynb
+
+# The contributor's inner loop: every test but the book builds and the slow ones (R re-runs, clusters,
+# generators; tests/conftest.py lists them). `make test` before asking for review.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not book and not slow"
 
 # Validate the input data named by the parameters file, without building.
 validate: $(STAMP)

@@ -226,3 +226,35 @@ def test_tied_time_variance_gives_ates_standard_errors_and_the_counted_ones(anal
     untied = analysed.assign(followup_years=analysed["followup_years"] + np.arange(len(analysed)) * 1e-7)
     same = beyond.tied_time_variance(untied, [3], [1.8, 2.2])
     assert np.allclose(same["ratio"], 1.0, rtol=1e-9)  # without ties the two forms agree
+
+
+def test_the_e_value_is_read_from_the_standardized_risk_ratio_first(analysed):
+    """The E-value's own scale is the risk ratio: with standardized risks given, the first row starts from
+    the low group's standardized risk ratio at the latest time and its log-scale limits, with no conversion;
+    the hazard ratio's rows follow, marked as approximations."""
+    risks = beyond.standardized_risks(analysed, [3, 5], (1.8, 2.2))
+    result = beyond.e_values(analysed, limit=0.0, risks=risks)
+    first = result.table.iloc[0]
+    ratio = risks[(risks["time"] == 5) & (risks["group"] == "<1.8") & (risks["kind"] == "ratio")].iloc[0]
+    assert first["primary"] and first["scale"] == "risk ratio" and result.headline.equals(first)
+    assert first["ratio"] == ratio["estimate"] and first["lower"] == ratio["lower_log"]
+    assert first["e_point"] == pytest.approx(evalue.e_value_rr(ratio["estimate"]), rel=1e-12)
+    expected_ci = 1.0 if ratio["lower_log"] <= 1 else evalue.e_value_rr(ratio["lower_log"])
+    assert first["e_ci"] == pytest.approx(expected_ci, rel=1e-12)
+    assert list(result.table["scale"][1:]) == ["hazard ratio", "hazard ratio"]
+    assert all(a.startswith("approximation") for a in result.table["assumption"][1:])
+
+
+def test_the_kidney_model_gets_proteinuria_by_default(analysed):
+    from helpers.pipeline import params as params_mod
+
+    p = params_mod.load()
+    own, kidney, note = beyond.adjustment_sets(p, analysed)
+    assert own == beyond.ADJUSTMENT and kidney == [*beyond.ADJUSTMENT, "log2_proteinuria"] and note == ""
+    default = beyond.standardized_risks(analysed, [5], (1.8, 2.2))
+    with_kidney = beyond.standardized_risks(analysed, [5], (1.8, 2.2), own, competing=kidney)
+    assert not default["estimate"].equals(with_kidney["estimate"])
+    total, _, _ = beyond.adjustment_sets(p | {"standardization_adjustment": "total_effect"}, analysed)
+    assert "phosphate" not in total and "corrected_calcium" not in total
+    _, fallback, note = beyond.adjustment_sets(p, analysed.assign(log2_proteinuria=float("nan")))
+    assert fallback == beyond.ADJUSTMENT and "no proteinuria" in note

@@ -306,8 +306,10 @@ def test_no_page_shows_a_python_warning(built):
         assert not re.search(r"\w+Warning:", text), f"{page.relative_to(out)} shows a warning"
 
 
-DESIGN_PAGES = {"notebooks/03_hazards": "hazards", "notebooks/04_sensitivity": "sensitivity",
-                "notebooks/05_progression": "progression", "notebooks/06_subgroups": "subgroups", "book/sweep": "sweep"}
+DESIGN_PAGES = {"notebooks/01_cohort": "cohort", "notebooks/02_baseline": "baseline", "notebooks/03_hazards": "hazards",
+                "notebooks/04_sensitivity": "sensitivity", "notebooks/05_progression": "progression",
+                "notebooks/06_subgroups": "subgroups", "notebooks/07_vsmc": "vsmc", "notebooks/08_beyond": "beyond",
+                "book/sweep": "sweep"}
 
 
 def test_each_results_chapter_says_what_the_synthetic_cohort_fixes(built):

@@ -16,7 +16,7 @@ import cohorts
 from helpers.errors import InputError
 from helpers.pipeline import params as params_mod, runs, validate
 
-pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.cohorts]
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.slow]
 EXCEPTION = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|\bnan\b|\binf\b")
 
 

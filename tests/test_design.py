@@ -9,7 +9,7 @@ from helpers.analysis import models
 from helpers.pipeline import params as params_mod
 from helpers.report import outputs, published
 
-CHAPTERS = ("hazards", "sensitivity", "progression", "subgroups", "sweep")
+CHAPTERS = ("cohort", "baseline", "hazards", "sensitivity", "progression", "subgroups", "sweep", "vsmc", "beyond")
 
 
 def test_every_results_chapter_has_declared_results_of_known_status():

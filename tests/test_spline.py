@@ -85,5 +85,30 @@ def test_few_distinct_values_give_the_inner_ones_as_knots():
     np.testing.assert_allclose(spline.rcs_knots(x, 5), [1.7, 1.8, 1.9, 2.0])
 
 
-def test_r_script_reproduces_the_golden_values(tmp_path):
-    rerun("spline.R", tmp_path, "spline.csv", "spline_data.csv")
+def test_golden_values_are_what_r_makes(tmp_path):
+    rerun("spline.R", tmp_path, "spline.csv", "spline_data.csv", rtol=1e-6)
+
+
+def test_chapter_3_dose_response_on_the_shipped_cohort_matches_r():
+    """helpers.analysis.dose_response at the default parameters (4 knots, reference the middle of the
+    reference range, 2.0 mg/dL) against rms::cph + rcs and crr on data/cohort.csv (spline.R derives the
+    Model 4 covariates itself). Same tolerances as above."""
+    from helpers.analysis import dose_response
+    from helpers.pipeline import params as params_mod, validate
+
+    p = params_mod.load()
+    _, analysed = validate.cohorts(p)
+    assert dose_response.reference_mg(p) == 2.0
+    fits = dose_response.mg_splines(analysed, p)
+    for model, name, r_terms in (("cox", "cohort", ["mg", "mg'", "mg''"]), ("fine_gray", "cohort_fg", ["s1", "s2", "s3"])):
+        fit = fits[model]
+        for mine, theirs in zip(fit.summary.index[:3], r_terms):
+            assert fit.summary.at[mine, "coef"] == pytest.approx(_gold(name, theirs, "coef"), abs=1e-6)
+            assert fit.summary.at[mine, "se"] == pytest.approx(_gold(name, theirs, "se"), rel=1e-4)
+        assert fit.overall.statistic == pytest.approx(_gold(name, "overall", "chisq"), rel=1e-4)
+        assert fit.nonlinear.statistic == pytest.approx(_gold(name, "nonlinear", "chisq"), rel=1e-4)
+    np.testing.assert_allclose(fits["cox"].knots, [_gold("cohort", "mg", f"knot{k}") for k in range(1, 5)])
+    curve = fits["cox"].ratio_at([1.6, 1.7, 2.2, 2.4])
+    for value, row in zip([1.6, 1.7, 2.2, 2.4], curve.itertuples()):
+        assert row.log_ratio == pytest.approx(_gold("cohort", f"{value:g}", "log_hr"), rel=1e-4)
+        assert row.se == pytest.approx(_gold("cohort", f"{value:g}", "se_log_hr"), rel=1e-4)

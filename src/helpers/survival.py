@@ -22,10 +22,13 @@ from helpers.stats.survival import (  # noqa: F401
 )
 
 
-def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None):
+def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None, *,
+                      competing_covariates=None):
     """Standardized (g-formula) cumulative incidence by group, with differences and ratios against
     ``reference``, as R's ``riskRegression::ate(CSC(...), se = TRUE)`` at its defaults (tied event times
     included: see :func:`helpers.stats.standardized.standardized_risk` and its ``iid_ties`` for the
-    variant that counts every tied event in the coefficients' influence function)."""
+    variant that counts every tied event in the coefficients' influence function).
+    ``competing_covariates`` (default ``None``: the same ``covariates``) is the adjustment set of the
+    other causes' models, as ``CSC(list(f1, f2))``."""
     return _standardized.standardized_risk(df, duration, event, group, covariates, times, cause=cause,
-                                           reference=reference)
+                                           reference=reference, competing_covariates=competing_covariates)

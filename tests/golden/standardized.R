@@ -1,6 +1,7 @@
 # Golden values for helpers.stats.standardized: standardized (g-formula) cumulative incidence from
 # cause-specific Cox models, riskRegression::ate at its defaults (G-formula, influence-function standard
-# errors, Wald limits) on CSC(Hist(time, status) ~ group + covariates).
+# errors, Wald limits) on CSC(Hist(time, status) ~ group + covariates), and on CSC(list(f1, f2)) with a
+# formula of its own for each cause.
 # Run from the repository root:  Rscript tests/golden/standardized.R [output folder, default tests/golden]
 suppressPackageStartupMessages({library(survival); library(riskRegression); library(data.table)})
 args <- commandArgs(trailingOnly = TRUE)
@@ -29,8 +30,9 @@ time <- pmax(round(time, 1), 0.1)  # rounding makes many tied times
 data <- data.frame(time = time, status = status, group = group, age = age, male = male, egfr = egfr, upcr = upcr)
 
 results <- list()
-run <- function(case, d, cause, reference, times = c(1, 2, 3)) {
-  fit <- CSC(Hist(time, status) ~ group + age + male + egfr + upcr, data = d)
+run <- function(case, d, cause, reference, times = c(1, 2, 3),
+                formula = Hist(time, status) ~ group + age + male + egfr + upcr) {
+  fit <- do.call(CSC, list(formula = formula, data = d))  # the formula itself in the call, which ate reads
   a <- ate(fit, treatment = "group", data = d, times = times, cause = cause, se = TRUE, verbose = FALSE)
   m <- as.data.frame(a$meanRisk)
   results[[length(results) + 1]] <<- data.frame(case = case, time = m$time, group = as.character(m$treatment),
@@ -50,6 +52,12 @@ run("cause2_early", data, 2, "ctrl", times = c(0.1, 0.5))
 # A reference that is not the first level in sorted order: make it the first level of the factor.
 releveled <- transform(data, group = factor(group, levels = c("high", "ctrl", "low")))
 run("reference_high", releveled, 1, "high")
+
+# Each cause with its own adjustment set, CSC(list(f1, f2)): cause 1 without upcr, cause 2 without male
+# and with upcr (as the kidney outcome gets proteinuria in the book); read for either cause.
+two <- list(Hist(time, status) ~ group + age + male + egfr, Hist(time, status) ~ group + age + egfr + upcr)
+run("two_formulas_cause1", data, 1, "ctrl", formula = two)
+run("two_formulas_cause2", data, 2, "ctrl", formula = two)
 
 fmt <- function(df, cols) { for (c in cols) df[[c]] <- sprintf("%.17g", df[[c]]); df }
 write.csv(data, file.path(out_dir, "standardized_data.csv"), row.names = FALSE)

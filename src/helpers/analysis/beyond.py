@@ -13,8 +13,9 @@ missing values, and how strong an unmeasured confounder would have to be.
 - :func:`marker_analyses` — Model 4 plus iPTH, 25-OH vitamin D and hs-CRP by complete cases and by multiple
   imputation (``helpers.stats.imputation``), beside Model 4; when the data have every marker recorded, a
   demonstration hides a share of them under a stated mechanism, in memory, and compares with the full data.
-- :func:`e_values` — E-values of the Model 4 hazard ratio with the rare-outcome assumption checked on the
-  Aalen–Johansen cumulative incidence at the end of follow-up.
+- :func:`e_values` — E-values of low Mg: of the standardized risk ratio at the horizon (the E-value's own
+  scale), and of the Model 4 hazard ratio as an approximation, with the rare-outcome assumption checked on
+  the Aalen–Johansen cumulative incidence at the end of follow-up.
 
 Work that repeats independently (imputations, bootstrap replicates) runs through a ``map(function, items)
 -> list`` passed in by the caller (the notebook takes it from ``helpers.pipeline.distributed.mapper``);
@@ -32,12 +33,12 @@ from scipy import optimize, special
 from helpers.analysis import derive, models
 from helpers.errors import InputError
 from helpers.stats import evalue, imputation, survival
+from helpers.stats._common import Z95, local_map
 from helpers.stats.standardized import standardized_risk
 
 DURATION, EVENT, GROUP = "followup_years", "status", "mg_group"
 MODEL_4 = models.covariates("Model 4")  # the two Mg indicators and the Model 4 adjustment set
 ADJUSTMENT = models.MODEL_4  # Model 4 without the exposure: the covariates standardization averages over
-Z95 = 1.959963984540054
 DERIVED_FROM = {"male": "sex", "map": "sbp and dbp", "corrected_calcium": "calcium and albumin"}
 
 # Markers: column, model term, label. iPTH and hs-CRP are skewed and enter per doubling; hs-CRP of 0
@@ -56,9 +57,20 @@ def reference_group(cutpoints) -> str:
     return derive.mg_group_labels(cutpoints)[1]
 
 
+def adjustment_sets(params: dict, df: pd.DataFrame | None = None) -> tuple[list, list, str]:
+    """The covariates of the composite's model (parameter ``standardization_adjustment``) and of the
+    competing kidney outcome's (``kidney_adjustment``), and a note: when the data record no proteinuria
+    at all, the kidney model falls back to Model 4 and the note says so."""
+    own = list(models.STANDARDIZATION_ADJUSTMENTS[params["standardization_adjustment"]])
+    kidney = list(models.KIDNEY_ADJUSTMENTS[params["kidney_adjustment"]])
+    if df is not None and "log2_proteinuria" in kidney and not df["log2_proteinuria"].notna().any():
+        return own, list(models.MODEL_4), "no proteinuria is recorded, so the kidney model adjusts for Model 4 alone"
+    return own, kidney, ""
+
+
 # --- standardized risks ---------------------------------------------------------------------------------
 
-def check_standardization(df, times, cutpoints, covariates=ADJUSTMENT, source="the cohort") -> None:
+def check_standardization(df, times, cutpoints, covariates=ADJUSTMENT, source="the cohort", competing=None) -> None:
     """One :class:`InputError` naming the parameter or column for the inputs standardization cannot use:
     a time in ``risk_times`` beyond the last follow-up, an Mg group with no patients, a covariate constant
     over the patients analysed."""
@@ -74,7 +86,8 @@ def check_standardization(df, times, cutpoints, covariates=ADJUSTMENT, source="t
             raise InputError(
                 f"mg_cutpoints: {list(cutpoints)} leave the Mg group {label} mg/dL with no patients in {source}; "
                 "choose cut-points that put patients in all three groups.")
-    complete = df[list(covariates)].dropna()
+    covariates = list(dict.fromkeys([*covariates, *(competing or [])]))
+    complete = df[covariates].dropna()
     for column in covariates:
         values = complete[column].unique()
         if len(values) <= 1:
@@ -97,10 +110,10 @@ def with_log_ratio_limits(table: pd.DataFrame, z: float = Z95) -> pd.DataFrame:
     return out
 
 
-def _standardize(df, times, cutpoints, covariates, cause, source):
+def _standardize(df, times, cutpoints, covariates, cause, source, competing=None):
     try:
         return standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
-                                 reference=reference_group(cutpoints))
+                                 reference=reference_group(cutpoints), competing_covariates=competing)
     except ValueError as exc:
         raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
 
@@ -121,19 +134,22 @@ def group_cells(table: pd.DataFrame, df, cutpoints, covariates=ADJUSTMENT) -> pd
                         **{f"{k}_reference": ref[:, i] for i, k in enumerate(names)})
 
 
-def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, source="the cohort") -> pd.DataFrame:
+def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, source="the cohort",
+                       competing=None) -> pd.DataFrame:
     """Standardized cumulative incidence of ``cause`` by Mg group at ``times``, with differences and ratios.
 
     Cause-specific Cox models of every cause with the Mg group and ``covariates``; every patient's risk
     predicted in each group and averaged over the cohort. The frame of ``standardized_risk`` (``time,
     group, kind, estimate, se, lower, upper``; difference and ratio rows against the middle group) plus
-    ``lower_log, upper_log`` for the ratios (:func:`with_log_ratio_limits`).
+    ``lower_log, upper_log`` for the ratios (:func:`with_log_ratio_limits`). ``competing``: the other
+    causes' covariates (default: ``covariates``).
     """
-    check_standardization(df, times, cutpoints, covariates, source)
-    return group_cells(with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source)), df, cutpoints, covariates)
+    check_standardization(df, times, cutpoints, covariates, source, competing)
+    return group_cells(with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source, competing)),
+                       df, cutpoints, covariates)
 
 
-def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> pd.DataFrame:
+def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, competing=None) -> pd.DataFrame:
     """Standard errors of the standardized risks two ways: as R's ``ate`` computes them (each distinct tied
     event time counted once in the influence function of the Cox coefficients) and counting every tied
     event (the usual form; its coefficient variance agrees with ``coxph(robust = TRUE)``). One row per time,
@@ -141,7 +157,8 @@ def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> 
     from helpers.stats import standardized
 
     fits = {name: standardized.standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
-                                                 reference=reference_group(cutpoints), iid_ties=name)
+                                                 reference=reference_group(cutpoints), iid_ties=name,
+                                                 competing_covariates=competing)
             for name in ("ate", "counted")}
     out = fits["ate"][["time", "group", "kind", "se"]].rename(columns={"se": "se_ate"})
     out["se_counted"] = fits["counted"]["se"].to_numpy()
@@ -150,13 +167,14 @@ def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1) -> 
     return group_cells(out, df, cutpoints, covariates)
 
 
-def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25, source="the cohort") -> pd.DataFrame:
+def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25, source="the cohort",
+                        competing=None) -> pd.DataFrame:
     """Standardized cumulative incidence on a grid of ``step`` years to the last follow-up, for a figure:
     ``group, time, cif, lower, upper`` with a row of zeros at time 0 (the columns of the Aalen–Johansen
     curves of ``survival.cumulative_incidence``)."""
     last = float(df[DURATION].max())
     grid = np.round(np.arange(step, last + 1e-9, step), 6)
-    risks = _standardize(df, grid, cutpoints, covariates, cause, source)
+    risks = _standardize(df, grid, cutpoints, covariates, cause, source, competing)
     risks = risks[risks["kind"] == "risk"].rename(columns={"estimate": "cif"})
     start = pd.DataFrame({"group": derive.mg_group_labels(cutpoints), "time": 0.0, "cif": 0.0, "lower": 0.0, "upper": 0.0})
     curves = pd.concat([start, risks[["group", "time", "cif", "lower", "upper"]]], ignore_index=True)
@@ -206,7 +224,7 @@ def overlap(df, covariates=ADJUSTMENT, bulk=(0.05, 0.95)) -> pd.DataFrame:
 
 # --- bootstrap ------------------------------------------------------------------------------------------
 
-def _bootstrap_once(seed, data, times, reference, covariates, cause):
+def _bootstrap_once(seed, data, times, reference, covariates, cause, competing=None):
     """One replicate: resample patients with replacement within each Mg group, standardize again; the
     estimates in the order of ``standardized_risk``'s rows, or None when the resample cannot be fitted."""
     rng = np.random.default_rng(seed)
@@ -216,13 +234,13 @@ def _bootstrap_once(seed, data, times, reference, covariates, cause):
     sample = data.iloc[np.concatenate(picks)].reset_index(drop=True)
     try:
         return standardized_risk(sample, DURATION, EVENT, GROUP, covariates, times, cause=cause,
-                                 reference=reference)["estimate"].to_numpy(float)
+                                 reference=reference, competing_covariates=competing)["estimate"].to_numpy(float)
     except (ValueError, np.linalg.LinAlgError, RuntimeError):
         return None
 
 
 def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates=ADJUSTMENT, cause=1,
-                    level=0.95, source="the cohort") -> pd.DataFrame:
+                    level=0.95, source="the cohort", competing=None) -> pd.DataFrame:
     """Percentile bootstrap intervals of the standardized risks, differences and ratios.
 
     ``replicates`` resamples of the patients, with replacement within each Mg group (so each group keeps
@@ -232,12 +250,13 @@ def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates
     (1 ± level)/2 quantiles over the replicates that could be fitted), ``replicates`` (used) and
     ``failed`` (resamples that could not be fitted, such as one without an event in a group).
     """
-    point = standardized_risks(df, times, cutpoints, covariates, cause, source)
-    data = df[[DURATION, EVENT, GROUP, *covariates]].dropna().reset_index(drop=True)
+    point = standardized_risks(df, times, cutpoints, covariates, cause, source, competing)
+    used = list(dict.fromkeys([*covariates, *(competing or [])]))
+    data = df[[DURATION, EVENT, GROUP, *used]].dropna().reset_index(drop=True)
     seeds = np.random.SeedSequence([seed, 2]).spawn(replicates)
     work = partial(_bootstrap_once, data=data, times=list(times), reference=reference_group(cutpoints),
-                   covariates=list(covariates), cause=cause)
-    results = (map or (lambda f, items: [f(i) for i in items]))(work, seeds)
+                   covariates=list(covariates), cause=cause, competing=competing)
+    results = (map or local_map)(work, seeds)
     fitted = [r for r in results if r is not None]
     out = point[["time", "group", "kind", "estimate"]].copy()
     tail = 100 * (1 - level) / 2
@@ -292,16 +311,17 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
-    fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
+    fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
+    table = fit.table()
+    table.attrs.update(infinite=[c for c, flag in zip(covariates, fit.solution.infinite) if flag], not_estimable=fit.not_estimable)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     rows = []
     for t in terms:
-        reason = models.not_estimable(fit, cells[t], t) if t in cells else ""
-        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else fit.loc[t, ["hr", "lower", "upper", "p"]].to_dict()
-        rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.attrs["n"],
-                     "events": fit.attrs["events"], "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank),
-                     "reason": reason})
+        reason = models.not_estimable(table, cells[t], t) if t in cells else ""
+        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else table.loc[t, ["hr", "lower", "upper", "p"]].to_dict()
+        rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.n, "events": fit.events,
+                     "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank), "reason": reason})
     return rows
 
 
@@ -372,11 +392,14 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
 
 @dataclass(frozen=True)
 class EValues:
-    """``table``: one row per assumption (``assumption, rare, hr, lower, upper, rr, rr_lower, rr_upper,
-    e_point, e_ci``); ``incidence_end``: the Aalen–Johansen cumulative incidence at the end of follow-up
-    overall and in each group (``group, time, cif``); ``largest`` its largest value; ``rare`` whether it is
-    at most ``limit``; ``fit`` the Model 4 fit (``survival.cause_specific_cox``), for comparing the E-value
-    with the hazard ratios of measured covariates."""
+    """``table``: one row per scale (``assumption, scale, primary, rare, ratio, lower, upper, rr, rr_lower,
+    rr_upper, e_point, e_ci``): first, when standardized risks are given, the standardized risk ratio at
+    the horizon (``primary``: the E-value's own scale, no conversion), then the Model 4 hazard ratio read
+    as a risk ratio and, for a common outcome, converted to one (approximations); ``incidence_end``: the
+    Aalen–Johansen cumulative incidence at the end of follow-up overall and in each group (``group, time,
+    cif``); ``largest`` its largest value; ``rare`` whether it is at most ``limit``; ``fit`` the Model 4
+    fit (``survival.cause_specific_cox``), for comparing the E-value with the hazard ratios of measured
+    covariates."""
 
     table: pd.DataFrame
     incidence_end: pd.DataFrame
@@ -385,15 +408,49 @@ class EValues:
     limit: float
     fit: pd.DataFrame
 
+    @property
+    def headline(self) -> pd.Series:
+        """The row to read: the standardized risk ratio's when there is one, else the hazard ratio's last
+        (converted when the outcome is common)."""
+        primary = self.table[self.table["primary"]]
+        return primary.iloc[0] if len(primary) else self.table.iloc[-1]
 
-def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, curve_data=None) -> EValues:
-    """E-values (VanderWeele and Ding 2017) of the Model 4 cause-specific hazard ratio of ``term``.
 
-    The hazard ratio is read as a risk ratio when the outcome is rare: the check is the Aalen–Johansen
-    cumulative incidence of ``cause`` at the end of follow-up, overall and in each Mg group, against
-    ``limit`` (15%). When any exceeds it, a second row converts the hazard ratio to a risk ratio for a
-    common outcome (VanderWeele 2017) first. ``curve_data`` (default ``df``) is what the curves are
-    estimated from: a report passes the disclosed data there (real data: counts rounded in time).
+def _e_row(assumption, scale, primary, rare, ratio, lower, upper, reason="", cells=None) -> dict:
+    """One row of the E-value table; with ``reason`` (or without a finite positive ratio and limits) its
+    numbers are empty and the row says why. ``cells``: what the ratio rests on, for disclosure control."""
+    row = {"assumption": assumption, "scale": scale, "primary": primary, "rare": rare, "ratio": ratio,
+           "lower": lower, "upper": upper, **(cells or {})}
+    if reason or not all(np.isfinite(v) and v > 0 for v in (ratio, lower, upper)):
+        return row | dict.fromkeys(["ratio", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"], np.nan) | \
+            {"reason": reason or "not estimable: no finite ratio"}
+    e = evalue.e_value(ratio, lower, upper, rare=rare)
+    return row | {"rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci, "reason": ""}
+
+
+def risk_ratio_row(risks: pd.DataFrame, group: str) -> dict:
+    """The E-value row of the standardized risk ratio of ``group`` at the last time of ``risks`` (a frame of
+    :func:`standardized_risks`), with its log-scale limits: a risk ratio needs no conversion."""
+    horizon = float(risks["time"].max())
+    row = risks[(risks["time"] == horizon) & (risks["group"] == group) & (risks["kind"] == "ratio")].iloc[0]
+    cells = {f"{k}_{side}": row[f"{k}_{side}"] for side in ("group", "reference") for k in ("n", "events")
+             if f"{k}_{side}" in row.index}
+    why = str(row.get("reason", "") or "") if pd.isna(row["estimate"]) else ""
+    return _e_row(f"standardized risk ratio at {horizon:g} years: the E-value's own scale", "risk ratio", True, True,
+                  float(row["estimate"]), float(row["lower_log"]), float(row["upper_log"]), why, cells)
+
+
+def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, curve_data=None, risks=None) -> EValues:
+    """E-values (VanderWeele and Ding 2017) of low Mg.
+
+    With ``risks`` (a frame of :func:`standardized_risks`), the first row is that of the standardized risk
+    ratio of the lowest Mg group at the latest time: a risk ratio, the scale the E-value is defined on,
+    which accounts for the competing kidney outcome. The Model 4 cause-specific hazard ratio of ``term``
+    follows as an approximation: read as a risk ratio when the outcome is rare (the Aalen–Johansen
+    cumulative incidence of ``cause`` at the end of follow-up, overall and in each Mg group, at most
+    ``limit``, 15%), and, when any exceeds it, converted for a common outcome (VanderWeele 2017), which
+    ignores the competing risk. ``curve_data`` (default ``df``) is what the curves are estimated from: a
+    report passes the disclosed data there (real data: counts rounded in time).
     """
     fit = survival.cause_specific_cox(df, DURATION, EVENT, covariates, cause=cause)
     curve_data = df if curve_data is None else curve_data
@@ -405,18 +462,13 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
     largest = float(end["cif"].max())
     rare = largest <= limit
-    rows = []
-    for assumption, as_rare in (("rare outcome: the hazard ratio read as a risk ratio", True),
-                                ("common outcome: the hazard ratio converted to a risk ratio", False)):
+    rows = [risk_ratio_row(risks, str(df[GROUP].cat.categories[0]))] if risks is not None else []
+    for assumption, as_rare in (("approximation: the hazard ratio read as a risk ratio (rare outcome)", True),
+                                ("approximation: the hazard ratio converted to a risk ratio (common outcome, √HR)", False)):
         if not as_rare and rare:
             continue
-        row = {"assumption": assumption, "rare": as_rare, "hr": hr, "lower": lower, "upper": upper}
-        if reason:  # no hazard ratio, so no E-value: the row says why
-            rows.append(row | dict.fromkeys(["hr", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"], np.nan))
-            continue
-        e = evalue.e_value(hr, lower, upper, rare=as_rare)
-        rows.append(row | {"rr": e.rr, "rr_lower": e.rr_lower, "rr_upper": e.rr_upper, "e_point": e.point, "e_ci": e.ci})
-    return EValues(pd.DataFrame(rows).assign(**cells, reason=reason), end, largest, rare, limit, fit)
+        rows.append(_e_row(assumption, "hazard ratio", False, as_rare, hr, lower, upper, reason, cells))
+    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
 
 
 def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:

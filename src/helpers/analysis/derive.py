@@ -122,6 +122,7 @@ def add_derived(df: pd.DataFrame, cutpoints) -> pd.DataFrame:
     out["pulse_pressure"] = pulse_pressure(out["sbp"], out["dbp"])
     out["cac_category"] = cac_category(out["cac_baseline"])
     out["log_cac_baseline"] = np.log1p(out["cac_baseline"])
+    out["log2_proteinuria"] = np.log2(1.0 + out["proteinuria"])
     out["cac_progression"] = cac_progression(out["cac_baseline"], out["cac_year4"])
     out["pwv_progression"] = pwv_progression(out["pwv_baseline"], out["pwv_year4"])
     return out

@@ -16,11 +16,12 @@ from typing import Any, Callable
 import yaml
 
 from helpers import paths
+from helpers.analysis import subgroup_definitions
 from helpers.errors import InputError
 
 MG_UNITS = ("mg/dL", "mmol/L", "mEq/L")
 DATA_KINDS = ("auto", "synthetic", "real")
-SUBGROUP_KEYS = ("age", "sbp", "dbp", "bmi", "egfr", "proteinuria")
+SUBGROUP_KEYS = tuple(subgroup_definitions.DEFAULT_CUTOFFS)
 
 
 # --- checks: each returns an error message (what the value must be), or "" when the value is good -------
@@ -81,6 +82,10 @@ def _mg(v) -> str:
     return "" if _number(v) else "a number in mg/dL"
 
 
+def _optional_mg(v) -> str:
+    return "" if v is None or _number(v) else "a number in mg/dL, or null"
+
+
 def _times(v) -> str:
     ok = isinstance(v, list) and v and all(_number(t) and t > 0 for t in v)
     return "" if ok else "a list of positive times in years, like [3, 5]"
@@ -133,10 +138,10 @@ SCHEMA: tuple[Parameter, ...] = (
               "Cut-point grid of the sweep page's heatmap: every lower × upper pair (mg/dL) with lower < upper.",
               "Sensitivity analyses"),
     # Subgroups
-    Parameter("subgroup_cutoffs", {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}, _cutoffs,
+    Parameter("subgroup_cutoffs", dict(subgroup_definitions.DEFAULT_CUTOFFS), _cutoffs,
               "Subgroup cut-offs: age (years), SBP and DBP (mmHg), BMI (kg/m²), eGFR (mL/min/1.73 m²), "
               "proteinuria (mg/day).", "Subgroups"),
-    Parameter("subgroup_adjustment", "model4", _choice("model4", "reduced"),
+    Parameter("subgroup_adjustment", subgroup_definitions.FULL_MODEL, _choice(*subgroup_definitions.ADJUSTMENTS),
               "model4: the full Model 4 in every stratum, less covariates constant in it (the thesis's choice); "
               "reduced: also leave out age, BMI and eGFR inside their own strata.", "Subgroups"),
     # Progression
@@ -144,6 +149,21 @@ SCHEMA: tuple[Parameter, ...] = (
               "Restricted cubic spline of Mg: a number of knots at Harrell's quantiles, or explicit positions (mg/dL).",
               "Progression"),
     Parameter("spline_reference_mg", 2.0, _mg, "Reference Mg (mg/dL) of the spline odds ratios.", "Progression"),
+    # Dose–response
+    Parameter("dose_response_knots", 4, _knots,
+              "Restricted cubic spline of Mg in the Cox and Fine–Gray models of chapter 3: a number of knots, placed "
+              "as R's rms::rcs places them, or explicit positions (mg/dL).", "Dose–response"),
+    Parameter("dose_response_reference_mg", None, _optional_mg,
+              "Reference Mg (mg/dL) of the dose–response hazard ratios; null takes the middle of the reference range "
+              "(the mean of the two cut-points).", "Dose–response"),
+    # Competing kidney outcome and standardization
+    Parameter("kidney_adjustment", "model4_proteinuria", _choice("model4_proteinuria", "model4"),
+              "Adjustment set of the competing kidney outcome's cause-specific model (chapter 3's kidney table and "
+              "the standardized risks): model4_proteinuria, Model 4 + log2(proteinuria + 1); model4, the composite's "
+              "own set.", "Competing kidney outcome"),
+    Parameter("standardization_adjustment", "model4", _choice("model4", "total_effect"),
+              "Covariates the standardized risks adjust for: model4; or total_effect, Model 4 without phosphate and "
+              "corrected calcium, which low Mg may act through.", "Beyond the thesis"),
     # Beyond the thesis
     Parameter("risk_times", [3, 5], _times, "Years at which standardized absolute risks are estimated.",
               "Beyond the thesis"),
@@ -211,9 +231,7 @@ def load(path: str | Path | None = None, overrides: dict | None = None, namespac
     given = _read(path)
     _unknown(given, paths.shown(path))
     params.update(given)
-    if namespace is not None:  # a chapter's own load: what papermill passed holds for its exercises too
-        _SESSION["papermill"] = from_papermill(namespace)
-    params.update(_SESSION["papermill"] if namespace is not None else {})
+    params.update(from_papermill(namespace or {}))
     if overrides:
         _unknown(overrides, f"{paths.shown(path)} (overrides)")
         params.update(overrides)
@@ -227,8 +245,6 @@ def load(path: str | Path | None = None, overrides: dict | None = None, namespac
 # The value of every schema parameter in a chapter's generated parameters cell (``parameters_cell``): a
 # string no parameter can take, meaning "as the parameters file says".
 PLACEHOLDER = "<from params_file>"
-# What papermill passed to the chapter running in this kernel (its exercises' solutions use it too).
-_SESSION: dict = {"papermill": {}}
 # Names a chapter's namespace holds before it loads its parameters that are not parameters.
 _NOT_PARAMETERS = {"params_file", "overrides", "In", "Out", "exit", "quit", "get_ipython", "open", "display"}
 _PAPERMILL_PATHS = ("cohort_csv", "vsmc_csv", "output_dir")
@@ -285,17 +301,19 @@ def _tables_outside_the_build(output_dir) -> None:
         os.environ[paths.TABLES_ENV] = str(Path(output_dir).expanduser().resolve())
 
 
-def exercise(name: str, path: str | Path | None = None, overrides: dict | None = None) -> tuple[dict, dict]:
-    """An exercise's settings and the run's parameters with them applied: ``(settings, params)``.
+def exercise(name: str) -> tuple[dict, dict]:
+    """An exercise's settings and the parameters the student's command runs with: ``(settings, params)``.
 
-    The settings are those of ``params/exercises/NAME.yml`` (a few parameters; the file a student passes to
-    ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
-    what the student's run of the exercise shows, on the same data.
+    The settings are those of ``params/exercises/NAME.yml`` (a few parameters), the file a student passes to
+    ``mg-book --params``: the parameters are that file over the defaults, exactly what the student's command
+    loads, data included (the shipped cohort unless the file names another). A solution computed with them
+    predicts what that command shows, whatever data and settings the book itself was built with; a page
+    takes the exercise's data from these parameters too, never its own.
     """
     where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
-    return settings, load(path, {**_SESSION["papermill"], **(overrides or {}), **settings})
+    return settings, load(where)
 
 
 def shipped_synthetic(path) -> bool:

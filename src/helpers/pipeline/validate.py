@@ -233,8 +233,9 @@ def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:
 def _standardization(params: dict, analysed: pd.DataFrame) -> None:
     from helpers.analysis import beyond
 
-    beyond.check_standardization(analysed, params["risk_times"], params["mg_cutpoints"],
-                                 source=paths.shown(params["cohort_csv"]))
+    own, kidney, _ = beyond.adjustment_sets(params, analysed)
+    beyond.check_standardization(analysed, params["risk_times"], params["mg_cutpoints"], own,
+                                 source=paths.shown(params["cohort_csv"]), competing=kidney)
 
 
 def _scheduler(params: dict, analysed: pd.DataFrame) -> None:

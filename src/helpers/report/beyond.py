@@ -4,20 +4,18 @@ readers see them (percentages, intervals written out, labels instead of column n
 import numpy as np
 import pandas as pd
 
-from helpers.report import outputs
+from helpers.analysis import beyond as analysis_beyond, dictionary
+from helpers.report import formatting, outputs
 
 TERMS = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point",
-         "log2_ipth": "iPTH, per doubling", "vitd25_per_10": "25-OH vitamin D, per 10 ng/mL",
-         "log2_hscrp": "hs-CRP, per doubling"}
-LABELS = {"age": "Age", "male": "Male sex", "bmi": "Body mass index", "egfr": "eGFR", "total_chol": "Total cholesterol",
-          "albumin": "Albumin", "phosphate": "Phosphate", "corrected_calcium": "Corrected calcium",
-          "map": "Mean arterial pressure", "diabetes": "Diabetes"}
+         **{term: label for _, term, label in analysis_beyond.MARKERS}}
+
+
+LABELS = dictionary.load()["label"].to_dict()  # each column's label, from the data dictionary
 
 
 def _percent(estimate, lower, upper, digits=1) -> str:
-    if any(v is None or np.isnan(v) for v in (estimate, lower, upper)):
-        return ""
-    return f"{100 * estimate:.{digits}f} ({100 * lower:.{digits}f} to {100 * upper:.{digits}f})"
+    return formatting.estimate_ci(100 * estimate, 100 * lower, 100 * upper, digits)
 
 
 def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -70,7 +68,7 @@ def overlap_table(overlap: pd.DataFrame, groups, extremes: bool | None = None) -
         part = part.set_index("group")
         binary = _binary(part)
         first = part.iloc[0]
-        row = {"Covariate": LABELS.get(covariate, covariate),
+        row = {"Covariate": LABELS.get(covariate) or covariate,
                "Cohort, 5th to 95th centile": "share with 1" if binary else f"{first['cohort_low']:.3g} to {first['cohort_high']:.3g}"}
         for g in groups:
             if g not in part.index:
@@ -113,14 +111,33 @@ def _reasons(table: pd.DataFrame) -> pd.Series:
 
 
 def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
-    """E-values as printed: the assumption, the hazard ratio, the risk ratio used, and the two E-values."""
+    """E-values as printed: what they start from, the ratio (95% CI), the risk ratio used, and the two
+    E-values; the standardized risk ratio's row first, the hazard ratio's approximations after it."""
     return pd.DataFrame({
-        "Assumption": table["assumption"],
-        "HR (95% CI)": [outputs.format_ratio(*v) for v in table[["hr", "lower", "upper"]].to_numpy(float)],
+        "Starting from": table["assumption"],
+        "Ratio (95% CI)": [f"{'RR' if s == 'risk ratio' else 'HR'} {outputs.format_ratio(*v)}"
+                           for s, v in zip(table["scale"], table[["ratio", "lower", "upper"]].to_numpy(float))],
         "Risk ratio used (95% CI)": [outputs.format_ratio(*v) for v in table[["rr", "rr_lower", "rr_upper"]].to_numpy(float)],
         "E-value, estimate": [f"{v:.2f}" if np.isfinite(v) else str(why or "") for v, why in zip(table["e_point"], _reasons(table))],
         "E-value, limit nearer 1": [f"{v:.2f}" if np.isfinite(v) else "" for v in table["e_ci"]],
     })
+
+
+def e_words(table: pd.DataFrame) -> dict[str, str]:
+    """The chapter's sentence on the E-values, from the E-value table as published: ``m4_low_hr`` (the
+    hazard ratio), ``rr_start`` (the ratio read first), ``e_point``, ``e_ci`` and ``e_point_hr``; a row
+    without numbers (not estimable, or withheld) gives its reason instead."""
+    def number(row, column):
+        return f"{row[column]:.2f}" if pd.notna(row[column]) else (str(row.get("reason", "") or "") or "not estimable")
+
+    def ratio(row):
+        return outputs.format_ratio(row["ratio"], row["lower"], row["upper"]) or number(row, "ratio")
+
+    hr_rows = table[table["scale"] == "hazard ratio"]
+    primary = table[table["primary"]]
+    headline = primary.iloc[0] if len(primary) else table.iloc[-1]
+    return {"m4_low_hr": ratio(hr_rows.iloc[0]), "rr_start": ratio(headline), "e_point": number(headline, "e_point"),
+            "e_ci": number(headline, "e_ci"), "e_point_hr": number(hr_rows.iloc[-1], "e_point")}
 
 
 def incidence_end_table(end: pd.DataFrame) -> pd.DataFrame:

@@ -97,10 +97,15 @@ TABLES: dict[str, Table] = {
     "cause_specific": MODEL,
     "table_2_2_2": DERIVED,
     "group_events": GROUP_EVENTS,
+    "cause_specific_kidney": MODEL,
+    "table_kidney": DERIVED,
+    "kidney_events": Table(counts=("Participants", "Kidney events (%)")),
+    "dose_response": Table(counts=("n", "events")),
+    "dose_response_curves": DERIVED,
     "complete_cases": Table(counts=("Patients used", "Left out", "Why")),
     "ties_efron_breslow": Table(estimates=("Efron", "Breslow", "Efron − Breslow, log HR"), cells=MODEL_CELLS, drop=MODEL_CELLS),
     "map_formula": Table(estimates=("Model 3 HR, Mg low (95% CI)",), cells=MODEL_CELLS, drop=MODEL_CELLS),
-    "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1; Q3]", "Participants"),)),
+    "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),)),
     "cumulative_incidence": DERIVED,
     "proportional_hazards": DERIVED,
     # sensitivity
@@ -146,7 +151,7 @@ TABLES: dict[str, Table] = {
     "marker_models_display": DERIVED,
     # The end of a group's follow-up is one patient's time: with real data the column is left out.
     "incidence_end_of_followup": Table(extremes=("End of follow-up (years)",)),
-    "e_values": Table(counts=MODEL_CELLS, estimates=("hr", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"),
+    "e_values": Table(counts=MODEL_CELLS, estimates=("ratio", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"),
                       cells=MODEL_CELLS),
     "e_values_display": DERIVED,
     # cell culture, and pages that count no patient

@@ -177,7 +177,8 @@ class SplineHazards:
     ``curve``: the exposure's values with ``log_hr, se, hr, lower, upper`` against ``reference``;
     ``summary``: every coefficient (``coef, se, hr, lower, upper, p``; spline terms named ``<exposure>``,
     ``<exposure>′``, …); ``overall`` and ``nonlinear``: the Wald tests; ``n``, ``events``, ``n_dropped``,
-    ``dropped_reason`` and ``converged`` from the fit; ``model``: ``"cox"`` or ``"fine_gray"``.
+    ``dropped_reason`` and ``converged`` from the fit; ``model``: ``"cox"`` or ``"fine_gray"``; ``beta`` and
+    ``covariance``: the spline's coefficients and their covariance, for :meth:`ratio_at`.
     """
 
     curve: pd.DataFrame
@@ -192,6 +193,25 @@ class SplineHazards:
     dropped_reason: str
     converged: bool
     model: str
+    beta: np.ndarray
+    covariance: np.ndarray
+
+    def ratio_at(self, values) -> pd.DataFrame:
+        """The ratio at ``values`` against the reference (:func:`contrast_curve`), without refitting."""
+        return contrast_curve(values, self.knots, self.reference, self.beta, self.covariance)
+
+    # The names of the logistic spline's fit (``regression.SplineFit``), so one figure draws both.
+    @property
+    def nonlinearity_chisq(self) -> float:
+        return self.nonlinear.statistic
+
+    @property
+    def nonlinearity_df(self) -> int:
+        return self.nonlinear.df
+
+    @property
+    def nonlinearity_p(self) -> float:
+        return self.nonlinear.pvalue
 
 
 def spline_terms(df, exposure, knots) -> tuple[pd.DataFrame, list]:
@@ -234,4 +254,4 @@ def spline_hazard_ratios(df, duration, event, exposure, covariates, values, *, k
     curve.insert(0, exposure, np.asarray(values, float))
     return SplineHazards(curve, fit.table(), positions, reference, wald_test(beta, cov),
                          wald_test(beta[1:], cov[1:, 1:]), fit.n, fit.events, fit.n_dropped, fit.dropped_reason,
-                         bool(fit.converged), model)
+                         bool(fit.converged), model, beta, cov)

@@ -30,12 +30,13 @@ import pandas as pd
 from helpers.stats._common import Z95
 from helpers.stats.survival import EventTimes, cox_solve, risk_set_sums
 
-_BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
+# A tile of the (event times × patients) survival: 32 × 4096 numbers, 1 MB, within a core's cache.
+_TILE_TIMES, _TILE_PATIENTS = 32, 4096
 _KINDS = ("risk", "difference", "ratio")
 
 
 def standardized_risk(df, duration, event, group, covariates, times, cause=1, reference=None, *,
-                      iid_ties="ate") -> pd.DataFrame:
+                      iid_ties="ate", competing_covariates=None) -> pd.DataFrame:
     """Standardized cumulative incidence of ``cause`` by ``group``, with differences and ratios.
 
     ``event`` codes 0 for censored and any other value for a cause; one cause-specific Cox model is
@@ -50,6 +51,10 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     (the default) as riskRegression 2022.11.28's ``iidCox`` does, each distinct event time once however
     many events it has; ``"counted"`` every event (the textbook Breslow-form martingale). The two agree
     without tied event times; with ties ``"counted"`` is the consistent one and ``"ate"`` reproduces R.
+
+    ``competing_covariates`` gives the models of the other causes an adjustment set of their own (each
+    still holds ``group``), as ``CSC(list(f1, f2))`` does; ``None`` (the default) uses ``covariates`` for
+    every cause. Patients are those with every column of either set recorded.
 
     Returns a tidy DataFrame ``time, group, kind, estimate, se, lower, upper`` with ``kind`` one of
     ``risk`` (every level), ``difference`` and ``ratio`` (every non-reference level against the
@@ -68,7 +73,7 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     """
     if iid_ties not in ("ate", "counted"):
         raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
-    data = _prepare(df, duration, event, group, covariates, times, cause, reference)
+    data = _prepare(df, duration, event, group, covariates, times, cause, reference, competing_covariates)
     fits = [_fit_cause(data, k, iid_ties) for k in data.causes]
     estimates, iids = {}, {}
     for a in range(len(data.levels)):
@@ -82,8 +87,10 @@ class _Data:
     """The analysed cohort, sorted by time: design matrix (centred), group index, times and event codes."""
 
 
-def _prepare(df, duration, event, group, covariates, times, cause, reference) -> _Data:
-    covariates = list(covariates)
+def _prepare(df, duration, event, group, covariates, times, cause, reference, competing=None) -> _Data:
+    own = list(covariates)
+    competing = own if competing is None else list(competing)
+    covariates = own + [c for c in competing if c not in own]  # the union: one design, one set of patients
     d, n_dropped = _complete_rows(df, [duration, event, group, *covariates], group, covariates)
     time = pd.to_numeric(d[duration], errors="raise").to_numpy(float)
     if np.any(time < 0) or not np.all(np.isfinite(time)):
@@ -94,7 +101,7 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
         present = ", ".join(f"{c:g}" for c in causes) or "none"
         raise ValueError(f"cause {cause!r} does not occur in column {event!r} (event codes present: {present})")
     levels, gidx, ref = _group_levels(d[group], group, reference)
-    x = _design(d, covariates, group, levels, gidx)
+    x, owners = _design(d, covariates, group, levels, gidx)
     taus = _check_times(times, time, duration)
 
     order = np.argsort(time, kind="stable")
@@ -106,6 +113,9 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference) ->
     out.levels, out.ref, out.taus = levels, ref, taus
     out.causes, out.cause = list(causes), cause
     out.n, out.n_dropped = len(d), n_dropped
+    # The design columns each cause's model holds: the group's, and its own covariates'.
+    out.columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners])
+                   for k in out.causes}
     # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
     event_times = np.unique(out.time[out.status != 0])
     out.grid = event_times[event_times <= taus.max()]
@@ -152,9 +162,11 @@ def _group_levels(col, group, reference):
 
 
 def _design(d, covariates, group, levels, gidx):
-    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators."""
+    """Group indicators (all levels but the first) and covariates; text or categorical ones as indicators.
+    Returns the matrix and, for each of its columns, the column of ``d`` it codes."""
     blocks = [np.column_stack([(gidx == j).astype(float) for j in range(1, len(levels))])]
     names = [f"{group}={lv}" for lv in levels[1:]]
+    owners = [group] * len(names)  # the column (group or covariate) each design column codes
     for name in covariates:
         c = d[name]
         if isinstance(c.dtype, pd.CategoricalDtype) or c.dtype == object or pd.api.types.is_string_dtype(c):
@@ -166,6 +178,7 @@ def _design(d, covariates, group, levels, gidx):
             codes = np.asarray(cat.codes)
             blocks.append(np.column_stack([(codes == j).astype(float) for j in range(1, len(cat.categories))]))
             names += [f"{name}={lv}" for lv in cat.categories[1:]]
+            owners += [name] * (len(cat.categories) - 1)
         else:
             x = c.to_numpy(float)
             if not np.all(np.isfinite(x)):
@@ -174,13 +187,14 @@ def _design(d, covariates, group, levels, gidx):
                 raise ValueError(f"covariate {name!r} is constant ({x[0]:g}) over the {len(d)} patients analysed")
             blocks.append(x[:, None])
             names.append(name)
+            owners.append(name)
     x = np.column_stack(blocks)
     centred = x - x.mean(axis=0)
     diag = np.abs(np.diag(np.linalg.qr(centred / np.linalg.norm(centred, axis=0), mode="r")))
     if np.any(diag < 1e-10):
         raise ValueError(f"design column {names[int(np.argmax(diag < 1e-10))]!r} is a linear combination of the "
                          "group indicators and the covariates before it")
-    return x
+    return x, owners
 
 
 def _check_times(times, time, duration):
@@ -202,45 +216,56 @@ class _Fit:
     """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
 
 
-def _fit_limit(data: _Data, k):
-    """Cause ``k``'s model when a group level has no event of ``k``: coefficients, inverse information,
-    and which levels have the hazard (a boolean per level).
+def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
+    """Cause k's model on its own design columns; coefficients, influence functions and means are laid out
+    over every column of the design, zero in the columns it does not hold."""
+    fit = _fit_cause_own(data, k, iid_ties, data.x[:, data.columns[k]])
+    used, p = data.columns[k], data.x.shape[1]
+    for name in ("beta", "ifbeta", "mean", "r"):
+        value = getattr(fit, name)
+        full = np.zeros((*value.shape[:-1], p))
+        full[..., used] = value
+        setattr(fit, name, full)
+    return fit
+
+
+def _fit_limit(data: _Data, k, x, alive_levels):
+    """Cause ``k``'s coefficients and inverse information when a group level has no event of ``k``.
 
     Such a level's coefficient is infinite and negative (R's ``coxph`` stops at a large arbitrary one, with a
     warning): its hazard of ``k`` is 0. The model is the limit, fitted on the other levels' patients (the
     level's indicator left out; when it is the reference, the first other level becomes the baseline); the
     level's patients then weigh 0 in every risk set. ``riskRegression::ate`` on such a ``CSC`` fit gives the
-    same risks to 1e-9 (``tests/test_edges.py``).
+    same risks to 1e-9 (``tests/test_edges.py``). ``x`` holds the group's indicators first.
     """
-    alive_levels = np.array([np.any((data.gidx == j) & (data.status == k)) for j in range(len(data.levels))])
     rows = alive_levels[data.gidx]
     indicators = [j - 1 for j in range(1, len(data.levels)) if alive_levels[j]]
     if not alive_levels[0] and indicators:
         indicators = indicators[1:]  # the first level with events becomes the baseline
-    cols = np.array(indicators + list(range(data.n_group_columns, data.x.shape[1])), dtype=int)
-    sol = cox_solve(data.time[rows], data.status[rows] == k, data.x[rows][:, cols])
+    cols = np.array(indicators + list(range(data.n_group_columns, x.shape[1])), dtype=int)
+    sol = cox_solve(data.time[rows], data.status[rows] == k, x[rows][:, cols])
     if not sol.converged:
         raise ValueError(f"the Cox model of cause {k:g} did not converge: {sol.reason}")
-    beta, inverse = np.zeros(data.x.shape[1]), np.zeros((data.x.shape[1],) * 2)
+    beta, inverse = np.zeros(x.shape[1]), np.zeros((x.shape[1],) * 2)
     beta[cols], inverse[np.ix_(cols, cols)] = sol.beta, sol.imat
-    return beta, inverse, alive_levels
+    return beta, inverse
 
 
-def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
-    x, time = data.x, data.time
-    if all(np.any((data.gidx == j) & (data.status == k)) for j in range(len(data.levels))):
+def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
+    time = data.time
+    alive_levels = np.array([np.any((data.gidx == j) & (data.status == k)) for j in range(len(data.levels))])
+    if alive_levels.all():
         sol = cox_solve(time, data.status == k, x)  # rows already sorted by time: the order is the identity
         if not sol.converged:
             raise ValueError(f"the Cox model of cause {k:g} did not converge: {sol.reason}")
         deaths, beta, inverse, w = sol.events, sol.beta, sol.imat, sol.w
         x = x - sol.centre  # the fitter's centring (data.x is centred already: this moves it by rounding only)
         s0, s1 = sol.s0, sol.s1  # Breslow risk sets at this cause's event times
-        alive_levels = np.ones(len(data.levels), bool)
-    else:
-        beta, inverse, alive_levels = _fit_limit(data, k)
+    else:  # a level without an event of k: its hazard of k is 0 (the limit of the likelihood)
+        beta, inverse = _fit_limit(data, k, x, alive_levels)
         deaths = EventTimes(time, data.status == k, "efron")
         w = np.exp(x @ beta) * alive_levels[data.gidx]
-        s0, s1 = risk_set_sums(w, x, deaths.start)
+        s0, s1 = risk_set_sums(w, np.ascontiguousarray(x.T), deaths.start)
     mean = s1 / s0[:, None]
     d0 = np.add.reduceat(w[deaths.idx], deaths.first)
     hazard = np.bincount(deaths.group, 1.0 / (s0[deaths.group] - deaths.frac * d0[deaths.group]))
@@ -304,12 +329,14 @@ class _Sweep:
 def _sweep(data: _Data, fits, e, c) -> _Sweep:
     """Each patient's risk at each τ, and sums over patients of S_i(t_{j-1}) e_ic (1, e_ik) at the jumps.
 
-    Built in blocks of (event times × patients). No multithreaded BLAS here: the products are thin and
-    memory-bound, and OpenBLAS threads competing with other processes for the cores made them up to ten
-    times slower.
+    The product-limit survival S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik) is built in tiles of
+    (event times × patients) small enough to stay in the processor's cache: within a tile, a running
+    product down the event times (each step one vector operation over the tile's 4,096 patients), carried
+    from tile to tile; each tile adds its share of the risks and sums by two small matrix products. Cost:
+    a few passes over (patients × event times) numbers, as R's ate; memory that of one tile, not of
+    (patients × event times).
     """
     n, J, T, K = data.n, len(data.grid), len(data.taus), len(fits)
-    hazards = np.vstack([f.hazard for f in fits])  # K × J
     lam = fits[c].hazard
     out = _Sweep()
     out.jumps = jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
@@ -317,35 +344,44 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     before = (np.arange(J)[:, None] < data.jt[None, :])[:rows]  # t_j ≤ τ
     prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[:rows] for f in fits]  # Λ_k(t_{j-1})
     weights = np.hstack([(lam[:rows] * pc)[:, None] * before for pc in [np.ones(rows), *prev_cum]])
-    hazard_prev = hazards[:, :max(rows - 1, 0), None]  # λ_k(t_{j-1}) for rows 1..
-    out.risk, out.y = np.zeros((n, T)), np.zeros((K, n, T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
-    out.col_a, out.col_c = np.zeros(len(jumps)), np.zeros((K, len(jumps)))  # Σ_i W_ij and Σ_i W_ij e_ik
-    block = max(1, _BLOCK_CELLS // max(rows, 1))
-    sv = spare = sums = None
-    for s in range(0, n if rows else 0, block):
-        eb = e[s:s + block]
-        b = len(eb)
-        if sv is None or sv.shape[1] != b:
-            sv, spare, sums = np.empty((rows, b)), np.empty((rows - 1, b)), np.empty((rows, 1 + K))
-        # row j: S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik)
-        sv[0] = 1.0
-        np.multiply(hazard_prev[0], eb[:, 0], out=sv[1:])
-        for k in range(1, K):
-            np.multiply(hazard_prev[k], eb[:, k], out=spare)
-            sv[1:] += spare
-        np.subtract(1.0, sv[1:], out=sv[1:])
-        ec = eb[:, c]
-        weighted = ec[:, None] * np.column_stack([np.ones(b), eb])  # e_ic (1, e_i1, ..., e_iK)
-        np.dot(sv[0], weighted, out=sums[0])
-        for j in range(1, rows):  # running product over contiguous rows (cumprod is 3 times slower)
-            np.multiply(sv[j - 1], sv[j], out=sv[j])
-            np.dot(sv[j], weighted, out=sums[j])
-        risks = np.einsum("jq,jb->qb", weights, sv) * ec  # (1+K)T × b, with W_ij = S_i(t_{j-1}) e_ic
-        out.risk[s:s + b] = risks[:T].T
-        out.y[:, s:s + b] = risks[T:].reshape(K, T, b).transpose(0, 2, 1)
-        out.col_a += sums[jumps, 0]
-        out.col_c += sums[jumps, 1:].T
+    # Row j's factor of the product: 1 − Σ_k λ_k(t_{j-1}) e_ik (1 for the first row).
+    minus_hazard = np.zeros((rows, K))
+    minus_hazard[1:] = -np.vstack([f.hazard[:rows - 1] for f in fits]).T
+    # Patients with the same relative hazards (the same covariates) have the same survival: each distinct
+    # row is swept once, its sums weighted by how many patients share it.
+    e, inverse, counts = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    risk, y = np.zeros((len(e), T)), np.zeros((K, len(e), T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
+    sums = np.zeros((rows, 1 + K))  # Σ_i W_ij (1, e_ik), W_ij = S_i(t_{j-1}) e_ic
+    for s in range(0, len(e) if rows else 0, _TILE_PATIENTS):
+        eb = e[s:s + _TILE_PATIENTS]
+        weighted = (counts[s:s + len(eb)] * eb[:, c])[:, None] * np.column_stack([np.ones(len(eb)), eb])
+        risks = _tile_sweep(minus_hazard, eb, weights, weighted, sums) * eb[:, c]
+        risk[s:s + len(eb)] = risks[:T].T
+        y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
+    inverse = inverse.reshape(-1)
+    out.risk, out.y = risk[inverse], y[:, inverse]
+    out.col_a, out.col_c = sums[jumps, 0], sums[jumps, 1:].T  # Σ_i W_ij and Σ_i W_ij e_ik
     return out
+
+
+def _tile_sweep(minus_hazard, eb, weights, weighted, sums):
+    """One block of patients down the event times, in tiles: weightsᵀ · S (returned) and S · weighted
+    (added to ``sums``), S the product-limit survival just before each event time."""
+    carry = np.ones(len(eb))
+    acc = np.zeros((weights.shape[1], len(eb)))
+    tile = np.empty((_TILE_TIMES, len(eb)))
+    for j0 in range(0, len(minus_hazard), _TILE_TIMES):
+        h = minus_hazard[j0:j0 + _TILE_TIMES]
+        sv = tile[:len(h)]
+        np.dot(h, eb.T, out=sv)
+        sv += 1.0
+        np.multiply(sv[0], carry, out=sv[0])
+        for j in range(1, len(h)):  # row by row over 4,096 patients: numpy's accumulate down a column
+            np.multiply(sv[j - 1], sv[j], out=sv[j])  # is several times slower
+        carry = sv[-1].copy()
+        acc += weights[j0:j0 + len(h)].T @ sv
+        sums[j0:j0 + len(h)] += sv @ weighted
+    return acc
 
 
 def _models_part(data: _Data, fits, c, xa, e, sweep: _Sweep):
