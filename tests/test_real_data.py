@@ -271,12 +271,14 @@ def test_estimates_equal_those_of_a_synthetic_mode_run_except_where_withheld(bui
     b = pd.read_csv(synthetic / "tables" / f"{name}.csv")
     assert a[keys].equals(b[keys])
     reason = "note" if name == "sweep" else "reason"
-    shown = ~_withheld(a, reason)
-    assert shown.any() and (~shown).any()  # the planted cohort has both
+    shown = a["hr"].notna()  # (with 37 low-Mg patients every stratum and low-Mg cut-point may rest on a small cell)
     for column in estimates:
         decimals = 3 if column.startswith("p") else 2
         np.testing.assert_array_equal(a.loc[shown, column], b.loc[shown, column].round(decimals))
-        assert a.loc[~shown, column].isna().all(), column
+    # A row without estimates is withheld, with the reason, or was not estimable in synthetic mode either.
+    assert (_withheld(a, reason) | b["hr"].isna())[~shown].all()
+    if name == "cause_specific":
+        assert _withheld(a, reason).any() and shown.any()  # the planted low-Mg cells; the high-Mg group's estimates
     if name == "subgroups":
         assert (b["events_low"] == 3).any()  # the planted stratum, exact in synthetic mode
 

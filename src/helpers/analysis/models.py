@@ -176,6 +176,10 @@ def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
     rows = []
     for name, fitter in fitters.items():
         fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
+        stalled = fit is not None and not fit.attrs.get("converged", True) and not fit.attrs.get("infinite")
+        note = "a group has no event: not estimable" if not estimable else \
+            "not estimable: the model did not converge" if stalled else ""
+        fit = None if stalled else fit
         for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
             rows.append({
                 "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
@@ -184,7 +188,7 @@ def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
                 "reference_participants": int((groups == labels[1]).sum()), "reference_events": events[labels[1]],
                 **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
                    dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
-                "note": "" if estimable else "a group has no event: not estimable",
+                "note": note,
             })
     return rows
 

@@ -13,8 +13,8 @@ subtracting published numbers (a total minus the other strata). So, with real da
 - curves are computed from counts rounded in time (cumulative counts rounded up to the base on a time
   grid, as OpenSAFELY's rounded Kaplan–Meier), so no step reveals one event.
 
-Count columns are *declared* with each table (``outputs.save_table(..., counts=[...])``), never guessed
-from their names. Models are fitted on the exact data; only what is published passes through here. With
+Count columns, and the cells each model output rests on, are *declared* once per table in
+:mod:`helpers.report.declarations`, never guessed from their names. Models are fitted on the exact data; only what is published passes through here. With
 synthetic data nothing changes: :func:`rules` returns inactive rules and every function returns its
 input as it is.
 
@@ -393,12 +393,16 @@ def rules_table(params: dict) -> pd.DataFrame:
     return pd.DataFrame({
         "Rule": ["Small counts", "Other counts", "Percentages, rates, person-years", "Curves",
                  "Numbers at risk, flow and forest-plot counts", "Histograms", "Medians and quartiles",
+                 "Model outputs (estimates, SEs, limits, P)", "A group's extremes and centiles",
                  "Comparison with the thesis", "Executed notebooks"],
         "Real data": [f"1 to {t} redacted ({REDACTED})", f"rounded to a multiple of {b}, each independently",
                       "from the rounded counts, or redacted with them",
                       f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
                       f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
-                      f"redacted for groups of {t} or fewer", "difference columns and calibration left out",
-                      "not offered for download"],
-        "Synthetic data": ["exact"] * 7 + ["shown", "offered for download"],
+                      f"redacted for groups of {t} or fewer",
+                      f"withheld where a group or stratum of the contrast has 1 to {t} patients or events (and its "
+                      "complement stratum); the others rounded to 2 decimals, P to 3",
+                      f"no minimum, maximum or end of follow-up; a centile p only where min(p, 1 − p) · n ≥ {t}",
+                      "difference columns and calibration left out", "not offered for download"],
+        "Synthetic data": ["exact"] * 9 + ["shown", "offered for download"],
     })
