@@ -98,6 +98,8 @@ def _estimate(d, duration, event, covariates, cause):
             fit = survival.cause_specific_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return None, "the model did not converge"
+    if not fit.attrs["converged"]:  # the optimiser's verdict
+        return None, "the model did not converge"
     row = fit.loc["mg_low"]
     if not (np.isfinite(row["coef"]) and np.isfinite(row["se"])) or row["se"] > MAX_SE or abs(row["coef"]) > 10:
         return None, "too few events for a stable estimate"

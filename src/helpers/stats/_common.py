@@ -36,7 +36,7 @@ def complete_cases(df, columns, duration=None):
         keep &= ~negative
     dropped = int((~keep).sum())
     reason = "; ".join(reasons) if dropped else ""
-    return d[keep], dropped, reason
+    return (d[keep] if dropped else d), dropped, reason
 
 
 def wald_summary(coef, se, index, name) -> pd.DataFrame:
