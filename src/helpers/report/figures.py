@@ -365,7 +365,9 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         place(text_x, -1.0, "HR (95% CI)", fontweight="bold")
         for y, (kind, label, r) in enumerate(lines):
             if kind == "head":
-                place(text_x, y, f"P interaction {format_p(r['p_interaction']) or '—'}", color="#333333")
+                low = r.get("p_interaction_low", np.nan)
+                place(text_x, y, f"P interaction {format_p(low) or '—'} (1 df), {format_p(r['p_interaction']) or '—'} (2 df)",
+                      color="#333333")
             elif r["estimable"]:
                 ax.plot([r["lower"], r["upper"]], [y, y], color="black", lw=1.1)
                 ax.plot([r["hr"]], [y], "s", color=PALETTE[0], ms=5)
