@@ -23,7 +23,7 @@ pytestmark = pytest.mark.book
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = paths.BUILD / "test-artifacts" / "screenshots"
-# Full-page screenshots of every page visited, at 1,280 and 400 px, for a person to look at: they cost about
+# Full-page screenshots of every page visited, at 1,400 and 400 px, for a person to look at: they cost about
 # as much as the visits themselves, so they are taken only when asked for (MG_SCREENSHOTS=1 make test).
 TAKE_SCREENSHOTS = os.environ.get("MG_SCREENSHOTS", "") not in ("", "0")
 
@@ -62,7 +62,7 @@ def browser(tmp_path_factory):
 
 
 def _visit(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=DESKTOP)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -70,13 +70,28 @@ def _visit(browser, url):
     return page, errors
 
 
-# Everything the page-by-page tests below look at, measured in one visit per page at 1,280 px.
+DESKTOP = {"width": 1400, "height": 1000}
+# Everything the page-by-page tests below look at, measured in one visit per page at 1,400 px.
 MEASURE = """() => {
   const article = document.querySelector('article');
   const width = article.getBoundingClientRect().width;
   const images = Array.from(document.images);
   const articleImages = Array.from(article.querySelectorAll('img'));
   const tables = Array.from(article.querySelectorAll('table'));
+  // The width of a table hidden by its frame (px), or null when the whole table shows.
+  const clippedBy = t => {
+    const frame = t.closest('.output, .reference-body, .pst-scrollable-table-container') || t.parentElement;
+    const hidden = Math.max(frame.scrollWidth - frame.clientWidth, t.getBoundingClientRect().right - article.getBoundingClientRect().right);
+    return hidden > 1 ? Math.round(hidden) : null;
+  };
+  const answerBox = () => {
+    const box = document.querySelector('.admonition.answer');
+    if (!box) return null;
+    const r = box.getBoundingClientRect();
+    const status = Array.from(box.querySelectorAll('strong')).find(s => /Design status|Computed from/.test(s.innerText));
+    return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, text: box.innerText,
+            status_bottom: status ? status.getBoundingClientRect().bottom + window.scrollY : null};
+  };
   const inScrollingFrame = t => {
     for (let e = t.parentElement; e && e !== article; e = e.parentElement) {
       const style = getComputedStyle(e);
@@ -85,6 +100,7 @@ MEASURE = """() => {
     return false;
   };
   return {
+    height: document.documentElement.scrollHeight,
     broken: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     tables: tables.length,
     figures: articleImages.filter(i => i.naturalWidth > 100).length,
@@ -95,6 +111,8 @@ MEASURE = """() => {
     loose: tables.filter(t => t.getBoundingClientRect().width > width + 1 && !inScrollingFrame(t))
       .map(t => (t.querySelector('caption') || t).innerText.slice(0, 80)),
     page_scrolls: document.documentElement.scrollWidth > window.innerWidth + 1,
+    clipped: tables.filter(t => clippedBy(t) !== null).map(t => [(t.querySelector('caption') || t).innerText.slice(0, 60), clippedBy(t)]),
+    answer: answerBox(),
     model4_in_view: tables.filter(t => /Model 4/.test(t.innerText))
       .map(t => t.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1),
     stderr: article.querySelectorAll('.output.stderr').length,
@@ -109,11 +127,11 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def desktop(server, browser):
-    """``desktop(doc)``: what :data:`MEASURE` finds on a page at 1,280 px, plus the console errors it raised
+    """``desktop(doc)``: what :data:`MEASURE` finds on a page at 1,400 px, plus the console errors it raised
     while loading. Each page is opened once (and screenshot with MG_SCREENSHOTS=1), however many tests read it,
     in one tab that goes from page to page as a reader would (a new tab per page costs more than the page)."""
     seen, errors = {}, []
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=DESKTOP)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -236,7 +254,7 @@ CONTRACT_PAGES = {"book/data", "book/own_data", "book/colophon"}
 def test_tables_fit_the_column_or_scroll_in_their_own_frame(desktop, doc):
     visit = desktop(doc)
     assert visit["loose"] == [], f"{doc}: tables wider than the article outside a scrolling frame: {visit['loose']}"
-    assert not visit["page_scrolls"], f"{doc}: the page scrolls sideways at 1,280 px"
+    assert not visit["page_scrolls"], f"{doc}: the page scrolls sideways at 1,400 px"
 
 
 @pytest.mark.parametrize("doc", ["notebooks/03_hazards", "notebooks/04_sensitivity", "notebooks/05_progression"])
@@ -276,10 +294,33 @@ FONT_SIZES = r"""async (img) => {
 }"""
 
 
+# At 400 px: each table wider than its frame must scroll inside it with a cue (a shadow painted by the
+# frame's background) and keep its first column in view (sticky, at least 90 px wide).
+PHONE_MEASURE = """() => {
+  const article = document.querySelector('article');
+  const tables = Array.from(article.querySelectorAll('table'));
+  const scrolling = tables.map(t => {
+    const frame = t.closest('.output, .reference-body, .pst-scrollable-table-container') || t.parentElement;
+    if (frame.scrollWidth <= frame.clientWidth + 1) return null;
+    const first = t.querySelector('tbody tr td:first-child, tbody tr th:first-child');
+    const style = getComputedStyle(frame);
+    return {name: (t.querySelector('caption') || t).innerText.slice(0, 60),
+            scrolls: ['auto', 'scroll'].includes(style.overflowX),
+            cue: /gradient/.test(style.backgroundImage),
+            first_sticky: first ? getComputedStyle(first).position === 'sticky' : true,
+            first_width: first ? first.getBoundingClientRect().width : 999};
+  }).filter(x => x);
+  const box = document.querySelector('.admonition.answer');
+  const status = box && Array.from(box.querySelectorAll('strong')).find(s => /Design status|Computed from/.test(s.innerText));
+  return {scrolling, answer_status_bottom: status ? status.getBoundingClientRect().bottom + window.scrollY : null};
+}"""
+
+
 @pytest.fixture(scope="module")
 def phone(server, browser):
-    """``phone(doc)``: the first warning box's position and the forest plot's text sizes at 400 px; each
-    page is opened once (and screenshot with MG_SCREENSHOTS=1), in one tab."""
+    """``phone(doc)``: at 400 px, the first warning box's position, the text sizes of every SVG figure as
+    rendered, the tables that scroll and how; each page is opened once (and screenshot with
+    MG_SCREENSHOTS=1), in one tab."""
     seen = {}
     page = browser.new_page(viewport=PHONE)
 
@@ -288,8 +329,12 @@ def phone(server, browser):
             page.goto(f"{server}/{doc}.html", wait_until="load")
             notice = page.locator("article .admonition.warning").first
             forest = page.locator("article img[alt^='Forest plot']").first
+            figures = page.locator("article img[src$='.svg']")
             seen[doc] = {"notice": notice.bounding_box() if notice.count() else None,
-                         "forest": forest.evaluate(FONT_SIZES) if forest.count() else None}
+                         "forest": forest.evaluate(FONT_SIZES) if forest.count() else None,
+                         "figures": [figures.nth(i).evaluate(FONT_SIZES) | {"alt": figures.nth(i).get_attribute("alt")}
+                                     for i in range(figures.count())],
+                         **page.evaluate(PHONE_MEASURE)}
             _screenshot(page, f"{doc.replace('/', '__')}__400px")
         return seen[doc]
 
@@ -309,3 +354,44 @@ def test_the_synthetic_notice_is_on_a_phones_first_screen(phone, doc):
     box = phone(doc)["notice"]
     assert box is not None, f"{doc}: no synthetic-data notice"
     assert box["y"] + 40 <= PHONE["height"], f"{doc}: the notice starts at {box['y']:.0f} px, below the first screen"
+
+
+# --- Reads like a paper (issue 29): the answer first, every table whole, every figure legible ----------------
+
+def test_the_answer_is_on_the_first_screen_at_desktop_and_within_two_on_a_phone(desktop, phone):
+    """Model 4's HR of low Mg with its CI, the low group's events and patients, what it means and its design
+    status, all within the first 1,000 px at 1,400 px and within the first two screens at 400 px."""
+    answer = desktop("book/intro")["answer"]
+    assert answer, "the landing page has no answer box"
+    assert re.search(r"Hazard ratio \d\.\d\d \(\d\.\d\d–\d\.\d\d\)", answer["text"]), answer["text"]
+    assert re.search(r"\d+ events among \d+ patients", answer["text"]) and "times the hazard" in answer["text"]
+    assert answer["status_bottom"] and answer["bottom"] <= DESKTOP["height"], answer
+    status = phone("book/intro")["answer_status_bottom"]
+    assert status and status <= 2 * PHONE["height"], f"the design status ends at {status} px on a phone"
+
+
+def test_how_to_read_it_links_every_results_chapter(built):
+    out, _, _ = built
+    page = (out / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    section = page[page.index('id="how-to-read-it"'):]
+    section = section[:section.index("<section")]
+    for doc in [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"]:
+        assert f'href="../{doc}.html' in section or f'href="{doc.split("/")[1]}.html' in section, \
+            f"How to read it does not link {doc}"
+
+
+@pytest.mark.parametrize("doc", runs.toc_documents())
+def test_no_table_is_clipped_at_desktop_width(desktop, doc):
+    clipped = desktop(doc)["clipped"]
+    assert clipped == [], f"{doc}: tables with a part hidden at 1,400 px (name, hidden px): {clipped}"
+
+
+@pytest.mark.parametrize("doc", runs.toc_documents())
+def test_on_a_phone_wide_tables_scroll_in_a_frame_with_a_cue_and_their_first_column(phone, doc):
+    bad = [t for t in phone(doc)["scrolling"]
+           if not (t["scrolls"] and t["cue"] and t["first_sticky"] and t["first_width"] >= 90)]
+    assert bad == [], f"{doc}: tables that scroll at 400 px without a frame, a cue or a readable first column: {bad}"
+
+
+def test_the_data_page_is_under_five_screens(desktop):
+    assert desktop("book/data")["height"] < 5 * DESKTOP["height"], desktop("book/data")["height"]

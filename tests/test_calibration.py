@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.report import calibration
+from helpers.report import calibration, published
 from helpers.analysis import cohort
 from helpers.pipeline import validate
 from helpers.pipeline import params
@@ -35,10 +35,15 @@ def test_the_targets_cover_the_issue(table):
     }
 
 
-def test_p_for_trend_agreement_does_not_regress(table):
+def test_p_for_trend_is_reported_for_every_published_one_and_never_required(table):
+    # No step of the generator targets the baseline P for trend: it follows from the group counts and the
+    # within-group values the generator fixes (the design declares it "fixed" by construction), so how many
+    # land on the thesis's side of 0.05 is reported, not required: one row per P value printed in Table 2.2.1,
+    # counted here from the transcription.
+    assert published.design_status("baseline_trend") == "fixed"
+    printed = published.table_2_2_1()
     trend = table[table["Tolerance"] == "same side of 0.05"]
-    assert len(trend) == 30
-    assert trend["Within tolerance"].sum() >= 24  # what the current joint structure achieves
+    assert len(trend) == int((printed["p_trend"].astype(str).str.strip() != "").sum()) and not trend["Required"].any()
 
 
 def test_the_first_outcome_attempt_was_kept():

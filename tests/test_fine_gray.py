@@ -75,7 +75,8 @@ def test_row_order_does_not_matter():
 
 
 def test_golden_values_are_what_r_makes(tmp_path):
-    rerun("fine_gray.R", tmp_path, "fine_gray.csv", "fine_gray_curves.csv")
+    # R against R, judged by the tolerance this module states against R
+    rerun("fine_gray.R", tmp_path, "fine_gray.csv", "fine_gray_curves.csv", rtol=1e-6, atol=1e-12)
 
 
 CURVES = pd.read_csv(GOLDEN / "fine_gray_curves.csv", keep_default_na=False, float_precision="round_trip")

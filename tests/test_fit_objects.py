@@ -68,18 +68,22 @@ def test_negative_follow_up_is_left_out_with_its_reason():
     assert fit.n_dropped == 1 and fit.dropped_reason == "1 with negative time"
 
 
-def test_ph_test_and_predictions_reuse_the_fit():
-    d = _data("ties")
-    cox = stats_survival.fit_cox(d, "time", "status", COVARIATES)
-    a = cox.ph_test().table
-    b = survival.proportional_hazards_test(d, "time", "status", COVARIATES).table
-    pd.testing.assert_frame_equal(a, b)
-    fg = finegray.fit_fine_gray(d, "time", "status", COVARIATES)
-    profiles = pd.DataFrame([[0, 0, 50, 0, 600], [1, 0, 50, 0, 600]], index=["mid", "low"], columns=COVARIATES)
-    pd.testing.assert_frame_equal(
-        fg.cumulative_incidence(profiles),
-        survival.fine_gray_cumulative_incidence(d, "time", "status", COVARIATES, profiles),
-    )
+def test_ph_test_and_predictions_of_a_fit_match_r():
+    # The fit's own methods against R: cox.zph of the coxph fit, and predict.crr of the crr fit
+    # (tests/golden/survival.R and fine_gray.R; the tolerances of tests/test_survival.py and test_fine_gray.py).
+    d = _data("ties").assign(x3k=lambda f: f["x3"] / 1000)
+    gold = pd.read_csv(GOLDEN / "survival.csv", float_precision="round_trip")
+    zph = gold[(gold["dataset"] == "ties") & (gold["what"] == "ph_efron")].pivot(index="term", columns="quantity", values="value")
+    table = stats_survival.fit_cox(d, "time", "status", COVARIATES).ph_test().table
+    np.testing.assert_allclose(table.loc[zph.index, "chisq"], zph["chisq"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(table.loc[zph.index, "p"], zph["p"], rtol=1e-6)
+    covariates = ["grplow", "grphigh", "x1", "x2", "x3k"]
+    profiles = pd.DataFrame([[0, 0, 50, 0, 0.6], [1, 0, 50, 0, 0.6]], index=["mid", "low"], columns=covariates)
+    curves = pd.read_csv(GOLDEN / "fine_gray_curves.csv", keep_default_na=False, float_precision="round_trip")
+    ours = finegray.fit_fine_gray(d, "time", "status", covariates).cumulative_incidence(profiles)
+    for profile in profiles.index:
+        r = curves[(curves["kind"] == "predict_crr") & (curves["dataset"] == "ties") & (curves["profile"] == profile)]
+        np.testing.assert_allclose(ours.loc[ours["profile"] == profile, "cif"], r["value"].astype(float), rtol=1e-6)
 
 
 def test_logistic_fit_object():

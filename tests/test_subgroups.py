@@ -109,7 +109,8 @@ def test_the_subgroup_variable_is_left_out_within_its_strata(analysed):
 
 
 def test_golden_values_are_what_r_makes(tmp_path):
-    rerun("subgroups.R", tmp_path, "subgroups.csv")
+    # R against R, judged by the tolerance this module states against R
+    rerun("subgroups.R", tmp_path, "subgroups.csv", rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["ties", "cohort_size"])

@@ -48,3 +48,4 @@ for (name in c("ties", "cohort_size")) {
 out <- do.call(rbind, res)
 out$value <- sprintf("%.17g", out$value)
 write.csv(out, file.path(out_dir, "subgroups.csv"), row.names = FALSE, quote = FALSE)
+cat(R.version.string, "; survival", as.character(packageVersion("survival")), "\n", file = file.path(out_dir, "subgroups.version"))

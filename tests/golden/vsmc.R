@@ -1,7 +1,9 @@
 # Golden values for helpers.analysis.vsmc: unpaired two-tailed t-tests (Student, as GraphPad Prism's default, and
-# Welch), Holm's adjustment (p.adjust), and Hedges' g with its 95% CI written out (pooled-SD d times
-# 1 - 3 / (4 (n1 + n2) - 9); se = sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2))); t quantile on n1 + n2 - 2).
+# Welch), Holm's adjustment (p.adjust), and Hedges' g with its standard error from metafor::escalc
+# (measure "SMD": the bias-corrected standardized mean difference, Hedges 1981, with the exact gamma
+# correction; vtype "LS" variance), and the t quantile the 95% CI uses.
 # Run from the repository root:  Rscript tests/golden/vsmc.R [output folder, default tests/golden]
+suppressPackageStartupMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
 out_dir <- if (length(args)) args[1] else "tests/golden"
 set.seed(33)
@@ -15,12 +17,9 @@ for (p in pairs) {
   x <- arms[[p[1]]]; y <- arms[[p[2]]]; key <- paste(p, collapse = "_vs_")
   s <- t.test(x, y, var.equal = TRUE); w <- t.test(x, y, var.equal = FALSE)
   nx <- length(x); ny <- length(y)
-  d <- (mean(x) - mean(y)) / sqrt(((nx - 1) * var(x) + (ny - 1) * var(y)) / (nx + ny - 2))
-  g <- d * (1 - 3 / (4 * (nx + ny) - 9))
-  se <- sqrt((nx + ny) / (nx * ny) + g^2 / (2 * (nx + ny)))
-  crit <- qt(0.975, nx + ny - 2)
+  es <- summary(escalc(measure = "SMD", m1i = mean(x), m2i = mean(y), sd1i = sd(x), sd2i = sd(y), n1i = nx, n2i = ny))
   vals <- c(student_t = unname(s$statistic), student_p = s$p.value, welch_t = unname(w$statistic), welch_df = unname(w$parameter),
-            welch_p = w$p.value, hedges_g = g, g_lower = g - crit * se, g_upper = g + crit * se)
+            welch_p = w$p.value, hedges_g = es$yi[1], hedges_se = es$sei[1], t_quantile = qt(0.975, nx + ny - 2))
   student <- c(student, s$p.value)
   res[[key]] <- data.frame(comparison = key, quantity = names(vals), value = vals)
 }
@@ -29,3 +28,4 @@ for (i in seq_along(pairs)) res[[length(res) + 1]] <- data.frame(comparison = pa
 out <- do.call(rbind, res)
 out$value <- sprintf("%.17g", out$value)
 write.csv(out, file.path(out_dir, "vsmc.csv"), row.names = FALSE, quote = FALSE)
+cat(R.version.string, "; metafor", as.character(packageVersion("metafor")), "\n", file = file.path(out_dir, "vsmc.version"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pingouin as pg
-from scipy import stats
+from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 CONTROL, PHOSPHATE = "control", "phosphate"
@@ -80,14 +80,22 @@ class Comparison:
     g_upper: float
 
 
+def hedges_correction(df: float) -> float:
+    """Hedges' (1981) exact small-sample factor J(m) = Γ(m/2) / (√(m/2) Γ((m − 1)/2)) on m = n₁ + n₂ − 2
+    degrees of freedom, as R's ``metafor::escalc(measure = "SMD")`` (its approximation is 1 − 3/(4m − 1))."""
+    return float(np.exp(special.gammaln(df / 2) - 0.5 * np.log(df / 2) - special.gammaln((df - 1) / 2)))
+
+
 def compare(x, y) -> Comparison:
     """Arm ``x`` against arm ``y``: unpaired two-tailed Student t (equal variances, Prism's default) and
-    Welch t (``scipy.stats.ttest_ind``, as R's ``t.test``), and Hedges' g of x − y with its 95% CI
-    (``pingouin``: pooled-SD d × (1 − 3 / (4(n₁ + n₂) − 9)), CI on a t quantile)."""
+    Welch t (``scipy.stats.ttest_ind``, as R's ``t.test``), and Hedges' g of x − y with its 95% CI:
+    pooled-SD d (``pingouin``) × :func:`hedges_correction`, as ``metafor::escalc(measure = "SMD")``; the CI
+    is g ± t(0.975, n₁ + n₂ − 2) × √(1/n₁ + 1/n₂ + g²/(2(n₁ + n₂))) (``pingouin.compute_esci``, metafor's
+    large-sample variance)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     student = stats.ttest_ind(x, y, equal_var=True)
     welch = stats.ttest_ind(x, y, equal_var=False)
-    g = float(pg.compute_effsize(x, y, eftype="hedges"))
+    g = float(pg.compute_effsize(x, y, eftype="cohen")) * hedges_correction(len(x) + len(y) - 2)
     lower, upper = pg.compute_esci(g, len(x), len(y), eftype="hedges", decimals=15)
     return Comparison(float(student.statistic), float(student.pvalue), float(welch.statistic), float(welch.df),
                       float(welch.pvalue), g, float(lower), float(upper))

@@ -24,7 +24,7 @@ LEGEND = (
     "JT, Jonckheere–Terpstra test; LbL, linear-by-linear association test; χ², chi-square test of "
     "independence, for a variable without order, with the linear-by-linear P in brackets. Direction: ↑, "
     "higher values (or, for a row of counts, more patients with the level) with higher Mg; ↓, lower; from the "
-    "sign of the test's statistic. Counts are n (%) of the patients with a value; n/denominator where values are missing."
+    "sign of the test's statistic, beside the P. Counts are n (%) of the patients with a value; n/denominator where values are missing."
 )
 
 
@@ -128,9 +128,11 @@ def baseline_table(df: pd.DataFrame, group: str = "mg_group", summary: str = "au
 
 
 def with_group_sizes(table: pd.DataFrame, df: pd.DataFrame, group: str = "mg_group") -> pd.DataFrame:
-    """The table for display: group headers carry their n, the working columns are dropped."""
+    """The table for display: group headers carry their n, the direction stands beside its P for trend
+    ('0.004 ↓'), the working columns are dropped."""
     sizes = {"Total": len(df), **df[group].value_counts(sort=False).to_dict()}
     shown = table.drop(columns=["row", "kind", *WORKING])
+    shown["P for trend"] = (shown["P for trend"] + "\u00a0" + shown.pop("Direction")).str.strip()
     levels = table["kind"] == "level"
     shown.loc[levels, "Variable"] = "\u00a0\u00a0\u00a0" + shown.loc[levels, "Variable"]
     shown["Missing"] = shown["Missing"].map(lambda v: "" if v == "" or pd.isna(v) else f"{int(v):,}")

@@ -4,7 +4,7 @@ readers see them (percentages, intervals written out, labels instead of column n
 import numpy as np
 import pandas as pd
 
-from helpers.report import outputs
+from helpers.report import formatting, outputs
 
 TERMS = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point",
          "log2_ipth": "iPTH, per doubling", "vitd25_per_10": "25-OH vitamin D, per 10 ng/mL",
@@ -15,9 +15,7 @@ LABELS = {"age": "Age", "male": "Male sex", "bmi": "Body mass index", "egfr": "e
 
 
 def _percent(estimate, lower, upper, digits=1) -> str:
-    if any(v is None or np.isnan(v) for v in (estimate, lower, upper)):
-        return ""
-    return f"{100 * estimate:.{digits}f} ({100 * lower:.{digits}f} to {100 * upper:.{digits}f})"
+    return formatting.estimate_ci(100 * estimate, 100 * lower, 100 * upper, digits)
 
 
 def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:

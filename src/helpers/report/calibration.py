@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import cohort, derive, models
-from helpers.report import baseline_table, outputs, published
+from helpers.report import baseline_table, formatting, outputs, published
 from helpers.stats import survival
 
 
@@ -107,8 +107,8 @@ def calibration_table(the_cohort: pd.DataFrame, params: dict) -> pd.DataFrame:
     rows = [*_flow_rows(the_cohort, analysed, cuts, upper), *_baseline_rows(analysed),
             *_outcome_rows(analysed, labels), *_progression_rows(analysed, labels), *_hazard_rows(analysed, labels)]
     out = pd.DataFrame(rows)
-    out["Published"] = out["Published"].astype(str)
-    out["This cohort"] = out["This cohort"].astype(str)
+    for column in ("Published", "This cohort"):  # text, as the thesis prints it: '2,238', '12.7'
+        out[column] = out[column].map(lambda v: formatting.count(v) if isinstance(v, (int, np.integer)) else str(v))
     return out
 
 

@@ -9,6 +9,7 @@ is formatted here.
 """
 
 import math
+import numbers
 import re
 
 import pandas as pd
@@ -157,7 +158,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_NUMERIC = (int, float)
+_NUMERIC = numbers.Real  # Python's and numpy's numbers alike
 _HYPHEN_MINUS = re.compile(r"(?<![\w.)\]])-(?=\d)")
 
 
@@ -189,3 +190,26 @@ def printed(text: str) -> str:
     if not isinstance(text, str):
         return text
     return minus_signs(_PRINTED_RANGE.sub(lambda m: f"[{m.group(1)}{DASH}{m.group(2)}]", text))
+
+
+def setting(value) -> str:
+    """A parameter's value as a reader reads it: 'yes'/'no', 'not set', 'age 60, egfr 45', '1.8, 2.2'."""
+    if value is None or value == "":
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {setting(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(setting(v) for v in value) or "none"
+    if isinstance(value, float):
+        return minus_signs(f"{value:,g}")
+    if isinstance(value, int):
+        return count(value)
+    return str(value)
+
+
+def breakable(text: str, every: int = 16) -> str:
+    """A long unbroken string (a SHA-256) with zero-width spaces every ``every`` characters, so that a page
+    may wrap it instead of clipping its column (the text copied from the page is unchanged but for them)."""
+    return "\u200b".join(text[i:i + every] for i in range(0, len(text), every))

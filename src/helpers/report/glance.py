@@ -19,8 +19,8 @@ COLUMNS = ["Finding", "Thesis", "This run", STATUS_COLUMN]
 # What each status says about this run's number, in one plain sentence for the landing page.
 STATUS_MEANING = {
     "fixed": "the generator set it: agreement with the thesis checks the generator, it is not a finding.",
-    "constrained": ("the generator kept this cohort only because the number fell inside the thesis's 95% CI: "
-                    "agreement with the thesis checks the generator, it is not a finding."),
+    "constrained": ("the generator kept this cohort only because this number fell inside the thesis's 95% CI, so "
+                    "agreement checks the generator; it is not a finding."),
     "planted": "it follows from an effect the generator put in: it shows the method recovers it, not that it is true.",
     "free": "nothing in the generator targets it: it emerges from the design and chance.",
 }
@@ -128,16 +128,19 @@ def headline(analysed: pd.DataFrame, params: dict) -> str:
         answer = (f"**Not estimable** on these data (Model 4, cause-specific Cox; low Mg group: {counts}); "
                   "the hazards chapter gives the reason.")
     else:
+        spans_one = row["lower"] <= 1 <= row["upper"]
         answer = (f"**Hazard ratio {hr}** (95% CI), low serum Mg (< {low_label[1:]} mg/dL) against "
                   f"{mid_label} mg/dL, Model 4. Low Mg group: {counts}.\n\n"
                   f"In this run, patients with low magnesium had {formatting.number(row['hr'], 2)} times the hazard "
                   "of cardiovascular events or death of patients with normal magnesium of the same age, sex, body "
-                  "size, kidney function, blood chemistry, blood pressure and diabetes status.")
+                  "size, kidney function, blood chemistry, blood pressure and diabetes status"
+                  + ("; the interval includes 1, so these data are also compatible with no difference." if spans_one
+                     else "."))
     if params.get("cohort_shipped"):
         status = published.design_status("cs_model4")
         thesis = published.model_hazard("table_2_2_2", "low")
-        status_line = (f"**Design status: {status}.** The data are synthetic; for this number {STATUS_MEANING[status]} "
-                       f"The thesis reported {formatting.ratio(thesis['hr'], thesis['lower'], thesis['upper'])}.")
+        thesis = formatting.ratio(thesis["hr"], thesis["lower"], thesis["upper"])
+        status_line = f"**Design status: {status}.** Synthetic data (thesis: {thesis}): {STATUS_MEANING[status]}"
     else:
         status_line = "**Computed from this run's data**; no synthetic design applies."
     return "\n".join(["```{admonition} The answer in one line", ":class: tip answer", answer, "", status_line, "```"])

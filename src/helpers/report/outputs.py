@@ -7,7 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers import paths
-from helpers.report import disclosure, formatting
+from helpers.report import disclosure, formatting, layout
 
 SYNTHETIC_NOTE = (
     "The numbers on this page come from the **synthetic cohort** that this repository generates "
@@ -258,6 +258,8 @@ def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, pat
     table, _ = disclosed(table, params, counts, rates, thesis, patients, source, rows=rows)
     table = formatting.display_frame(table)
     styler = table.style.hide(axis="index")
+    if layout.is_wide(table):  # the page gives it the theme's full width (_static/custom.css)
+        styler = styler.set_table_attributes('class="wide"')
     # The first column holds labels, which may wrap unless they are as short as 'Model 1'.
     short = [c for i, c in enumerate(table.columns)
              if len(table) and table[c].astype(str).str.len().max() <= (NOWRAP_CHARS if i else NOWRAP_LABEL_CHARS)]
