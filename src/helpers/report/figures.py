@@ -517,3 +517,23 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
             fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
         fig.tight_layout()
     return finish(fig)
+
+
+def trace_plot(trace: pd.DataFrame, labels: dict | None = None, title: str = ""):
+    """Convergence of the chained equations, as R's ``plot(mice(...))``: for each imputed variable, the mean
+    of its imputed values after each cycle, one line per chain. ``trace`` is ``stats.imputation.chain_trace``'s
+    frame (``chain, cycle, variable, mean``); ``labels`` names the variables."""
+    variables = list(dict.fromkeys(trace["variable"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(variables), figsize=(3.0 * len(variables) + 0.6, 2.9), squeeze=False)
+        for ax, variable in zip(axes[0], variables):
+            part = trace[trace["variable"] == variable]
+            for (chain, lines), colour in zip(part.groupby("chain"), PALETTE):
+                ax.plot(lines["cycle"], lines["mean"], color=colour, lw=1.2, marker="o", ms=2.5)
+            ax.set_title(textwrap.fill((labels or {}).get(variable, variable), 28), loc="left", fontsize=10)
+            ax.set_xlabel("Cycle")
+        axes[0][0].set_ylabel("Mean of imputed values")
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+        fig.tight_layout()
+    return finish(fig)
