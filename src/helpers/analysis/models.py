@@ -160,3 +160,31 @@ CAC_EXTRA = ("lipid_lowering", "log_cac_baseline")  # added to every model of CA
 def progression_extra(df: pd.DataFrame, outcome: str) -> list[str]:
     """Covariates added to each model of a progression outcome: for CAC those of ``CAC_EXTRA`` the data hold."""
     return [c for c in CAC_EXTRA if c in df.columns and df[c].notna().any()] if outcome == "cac" else []
+
+
+def pwv_baseline_adjusted(pwv_set: pd.DataFrame) -> pd.DataFrame:
+    """Arterial stiffness with and without baseline baPWV in the model, Model 4 covariates throughout.
+
+    A percentage change from a baseline regresses to the mean: patients with a high baseline tend to fall,
+    those with a low one to rise, and if baseline baPWV differs between Mg groups the change does too. The
+    thesis's model (progression, a rise of 10% or more, by logistic regression without the baseline) is set
+    beside the same model with baseline baPWV added, and beside the ANCOVA of the percentage change
+    (linear regression on the Mg groups, Model 4 and baseline baPWV; ``stats.regression.linear``, R's ``lm``).
+    One row per analysis and Mg indicator: ``analysis, term, scale, estimate, lower, upper, p, n``.
+    """
+    from helpers.stats import regression
+
+    d = pwv_set.assign(pwv_change_pct=100.0 * (pwv_set["pwv_year4"] / pwv_set["pwv_baseline"] - 1.0))
+    rows = []
+    for analysis, extra in (("Progression (rise ≥ 10%), logistic, Model 4: the thesis's", []),
+                            ("Progression (rise ≥ 10%), logistic, Model 4 + baseline baPWV", ["pwv_baseline"])):
+        fit = fit_logistic_models(d, "pwv_progression", models={"Model 4": MODEL_4}, extra=extra)
+        for _, r in fit.iterrows():
+            rows.append({"analysis": analysis, "term": r["term"], "scale": "odds ratio", "estimate": r["or"],
+                         "lower": r["lower"], "upper": r["upper"], "p": r["p"], "n": r["n"]})
+    fit = regression.linear(d, "pwv_change_pct", [*EXPOSURE, *MODEL_4, "pwv_baseline"])
+    for term in EXPOSURE:
+        rows.append({"analysis": "Change in baPWV (%), ANCOVA: Model 4 + baseline baPWV", "term": term,
+                     "scale": "difference in % change", "estimate": fit.at[term, "coef"], "lower": fit.at[term, "lower"],
+                     "upper": fit.at[term, "upper"], "p": fit.at[term, "p"], "n": fit.attrs["n"]})
+    return pd.DataFrame(rows)
