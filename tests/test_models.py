@@ -57,6 +57,23 @@ def test_cutpoint_sensitivity_regroups_and_refits():
     assert second["participants"] == int((df["mg"] < 2.05).sum())
 
 
+def test_cutpoint_sensitivity_through_a_map_gives_the_serial_rows():
+    df = _cohort()
+    pairs = [[1.8, 2.2], [1.7, 2.3], [2.05, 2.2]]
+    fitters = {"CS": survival.cause_specific_cox, "FG": survival.fine_gray}
+    serial = models.cutpoint_sensitivity(df, pairs, fitters, "followup_years", "status", model="Model 1")
+    seen = []
+
+    def reversed_map(function, items):  # another order of execution, as a pool or a cluster may take
+        seen.extend(items)
+        return [function(i) for i in reversed(items)][::-1]
+
+    mapped = models.cutpoint_sensitivity(df, pairs, fitters, "followup_years", "status", model="Model 1",
+                                         map=reversed_map)
+    assert seen == pairs
+    pd.testing.assert_frame_equal(serial, mapped, check_exact=True)
+
+
 def test_fit_logistic_models_match_a_direct_fit():
     df = _cohort(seed=5, n=600)
     df["progressed"] = (np.random.default_rng(2).random(len(df)) < 0.3).astype(float)

@@ -33,12 +33,12 @@ from scipy import optimize, special
 from helpers.analysis import derive, models
 from helpers.errors import InputError
 from helpers.stats import evalue, imputation, survival
+from helpers.stats._common import Z95, local_map
 from helpers.stats.standardized import standardized_risk
 
 DURATION, EVENT, GROUP = "followup_years", "status", "mg_group"
 MODEL_4 = models.covariates("Model 4")  # the two Mg indicators and the Model 4 adjustment set
 ADJUSTMENT = models.MODEL_4  # Model 4 without the exposure: the covariates standardization averages over
-Z95 = 1.959963984540054
 DERIVED_FROM = {"male": "sex", "map": "sbp and dbp", "corrected_calcium": "calcium and albumin"}
 
 # Markers: column, model term, label. iPTH and hs-CRP are skewed and enter per doubling; hs-CRP of 0
@@ -238,7 +238,7 @@ def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates
     seeds = np.random.SeedSequence([seed, 2]).spawn(replicates)
     work = partial(_bootstrap_once, data=data, times=list(times), reference=reference_group(cutpoints),
                    covariates=list(covariates), cause=cause, competing=competing)
-    results = (map or (lambda f, items: [f(i) for i in items]))(work, seeds)
+    results = (map or local_map)(work, seeds)
     fitted = [r for r in results if r is not None]
     out = point[["time", "group", "kind", "estimate"]].copy()
     tail = 100 * (1 - level) / 2

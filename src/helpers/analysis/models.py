@@ -5,6 +5,8 @@ corrected calcium; Model 3 adds mean arterial pressure; Model 4 adds diabetes. T
 entered as two indicators with the middle group as reference.
 """
 
+from functools import partial
+
 import pandas as pd
 
 from helpers.analysis import derive
@@ -108,35 +110,44 @@ def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, ca
     return pd.concat(frames, ignore_index=True)
 
 
-def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
+def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1,
+                         map=None) -> pd.DataFrame:
     """Model ``model`` refitted with the Mg groups of each pair of cut-points, by each fitter.
 
     ``fitters`` maps a name to a function like ``survival.cause_specific_cox``. Returns one row per pair,
     fitter and exposure term (``term``): the cut-points (``lower_cut``, ``upper_cut``), the groups' sizes and
     events, and ``hr, lower, upper, p``. A pair that leaves a group without an event gets no estimate
-    (NaN) rather than a ratio of nothing; the row says so in ``note``.
+    (NaN) rather than a ratio of nothing; the row says so in ``note``. ``map(function, pairs) -> list``
+    runs the pairs' refits (a plain loop when None; ``helpers.pipeline.distributed.mapper`` gives one for
+    local processes or a Dask cluster); the rows are the same whichever runs them.
     """
+    used = list(dict.fromkeys([duration, event, "mg", *[c for c in covariates(model) if c not in EXPOSURE]]))
+    work = partial(_refit_at, data=df[used], fitters=fitters, duration=duration, event=event, model=model,
+                   cause=cause)
+    blocks = (map or (lambda function, items: [function(i) for i in items]))(work, [list(c) for c in cutpoint_sets])
+    return pd.DataFrame([row for block in blocks for row in block])
+
+
+def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
+    """The rows of :func:`cutpoint_sensitivity` for one pair of cut-points."""
+    labels = derive.mg_group_labels(cuts)
+    groups = derive.mg_group(data["mg"], cuts)
+    d = data.assign(mg_low=(groups == labels[0]).astype(float), mg_high=(groups == labels[2]).astype(float))
+    events = {label: int((d.loc[groups == label, event] == cause).sum()) for label in labels}
+    estimable = all(events.values())
     rows = []
-    for cuts in cutpoint_sets:
-        d = df.copy()
-        labels = derive.mg_group_labels(cuts)
-        groups = derive.mg_group(d["mg"], cuts)
-        d["mg_low"] = (groups == labels[0]).astype(float)
-        d["mg_high"] = (groups == labels[2]).astype(float)
-        events = {label: int((d.loc[groups == label, event] == cause).sum()) for label in labels}
-        estimable = all(events.values())
-        for name, fitter in fitters.items():
-            fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
-            for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
-                rows.append({
-                    "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
-                    "model": name, "term": term, "group": label, "reference": labels[1],
-                    "participants": int((groups == label).sum()), "events": events[label],
-                    **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
-                       dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
-                    "note": "" if estimable else "a group has no event: not estimable",
-                })
-    return pd.DataFrame(rows)
+    for name, fitter in fitters.items():
+        fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
+        for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
+            rows.append({
+                "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
+                "model": name, "term": term, "group": label, "reference": labels[1],
+                "participants": int((groups == label).sum()), "events": events[label],
+                **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
+                   dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
+                "note": "" if estimable else "a group has no event: not estimable",
+            })
+    return rows
 
 
 def cutpoint_grid(grid: dict) -> list[list[float]]:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.stats import survival
+from helpers.stats._common import Z95, local_map
 
 SIZES = (37, 914, 695)  # low, reference, high: the thesis's groups
 PLANTED = {"mg_low": np.log(2.53), "mg_high": np.log(0.93)}  # the thesis's Model 4 estimates
@@ -79,7 +80,7 @@ def _replicate(seed: int) -> list[dict]:
         for term, truth in PLANTED.items():
             coef, se = fit.at[term, "coef"], fit.at[term, "se"]
             rows.append({"design": design, "term": term, "seed": seed, "coef": coef, "se": se, "truth": truth,
-                         "covered": abs(coef - truth) <= 1.959963984540054 * se})
+                         "covered": abs(coef - truth) <= Z95 * se})
     return rows
 
 
@@ -89,7 +90,7 @@ def run(replicates: int = 20, seed: int = 2024, map=None) -> pd.DataFrame:
     ``map(function, items) -> list`` runs the replicates (in the order of the items); None is a plain loop.
     """
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(replicates)]
-    results = (map or (lambda function, items: [function(item) for item in items]))(_replicate, seeds)
+    results = (map or local_map)(_replicate, seeds)
     return pd.DataFrame([row for rows in results for row in rows])
 
 

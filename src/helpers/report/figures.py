@@ -162,6 +162,23 @@ def finish(fig):
     return fig
 
 
+# A step curve is drawn through at most this many points, and a scatter of more than MAX_POINTS patients’
+# values is drawn as a density of hexagonal bins: what the eye can see at a figure's width, and a page whose
+# size does not grow with the cohort. Only the drawing is binned; every estimate comes from all the data.
+DISPLAY_STEPS = 400
+MAX_POINTS = 5000
+
+
+def display_steps(curve: pd.DataFrame, steps: int = DISPLAY_STEPS) -> pd.DataFrame:
+    """A right-continuous step curve (sorted by ``time``) read at ``steps`` evenly spaced times from its first
+    to its last when it has more rows (its value at each of them, every column); unchanged otherwise."""
+    if len(curve) <= steps:
+        return curve
+    t = curve["time"].to_numpy(float)
+    grid = np.linspace(t[0], t[-1], steps)
+    return curve.iloc[np.searchsorted(t, grid, side="right") - 1].assign(time=grid)
+
+
 def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title: str = "", note: str = ""):
     """Step curves of cumulative incidence by group with 95% bands, and the number at risk beneath.
 
@@ -174,7 +191,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
             2, 1, figsize=(6.8, 5.6), gridspec_kw={"height_ratios": [4, 0.45 + 0.32 * len(groups)]}, sharex=True
         )
         for g, colour in zip(groups, PALETTE):
-            c = curves[curves["group"] == g]
+            c = display_steps(curves[curves["group"] == g])
             ax.step(c["time"], c["cif"], where="post", color=colour, lw=1.6, label=f"Mg {g} mg/dL")
             ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=colour, alpha=0.15, lw=0)
         ax.set_ylabel("Cumulative incidence")
@@ -217,9 +234,12 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
         fig, axes = plt.subplots(1, len(terms), figsize=(3.4 * len(terms), 3.4), squeeze=False)
         for ax, term, colour in zip(axes[0], terms, PALETTE):
             y = scaled[term].to_numpy()
-            if points:
+            if points and len(y) > MAX_POINTS:
+                ax.hexbin(g, y, gridsize=40, mincnt=1, cmap="Greys", linewidths=0, rasterized=True)
+            elif points:
                 ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
-            smooth = lowess(y, g, frac=0.6, return_sorted=True)
+            # delta: local fits 1% of the range apart, interpolated between (lowess is quadratic otherwise)
+            smooth = lowess(y, g, frac=0.6, return_sorted=True, delta=0.01 * float(np.ptp(g)) if len(y) > MAX_POINTS else 0.0)
             ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
             beta = float(np.mean(y))
             ax.axhline(beta, color="grey", ls="--", lw=0.9)
@@ -250,9 +270,9 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.6, 4.6))
         for g, colour in zip(groups, PALETTE):
-            o = observed[observed["group"] == g]
+            o = display_steps(observed[observed["group"] == g])
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
-            m = implied[implied["profile"] == g]
+            m = display_steps(implied[implied["profile"] == g])
             ax.step(m["time"], m["cif"], where="post", color=colour, lw=1.5, ls="--", label=f"Mg {g}: Fine–Gray, Model 4")
         ax.set_xlabel("Years since enrolment")
         ax.set_ylabel("Cumulative incidence")
@@ -497,7 +517,7 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
     with plt.rc_context(STYLE):
         fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.9), sharex=True, sharey=True)
         for g, colour in zip(groups, PALETTE):
-            o = observed[observed["group"] == g]
+            o = display_steps(observed[observed["group"] == g])
             left.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}")
             left.fill_between(o["time"], o["lower"], o["upper"], step="post", color=colour, alpha=0.13, lw=0)
             s = standardized[standardized["group"] == g]

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.imputation.mice import MICEData
 
+from helpers.stats._common import local_map
 from helpers.stats.survival import cox_solve
 
 # --- Rubin's rules -------------------------------------------------------------------------------------
@@ -266,10 +267,6 @@ def _impute_and_fit(seed, frame, time, status, covariates, cycles, donors):
     return _cox(time, status, completed[covariates].to_numpy(float))
 
 
-def _local_map(function, items):
-    return [function(item) for item in items]
-
-
 @dataclass(frozen=True)
 class MultipleImputationCox:
     """Pooled cause-specific Cox model over multiple imputations.
@@ -329,7 +326,7 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     seeds = np.random.SeedSequence(seed).spawn(imputations)
     work = partial(_impute_and_fit, frame=frame, time=time, status=status, covariates=covariates,
                    cycles=cycles, donors=donors)
-    fits = (map or _local_map)(work, seeds)
+    fits = (map or local_map)(work, seeds)
     estimates = pd.DataFrame([f[0] for f in fits], columns=covariates)
     variances = pd.DataFrame([f[1] for f in fits], columns=covariates)
     events = int(status.sum())
