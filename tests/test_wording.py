@@ -49,3 +49,13 @@ def test_the_statements_that_replaced_them_stay(page):
     text = _text(paths.ROOT / page)
     missing = [s for s in REQUIRED[page] if s.lower() not in text.lower()]
     assert not missing, missing
+
+
+def test_strobe_covers_beyond_the_thesis():
+    """The STROBE page reports the 'Beyond the thesis' analyses against items 12, 14b, 16c and the sensitivity
+    analyses, each pointing to the page that shows them."""
+    text = (paths.ROOT / "book" / "strobe.md").read_text(encoding="utf-8")
+    beyond = text[text.index("## Beyond the thesis"):]
+    for item in ("| 12a", "| 12c", "| 12e Sensitivity analyses", "| 14b", "| 16c"):
+        row = next(line for line in beyond.splitlines() if line.startswith(item))
+        assert "08_beyond" in row, item
