@@ -315,8 +315,10 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g})")
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
-        ax.text(0.99, 0.97, f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
-                f"P = {fit.nonlinearity_p:.3f}", transform=ax.transAxes, ha="right", va="top", fontsize=11)
+        overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
+        text = f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, P = {fit.nonlinearity_p:.3f}"
+        text = f"Overall: P = {overall.pvalue:.3f}; n{text}" if overall is not None else f"N{text}"
+        ax.text(0.99, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=11)
         if title:
             ax.set_title(textwrap.fill(title, 62), loc="left")
         values = pd.Series(exposure_values, dtype=float).dropna()
