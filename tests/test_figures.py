@@ -50,14 +50,44 @@ def test_the_number_at_risk_rows_are_named(data):
     assert {f"Mg {g}" for g in at_risk.index} <= names
 
 
-def test_the_forest_plot_is_narrow_and_its_text_large(data):
+def test_the_forest_plot_is_legible_on_a_phone_with_room_to_plot(data):
     params, _, analysed = data
     table = subgroups.subgroup_analysis(analysed, "followup_years", "status", models.covariates("Model 4"),
                                         params["subgroup_cutoffs"], cutpoints=params["mg_cutpoints"])
     fig = figures.forest_plot(table)
-    assert fig.get_size_inches()[0] <= 5.0
     sizes = [t.get_fontsize() for t in fig.texts] + [t.get_fontsize() for t in fig.axes[0].get_xticklabels()]
     assert min(sizes) >= figures.FOREST_FONT
+    assert _smallest_on_a_phone(fig) >= 9
+    # The plotting area is a real share of the figure (it was 1.25 inches, some 90 px on a phone), and its
+    # label stays inside the figure.
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_position().width * fig.get_size_inches()[0] >= 1.6
+    label, box = ax.xaxis.label.get_window_extent(), fig.bbox
+    assert box.x0 <= label.x0 and label.x1 <= box.x1
+
+
+PHONE_PX = 352  # a figure's width on a 400 px phone (the article less the figure's margins)
+
+
+def _smallest_on_a_phone(fig) -> float:
+    """The smallest text of a figure in CSS px when a 400 px phone shows it: a figure w inches wide is drawn
+    at 96 w px, shrunk to the article's width when wider; text of s points is s/72 inch of that figure."""
+    width = fig.get_size_inches()[0]
+    texts = [t for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text")) if t.get_text().strip()]
+    return min(t.get_fontsize() for t in texts) * min(PHONE_PX, 96 * width) / (72 * width)
+
+
+def test_multi_panel_figures_stack_and_stay_legible_on_a_phone(data):
+    params, _, analysed = data
+    ph = survival.proportional_hazards_test(analysed, "followup_years", "status", models.covariates("Model 1"))
+    schoenfeld = figures.schoenfeld_plot(ph, ["mg_low", "mg_high"])
+    values = vsmc.ratios(validate.load_vsmc(params["vsmc_csv"]))
+    days = figures.scatter_dot_plot(values, vsmc.comparisons(values), "nfkb_time", "p-p65/p65/β-actin")
+    for fig in (schoenfeld, days):
+        lefts = {round(ax.get_position().x0, 2) for ax in fig.axes}
+        assert len(lefts) == 1, "panels side by side"
+        assert _smallest_on_a_phone(fig) >= 9, _smallest_on_a_phone(fig)
 
 
 def test_schoenfeld_plots_are_read_in_years(data):

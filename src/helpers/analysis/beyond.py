@@ -292,9 +292,10 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
-    fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
-    return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
-             "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
+    fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
+    table = fit.table()
+    return [{"setting": setting, "analysis": analysis, "term": t, "hr": table.at[t, "hr"], "lower": table.at[t, "lower"],
+             "upper": table.at[t, "upper"], "p": table.at[t, "p"], "n": fit.n, "events": fit.events,
              "n_imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
 
 

@@ -77,6 +77,8 @@ def _replicate(seed: int) -> list[dict]:
             fit = fitter(data, "time", "status", ["mg_low", "mg_high", "age"])
         except (RuntimeError, np.linalg.LinAlgError, ValueError):
             continue
+        if not fit.attrs["converged"]:  # the optimiser's verdict: no number from a fit that did not converge
+            continue
         for term, truth in PLANTED.items():
             coef, se = fit.at[term, "coef"], fit.at[term, "se"]
             rows.append({"design": design, "term": term, "seed": seed, "coef": coef, "se": se, "truth": truth,

@@ -70,9 +70,9 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
         name = f"{term}:{modifier}"
         d[name] = d[term] * d[modifier]
         products.append(name)
-    small = survival.cause_specific_cox(d, duration, event, base, cause=cause)
-    large = survival.cause_specific_cox(d, duration, event, [*base, *products], cause=cause)
-    lr = 2.0 * (large.attrs["loglik"] - small.attrs["loglik"])
+    small = survival.fit_cox(d, duration, event, base, cause=cause)
+    large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
+    lr = 2.0 * (large.loglik - small.loglik)
     return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
 
 
@@ -97,6 +97,8 @@ def _estimate(d, duration, event, covariates, cause):
             warnings.simplefilter("ignore")  # a diverging fit warns; its result is judged below instead
             fit = survival.cause_specific_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
+        return None, "the model did not converge"
+    if not fit.attrs["converged"]:  # the optimiser's verdict
         return None, "the model did not converge"
     row = fit.loc["mg_low"]
     if not (np.isfinite(row["coef"]) and np.isfinite(row["se"])) or row["se"] > MAX_SE or abs(row["coef"]) > 10:

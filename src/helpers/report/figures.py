@@ -49,12 +49,16 @@ STYLE = {
 }
 
 
-# Text of the forest plot, in points: at 5 inches wide the figure is scaled to about 0.7 on a 400 px
-# phone, where 10.5 pt still renders above 9 px (tests/test_browser.py measures it).
-FOREST_FONT = 10.5
+# Text of the forest plot, in points: at 6 inches wide the figure is scaled to about 0.85 on a 400 px
+# phone, where 11.5 pt still renders above 9 px (tests/test_browser.py measures it).
+FOREST_FONT = 11.5
+FOREST_WIDTH = 6.0
 
 
 FLOW_FONT = 11
+# Figures of one panel column are drawn this wide (inches): a 400 px phone shows them at about 0.9 of their
+# size, where the smallest text of STYLE (11 pt) still renders at 9 px or more (tests/test_browser.py).
+PHONE_SAFE_WIDTH = 5.4
 
 
 def _box_height(text, figure_height):
@@ -188,7 +192,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
     groups = list(dict.fromkeys(curves["group"]))
     with plt.rc_context(STYLE):
         fig, (ax, table) = plt.subplots(
-            2, 1, figsize=(6.8, 5.6), gridspec_kw={"height_ratios": [4, 0.45 + 0.32 * len(groups)]}, sharex=True
+            2, 1, figsize=(PHONE_SAFE_WIDTH, 5.4), gridspec_kw={"height_ratios": [4, 0.45 + 0.32 * len(groups)]}, sharex=True
         )
         for g, colour in zip(groups, PALETTE):
             c = display_steps(curves[curves["group"] == g])
@@ -231,8 +235,8 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
     scaled, g = ph.scaled_residuals, ph.transformed_time
     labels = labels or {}
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(terms), figsize=(3.4 * len(terms), 3.4), squeeze=False)
-        for ax, term, colour in zip(axes[0], terms, PALETTE):
+        fig, axes = plt.subplots(len(terms), 1, figsize=(PHONE_SAFE_WIDTH, 3.0 * len(terms)), squeeze=False)
+        for ax, term, colour in zip(axes[:, 0], terms, PALETTE):
             y = scaled[term].to_numpy()
             if points and len(y) > MAX_POINTS:
                 ax.hexbin(g, y, gridsize=40, mincnt=1, cmap="Greys", linewidths=0, rasterized=True)
@@ -243,7 +247,7 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
             ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
             beta = float(np.mean(y))
             ax.axhline(beta, color="grey", ls="--", lw=0.9)
-            ax.set_title(textwrap.fill(f"{labels.get(term, term)} (P = {ph.table.at[term, 'p']:.2f})", 30), fontsize=11.5)
+            ax.set_title(f"{labels.get(term, term)} (P = {ph.table.at[term, 'p']:.2f})", loc="left", fontsize=12)
             _years_axis(ax, scaled.index.to_numpy(dtype=float), g)
             ax.set_ylabel("β(t), scaled residual")
             low, high = np.percentile(y, [2, 98])
@@ -256,7 +260,14 @@ def _years_axis(ax, times, g):
     """Label the transformed-time axis in years since enrolment: tick k sits where year k falls on it."""
     order = np.argsort(times)
     years = [k for k in range(0, int(np.floor(times.max())) + 1) if k >= times.min() - 1e-9 or k == 0]
-    ax.set_xticks([float(np.interp(k, times[order], g[order])) for k in years], [str(k) for k in years])
+    at = [float(np.interp(k, times[order], g[order])) for k in years]
+    # Years crowd where few events fall (the transform spaces time by events): keep a tick only when it
+    # stands at least 6% of the axis from the last one kept, so that no two labels run together.
+    span, kept = (max(at) - min(at)) or 1.0, []
+    for k, x in zip(years, at):
+        if not kept or x - kept[-1][1] >= 0.06 * span:
+            kept.append((k, x))
+    ax.set_xticks([x for _, x in kept], [str(k) for k, _ in kept])
     ax.set_xlabel("Years since enrolment")  # spaced by events: the Kaplan–Meier transform
 
 
@@ -268,7 +279,7 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     """
     groups = list(dict.fromkeys(observed["group"]))
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.6, 4.6))
+        fig, ax = plt.subplots(figsize=(PHONE_SAFE_WIDTH, 4.4))
         for g, colour in zip(groups, PALETTE):
             o = display_steps(observed[observed["group"] == g])
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
@@ -277,7 +288,7 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
         ax.set_xlabel("Years since enrolment")
         ax.set_ylabel("Cumulative incidence")
         ax.set_ylim(0, None)
-        ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+        ax.legend(frameon=False, ncol=1, loc="upper left", bbox_to_anchor=(0.0, -0.16))
         if title:
             ax.set_title(textwrap.fill(title, 62), loc="left")
         fig.tight_layout()
@@ -295,12 +306,14 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
     data) the bars are rounded counts and bins of few patients are left empty (hatched outline).
     """
     from helpers.report import disclosure
+    from helpers.report.formatting import p_value as format_p
+
     curve = fit.curve
     x = curve.iloc[:, 0]
     ratio = "or" if "or" in curve else "hr"
     with plt.rc_context(STYLE):
         fig, (ax, hist) = plt.subplots(
-            2, 1, figsize=(6.4, 4.8), sharex=True, gridspec_kw={"height_ratios": [3.2, 1]}
+            2, 1, figsize=(PHONE_SAFE_WIDTH, 4.8), sharex=True, gridspec_kw={"height_ratios": [3.2, 1]}
         )
         ax.fill_between(x, curve["lower"], curve["upper"], color=PALETTE[1], alpha=0.18, lw=0)
         ax.plot(x, curve[ratio], color=PALETTE[1], lw=1.8)
@@ -309,18 +322,17 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.axhline(1.0, color="grey", lw=0.9, ls="--")
         ax.axvline(fit.reference, color="grey", lw=0.8, ls=":")
         ax.set_yscale("log")
-        ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20) if curve["lower"].min() / 1.5 <= t <= curve["upper"].max() * 1.5]
+        ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 4, 10, 20) if curve["lower"].min() / 1.5 <= t <= curve["upper"].max() * 1.5]
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g})")
+        ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
+        note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
+                f"P = {format_p(fit.nonlinearity_p)}")
         overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
-        text = f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, P = {fit.nonlinearity_p:.3f}"
-        text = f"Overall: P = {overall.pvalue:.3f}; n{text}" if overall is not None else f"N{text}"
-        ax.text(0.99, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=11)
-        if title:
-            ax.set_title(textwrap.fill(title, 62), loc="left")
+        note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
+        ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
@@ -359,11 +371,15 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     est = table[table["estimable"]]
     lo = max(min(est["lower"].min() if len(est) else 0.5, 0.5) / 1.3, 0.02)
     hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
-    title = textwrap.fill(title, 52) if title else ""
+    title = textwrap.fill(title, 60) if title else ""
     head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
-    size, height = FOREST_FONT, 0.3 * n + 1.1 + head
+    size, height, width = FOREST_FONT, 0.3 * n + 1.1 + head, FOREST_WIDTH
+    right_texts = [f"P interaction {format_p(r.get('p_interaction_low', np.nan)) or '—'} (1 df), "
+                   f"{format_p(r['p_interaction']) or '—'} (2 df)" if kind == "head" else
+                   format_ratio(r["hr"], r["lower"], r["upper"]) if r["estimable"] else "not estimable"
+                   for kind, _, r in lines]
     with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
-        fig = plt.figure(figsize=(5.0, height))
+        fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((0.45, 0.62 / height, 0.25, (0.3 * n) / height))
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
@@ -373,29 +389,27 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         ax.set_yticks([])
         ax.set_xticks(*_log_ticks(lo, hi))
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label}")
+        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label} (log scale)")
         fig.canvas.draw()
         place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / height, text, va="center", fontsize=size, **kw)  # noqa: E731
         labels = [place(0.01, -1.0, "Subgroup", fontweight="bold")]
         for y, (kind, label, _) in enumerate(lines):
             labels.append(place(0.01, y, label, fontweight="bold") if kind == "head" else place(0.04, y, label))
+        probes = [place(0, -1.0, text) for text in right_texts + ["HR (95% CI)"]]
         fig.canvas.draw()
-        right = max(t.get_window_extent().x1 for t in labels) / fig.dpi / 5.0
-        left = max(right + 0.02, 0.30)
-        ax.set_position((left, 0.62 / height, 0.25, (0.3 * n) / height))
-        text_x = left + 0.27
+        left = max(t.get_window_extent().x1 for t in labels) / fig.dpi / width + 0.02
+        text_width = max(t.get_window_extent().width for t in probes) / fig.dpi / width
+        for t in probes:
+            t.remove()
+        text_x = 0.99 - text_width  # the plotting area takes all the width the two text columns leave
+        ax.set_position((left, 0.62 / height, text_x - 0.02 - left, (0.3 * n) / height))
         place(text_x, -1.0, "HR (95% CI)", fontweight="bold")
-        for y, (kind, label, r) in enumerate(lines):
-            if kind == "head":
-                low = r.get("p_interaction_low", np.nan)
-                place(text_x, y, f"P interaction {format_p(low) or '—'} (1 df), {format_p(r['p_interaction']) or '—'} (2 df)",
-                      color="#333333")
-            elif r["estimable"]:
+        for y, ((kind, label, r), text) in enumerate(zip(lines, right_texts)):
+            if kind == "stratum" and r["estimable"]:
                 ax.plot([r["lower"], r["upper"]], [y, y], color="black", lw=1.1)
                 ax.plot([r["hr"]], [y], "s", color=PALETTE[0], ms=5)
-                place(text_x, y, format_ratio(r["hr"], r["lower"], r["upper"]))
-            else:
-                place(text_x, y, "not estimable", color="#555555", fontstyle="italic")
+            grey = kind == "head" or not r["estimable"]
+            place(text_x, y, text, color="#444444" if grey else "black", fontstyle="italic" if text == "not estimable" else "normal")
         if title:
             fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha="left", va="top", fontsize=size + 0.5)
     return finish(fig)
@@ -430,7 +444,9 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
     tests = tests[tests["experiment"] == experiment]
     days = sorted(part["day"].unique())
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(days), figsize=(2.9 * len(days) + 0.8, 3.8), squeeze=False, sharey=True)
+        # One panel per day, stacked: side by side, three days would shrink to unreadable text on a phone.
+        fig, axes = plt.subplots(len(days), 1, figsize=(3.7, 3.4 * len(days) + 0.4), squeeze=False, sharey=True)
+        axes = axes.T
         top = part["value"].max()
         for ax, day in zip(axes[0], days):
             d = part[part["day"] == day].copy()
@@ -453,11 +469,10 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
             ax.set_xlabel("")
             ax.set_xlim(-0.6, len(arms) - 0.4)
             if len(days) > 1:
-                ax.set_title(f"Day {day}", fontsize=12)
+                ax.set_title(f"Day {day}", loc="left", fontsize=12)
         unit = part["unit"].iloc[0]
-        axes[0][0].set_ylabel(textwrap.fill(outcome if unit == "relative to control" else f"{outcome} ({unit})", 22))
-        for ax in axes[0][1:]:
-            ax.set_ylabel("")
+        for ax in axes[0]:
+            ax.set_ylabel(textwrap.fill(outcome if unit == "relative to control" else f"{outcome} ({unit})", 22))
         axes[0][0].set_ylim(0, top * 1.25)
         if title:
             fig.suptitle(textwrap.fill(title, int(9 * fig.get_size_inches()[0])), x=0.01, ha="left", fontsize=12.5)
@@ -504,10 +519,11 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
         if title:
             ax.set_title(textwrap.fill(title, 46, break_on_hyphens=False))
         fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
-def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = ""):
+def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = "",
+                           adjustment: str = "Model 4"):
     """Two panels sharing the axes: the Aalen–Johansen curves by group with 95% bands (left), and the
     standardized curves with 95% bands and the risks at the chosen times with their intervals (right).
 
@@ -517,7 +533,7 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
     """
     groups = list(dict.fromkeys(observed["group"]))
     with plt.rc_context(STYLE):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.9), sharex=True, sharey=True)
+        fig, (left, right) = plt.subplots(2, 1, figsize=(PHONE_SAFE_WIDTH, 7.4), sharex=True, sharey=True)
         for g, colour in zip(groups, PALETTE):
             o = display_steps(observed[observed["group"] == g])
             left.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}")
@@ -528,15 +544,16 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
             p = points[points["group"] == g]
             right.errorbar(p["time"], p["estimate"], yerr=[p["estimate"] - p["lower"], p["upper"] - p["estimate"]],
                            fmt="o", color=colour, ms=4, capsize=3, lw=1)
-        left.set_title("Observed (Aalen–Johansen)", loc="left", fontsize=10)
-        right.set_title("Standardized over the cohort (Model 4)", loc="left", fontsize=10)
-        left.set_ylabel("Cumulative incidence")
+        left.set_title("Observed (Aalen–Johansen)", loc="left", fontsize=12)
+        right.set_title(f"Standardized over the cohort ({adjustment})", loc="left", fontsize=12)
         for ax in (left, right):
-            ax.set_xlabel("Years since enrolment")
+            ax.set_ylabel("Cumulative incidence")
+        right.set_xlabel("Years since enrolment")
+        left.tick_params(labelbottom=True)
         left.set_ylim(0, None)
-        left.legend(loc="upper left", frameon=False, fontsize=8.5)
+        left.legend(loc="upper left", frameon=False, fontsize=11)
         if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+            fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
         fig.tight_layout()
     return finish(fig)
 
@@ -547,15 +564,16 @@ def trace_plot(trace: pd.DataFrame, labels: dict | None = None, title: str = "")
     frame (``chain, cycle, variable, mean``); ``labels`` names the variables."""
     variables = list(dict.fromkeys(trace["variable"]))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(variables), figsize=(3.0 * len(variables) + 0.6, 2.9), squeeze=False)
-        for ax, variable in zip(axes[0], variables):
+        fig, axes = plt.subplots(len(variables), 1, figsize=(PHONE_SAFE_WIDTH, 2.3 * len(variables) + 0.6),
+                                 squeeze=False, sharex=True)
+        for ax, variable in zip(axes[:, 0], variables):
             part = trace[trace["variable"] == variable]
             for (chain, lines), colour in zip(part.groupby("chain"), PALETTE):
                 ax.plot(lines["cycle"], lines["mean"], color=colour, lw=1.2, marker="o", ms=2.5)
             ax.set_title(textwrap.fill((labels or {}).get(variable, variable), 28), loc="left", fontsize=10)
-            ax.set_xlabel("Cycle")
-        axes[0][0].set_ylabel("Mean of imputed values")
+            ax.set_ylabel("Mean imputed")
+        axes[-1][0].set_xlabel("Cycle")
         if title:
-            fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
+            fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
         fig.tight_layout()
     return finish(fig)
