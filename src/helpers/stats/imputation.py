@@ -237,7 +237,7 @@ def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, 
     names = {col: f"v{j}" for j, col in enumerate(frame.columns)}
     data = frame.rename(columns=names).reset_index(drop=True)
     work = partial(_one_chain, data=data, names=names, impute=list(impute), cycles=cycles, donors=donors)
-    results = (map or _local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
+    results = (map or local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
     rows = [(chain, *row) for chain, chain_rows in enumerate(results, start=1) for row in chain_rows]
     return pd.DataFrame(rows, columns=["chain", "cycle", "variable", "mean", "sd"])
 
