@@ -242,6 +242,13 @@ def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, 
     return pd.DataFrame(rows, columns=["chain", "cycle", "variable", "mean", "sd"])
 
 
+def se_variation(fmi: float, imputations: int) -> float:
+    """The coefficient of variation, between runs with different seeds, of a pooled standard error from
+    ``imputations`` imputations at fraction of missing information ``fmi``: FMI / √(2(m − 1)), the quadratic
+    rule of von Hippel (2020) solved for it."""
+    return float(fmi / np.sqrt(2.0 * (imputations - 1)))
+
+
 def imputations_needed(fmi: float, cv: float = 0.05) -> int:
     """von Hippel's (2020) quadratic rule: the imputations for the standard error of a pooled estimate to
     vary between runs with coefficient of variation ``cv``, given its fraction of missing information:
