@@ -395,3 +395,42 @@ def test_on_a_phone_wide_tables_scroll_in_a_frame_with_a_cue_and_their_first_col
 
 def test_the_data_page_is_under_five_screens(desktop):
     assert desktop("book/data")["height"] < 5 * DESKTOP["height"], desktop("book/data")["height"]
+
+
+@pytest.mark.parametrize("doc", [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"])
+def test_every_figure_is_legible_on_a_phone(phone, doc):
+    """The smallest text of each SVG figure, as a 400 px phone renders it (its font size in the SVG's units
+    times the image's rendered width over the SVG's viewBox width), is at least 9 CSS px."""
+    small = [(f["alt"][:50], round(min(f["sizes"]) * f["width"] / f["view"], 1)) for f in phone(doc)["figures"]
+             if f["view"] and f["sizes"] and min(f["sizes"]) * f["width"] / f["view"] < 9]
+    assert small == [], f"{doc}: figures with text under 9 px at 400 px: {small}"
+
+
+FIGURES = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100).map(i => {
+  const figure = i.closest('figure');
+  const number = figure && figure.querySelector('figcaption .caption-number');
+  return {alt: (i.alt || '').slice(0, 50), src: i.src, caption: number ? number.innerText.trim() : null};
+})"""
+
+
+@pytest.fixture(scope="module")
+def figures_at_desktop(server, browser):
+    page = browser.new_page(viewport=DESKTOP)
+
+    def visit(doc):
+        page.goto(f"{server}/{doc}.html", wait_until="load")
+        return page.evaluate(FIGURES)
+
+    yield visit
+    page.close()
+
+
+@pytest.mark.parametrize("doc", [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"])
+def test_every_figure_has_a_numbered_caption_and_is_shown_once(figures_at_desktop, doc):
+    found = figures_at_desktop(doc)
+    uncaptioned = [f["alt"] for f in found if not (f["caption"] or "").startswith("Figure ")]
+    assert uncaptioned == [], f"{doc}: figures without a numbered caption: {uncaptioned}"
+    sources = [f["src"] for f in found]
+    assert len(sources) == len(set(sources)), f"{doc}: a figure is shown twice"
+    if doc == "book/sweep":
+        assert len(found) == 1, f"the sweep page shows {len(found)} images, one heatmap expected"
