@@ -119,9 +119,15 @@ def _print_pdf(src: Path, stage: Path, jb: Path) -> None:
         raise BuildError("make pdf needs Chromium (apt-get install chromium); the HTML book was not replaced.")
     single = subprocess.run([str(jb), "build", str(src), "--builder", "singlehtml", "--path-output", str(stage / "single"),
                              "--quiet"], capture_output=True, text=True)
-    page = stage / "single" / "_build" / "singlehtml" / f"{runs_mod.toc_documents()[0]}.html"  # index.html only redirects
-    if single.returncode != 0 or not page.is_file():
+    root = stage / "single" / "_build" / "singlehtml"
+    built = root / f"{runs_mod.toc_documents()[0]}.html"  # index.html only redirects
+    if single.returncode != 0 or not built.is_file():
         raise BuildError(f"the single-page build for the PDF failed.\n{(single.stdout + single.stderr)[-2000:]}")
+    # The page links its styles and images from the folder's root (_static/, _images/), as if it stood there:
+    # printed where it is written (book/), it came out unstyled. A copy at the root prints with the theme and
+    # the print rules of _static/custom.css (title page, page numbers, no navigation or buttons).
+    page = root / "print.html"
+    shutil.copy(built, page)
     with tempfile.TemporaryDirectory() as profile:
         # Wait until the page is laid out and its images drawn before printing, or the PDF comes out blank.
         printed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
