@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test pdf data validate clean env
+.PHONY: book test test-fast pdf data validate clean env
 
 book: $(STAMP)
 	$(BIN)/mg-book --params $(PARAMS)
@@ -17,6 +17,11 @@ pdf: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The contributor's inner loop: every test but the book builds and the slow ones (R re-runs, clusters,
+# generators; tests/conftest.py lists them). `make test` before asking for review.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not book and not slow"
 
 # Validate the input data named by the parameters file, without building.
 validate: $(STAMP)

@@ -30,7 +30,7 @@ TIMES = (3.0, 5.0)
 COVARIATES = [f"x{j}" for j in range(P)]
 
 
-def make_data(n: int, seed: int = 1) -> pd.DataFrame:
+def make_data(n: int, seed: int = 1, resolution: float = 0.001) -> pd.DataFrame:
     """n patients: group a/b/c (c about 10%), x0..x9 (every third binary), ~20% cause 1, ~12% cause 2 by 5 years."""
     rng = np.random.default_rng(seed)
     x = np.column_stack([rng.binomial(1, 0.4, n) if j % 3 == 0 else rng.normal(0, 1, n) for j in range(P)])
@@ -49,7 +49,9 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
     frame = pd.DataFrame(x, columns=COVARIATES)
     frame.insert(0, "group", group)
     frame.insert(0, "status", status)
-    frame.insert(0, "time", np.maximum(np.round(t * 365.25), 1) / 365.25)  # whole days: many ties
+    # Follow-up recorded to ``resolution`` years (0.001 by default, as a registry records dates: the distinct
+    # event times grow with n; 1/365.25 gives whole days, where they stop growing at about 3,650).
+    frame.insert(0, "time", np.round(np.maximum(np.round(t / resolution), 1) * resolution, 10))
     return frame
 
 

@@ -110,7 +110,35 @@ def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
+# The fast tier (`make test-fast`, `-m "not book and not slow"`) leaves out, besides the book builds, the
+# tests that take seconds each: every re-run of an R script (named test_golden_values_are_what_r_makes, as
+# CONTRIBUTING asks) and these, with why.
+SLOW = (
+    "tests/test_design_labels.py",  # draws a second synthetic cohort and cell-culture file with another seed
+    "tests/test_distributed.py::test_local_dask_cluster_gives_the_local_result",  # starts a Dask cluster
+    "tests/test_distributed.py::test_local_processes_give_the_local_result",  # starts worker processes
+    "tests/test_distributed.py::test_simulation_gives_the_same_replicates",  # both of them
+    "tests/test_distributed.py::test_bootstrap_of_standardized_risks_is_the_same_on_every_runner",
+    "tests/test_beyond.py::test_a_risk_time_beyond_follow_up_stops_the_build",  # runs mg-book
+    "tests/test_beyond.py::test_a_remote_cluster_is_refused_for_real_data",  # runs mg-book
+    "tests/test_beyond.py::test_marker_analyses_say_how_many_each_uses",  # multiple imputation, 20 fits
+    "tests/test_beyond.py::test_markers_missing_in_the_data_are_imputed_as_recorded",
+    "tests/test_imputation.py::test_same_seed_same_result_and_another_seed_another",
+    "tests/test_imputation.py::test_recovers_the_full_data_estimate_roughly",
+    "tests/test_synthetic.py::test_vsmc_replicates_are_deterministic",  # regenerates the cell-culture file
+    "tests/test_environment.py::test_every_pin_is_imported_or_named_by_the_build",  # imports every pinned package
+)
+
+
+def _slow(nodeid: str) -> bool:
+    return "::test_golden_values_are_what_r_makes" in nodeid or any(nodeid.startswith(s) for s in SLOW)
+
+
 def pytest_collection_modifyitems(items):
+    for item in items:
+        if _slow(item.nodeid):
+            item.add_marker(pytest.mark.slow)
+
     def rank(item):
         module = _module(item.nodeid)
         return FIRST.index(module) if module in FIRST else len(FIRST) + 1 if module in LAST else len(FIRST)

@@ -2,6 +2,8 @@
 that changes a setting, learning objectives and the glossary. The --only and --student builds are checked
 on tests/test_book.py's second build of the pages that draw random numbers."""
 
+import ast
+import inspect
 import re
 
 import nbformat
@@ -11,11 +13,12 @@ import yaml
 from helpers import paths
 from helpers.pipeline import build, params, runs
 
-EXERCISE_FILES = sorted((paths.PARAMS / "exercises").glob("*.yml"))
-CHAPTERS = [paths.ROOT / f"notebooks/{name}.md" for name in
-            ("01_cohort", "02_baseline", "03_hazards", "04_sensitivity", "05_progression", "06_subgroups", "07_vsmc",
-             "08_beyond")]
-PAGES = [*CHAPTERS, paths.ROOT / "book/sweep.md", paths.ROOT / "book/validation.md"]
+EXERCISE_FILES = sorted(paths.EXERCISES.glob("*.yml"))
+# Every chapter of _toc.yml (a page under notebooks/) must have exercises; other pages may, and are checked
+# when they do. Derived from the table of contents, so a new chapter is covered without being listed here.
+CHAPTERS = [paths.ROOT / f"{doc}.md" for doc in runs.toc_documents() if doc.startswith("notebooks/")]
+PAGES = [*CHAPTERS, *[paths.ROOT / f"{doc}.md" for doc in runs.toc_documents() if not doc.startswith("notebooks/")
+                      and "```{exercise}" in (paths.ROOT / f"{doc}.md").read_text(encoding="utf-8")]]
 EXERCISE = re.compile(r"```\{exercise\}\n:label: ([\w-]+)\n")
 SOLUTION = re.compile(r"```\{solution\} ([\w-]+)\n:label: ([\w-]+)\n:class: dropdown\n")
 
@@ -25,8 +28,9 @@ def _directive(text: str, label: str, kind: str = "exercise") -> str:
     return text[start:text.index("\n```\n", start + 4)]
 
 
-def test_there_are_exercise_files():
+def test_there_are_exercise_files_and_pages():
     assert len(EXERCISE_FILES) >= 5
+    assert len(CHAPTERS) >= 8 and {p.stem for p in PAGES} >= {"sweep", "validation"}
 
 
 @pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda p: p.name)
@@ -191,3 +195,35 @@ def test_the_teachers_page_describes_the_launch_route_this_build_shows(built):
     launches = "mybinder.org/v2/" in chapter
     assert ("launch button (the rocket)" in teachers) == launches
     assert ("carry no launch button" in teachers) == (not launches)
+
+
+def test_an_exercise_is_computed_as_the_students_command_runs_it(tmp_path):
+    # `mg-book --params params/exercises/NAME.yml` loads that file over the defaults, on the data it names:
+    # the solution's parameters are those, whatever file this run was built from.
+    for path in EXERCISE_FILES:
+        settings, given = params.exercise(path.stem)
+        student = params.load(path)
+        assert given == student and all(given[k] == v for k, v in settings.items())
+    assert list(inspect.signature(params.exercise).parameters) == ["name"]  # no run's file or overrides to mix in
+
+
+def _calls(tree, name):
+    return [c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "attr", "") == name]
+
+
+def test_the_subgroup_solution_is_adjusted_as_the_main_analysis():
+    calls = _calls(runs._code(paths.ROOT / "notebooks/06_subgroups.md"), "subgroup_analysis")
+    assert len(calls) == 2
+    for call in calls:
+        adjustment = next(k.value for k in call.keywords if k.arg == "adjustment")
+        assert isinstance(adjustment, ast.Subscript) and adjustment.slice.value == "subgroup_adjustment"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_an_exercise_never_reuses_the_runs_analysed_cohort(page):
+    # After a page loads an exercise's parameters, the data it computes the solution on come from them.
+    tree = runs._code(page)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == "analysed" for a in node.args):
+            named = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            assert not any(n.startswith("ex") and n.endswith("params") for n in named), (page.stem, ast.unparse(node))

@@ -105,3 +105,43 @@ def test_the_cell_experiment_dots_are_seaborn_strips(data):
     ax = fig.axes[0]
     assert len(ax.collections) >= 4  # one strip of dots per arm
     assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["CTL", "Pi"]
+
+
+def _svg_bytes(fig) -> int:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg")
+    return len(buffer.getvalue())
+
+
+def test_display_steps_read_the_step_function_where_they_draw_it():
+    import numpy as np
+    import pandas as pd
+
+    t = np.sort(np.random.default_rng(1).uniform(0, 9, 5000))
+    curve = pd.DataFrame({"time": t, "cif": np.linspace(0, 0.4, len(t))})
+    shown = figures.display_steps(curve)
+    assert len(shown) == figures.DISPLAY_STEPS and shown["time"].iloc[[0, -1]].tolist() == [t[0], t[-1]]
+    np.testing.assert_array_equal(shown["cif"], survival.at_times(curve, shown["time"], "cif"))
+    assert figures.display_steps(curve.iloc[:100]) is not None and len(figures.display_steps(curve.iloc[:100])) == 100
+
+
+def test_figures_do_not_grow_with_the_cohort():
+    # A cohort of 2,000 and one of 200,000 patients: the same curves' figure and the same residual plot.
+    import numpy as np
+    import pandas as pd
+
+    sizes = {}
+    for n in (2_000, 200_000):
+        rng = np.random.default_rng(2)
+        d = pd.DataFrame({"time": np.round(rng.exponential(5, n), 3) + 0.001, "status": rng.choice([0, 1, 2], n),
+                          "g": rng.choice(["a", "b"], n), "x": rng.normal(size=n)})
+        d["time"] = d["time"].clip(upper=9)
+        curves = survival.cumulative_incidence(d, "time", "status", group="g")
+        at_risk = survival.number_at_risk(d, "time", [0, 3, 6, 9], group="g")
+        ph = survival.proportional_hazards_test(d.assign(x2=rng.normal(size=n)), "time", "status", ["x", "x2"])
+        sizes[n] = (_svg_bytes(figures.cumulative_incidence_plot(curves, at_risk)),
+                    _svg_bytes(figures.schoenfeld_plot(ph, ["x", "x2"])))
+    for small, large in zip(sizes[2_000], sizes[200_000]):
+        assert large < 1.5 * small + 200_000, sizes

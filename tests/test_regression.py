@@ -30,6 +30,18 @@ def test_logistic_matches_glm():
     assert np.allclose(fit["or"], np.exp(fit["coef"]))
 
 
+def test_linear_matches_lm():
+    """Coefficients and standard errors to 1e-9 relative, P to 1e-7 (summary(lm), t on residual df)."""
+    from helpers.stats import regression as stats_regression
+
+    fit = stats_regression.linear(DATA, "z3", ["low", "high", "z1", "z2", "mgc"])
+    for term in ["Intercept", "low", "high", "z1", "z2", "mgc"]:
+        r = "(Intercept)" if term == "Intercept" else term
+        assert fit.at[term, "coef"] == pytest.approx(_gold("lm", r, "coef"), rel=1e-9)
+        assert fit.at[term, "se"] == pytest.approx(_gold("lm", r, "se"), rel=1e-9)
+        assert fit.at[term, "p"] == pytest.approx(_gold("lm", r, "p"), rel=1e-7)
+
+
 def test_logistic_drops_incomplete_rows():
     d = DATA.copy()
     d.loc[:9, "z1"] = np.nan
@@ -88,3 +100,12 @@ def test_spline_knots_take_a_number_or_explicit_positions():
     np.testing.assert_array_equal(regression.spline_knots(x, [2.5, 1.6, 1.9, 2.2, 2.2]), [1.6, 1.9, 2.2, 2.5])
     with pytest.raises(ValueError):
         regression.spline_knots(x, [1.8, 2.2])
+
+
+def test_separated_data_do_not_converge():
+    # R's glm warns "fitted probabilities numerically 0 or 1 occurred": no maximum exists. The optimiser's
+    # verdict says so (statsmodels' GLM IRLS reported this data set as converged).
+    d = pd.DataFrame({"x": np.arange(20.0), "y": (np.arange(20) > 9).astype(float)})
+    assert regression.logistic(d, "y", ["x"]).attrs["converged"] is False
+    d.loc[[9, 10], "y"] = [1.0, 0.0]  # one overlap: a maximum exists
+    assert regression.logistic(d, "y", ["x"]).attrs["converged"] is True

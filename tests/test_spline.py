@@ -85,7 +85,7 @@ def test_few_distinct_values_give_the_inner_ones_as_knots():
     np.testing.assert_allclose(spline.rcs_knots(x, 5), [1.7, 1.8, 1.9, 2.0])
 
 
-def test_r_script_reproduces_the_golden_values(tmp_path):
+def test_golden_values_are_what_r_makes(tmp_path):
     rerun("spline.R", tmp_path, "spline.csv", "spline_data.csv", rtol=1e-6)
 
 

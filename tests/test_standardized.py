@@ -175,3 +175,14 @@ def test_a_cause_that_does_not_occur_is_an_error():
 def test_golden_values_are_what_r_makes(tmp_path):
     # R against R, judged by the tolerance this module states against R
     rerun("standardized.R", tmp_path, "standardized.csv", "standardized_data.csv", rtol=1e-4, atol=1e-6)
+
+
+def test_patients_sharing_covariates_are_swept_once_with_the_same_result():
+    # Coarse covariates make many patients identical; they are swept once and weighted by their number.
+    # Against the same data with every row made distinct by a perturbation far below the tolerance.
+    coarse = DATA.assign(age=(DATA["age"] // 10) * 10, egfr=(DATA["egfr"] // 15) * 15, upcr=DATA["upcr"].round(0))
+    assert coarse[COVARIATES + ["group"]].duplicated().mean() > 0.5
+    distinct = coarse.assign(age=coarse["age"] + 1e-9 * np.arange(len(coarse)))
+    a, b = _run(coarse), _run(distinct)
+    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(a["se"], b["se"], rtol=1e-6)

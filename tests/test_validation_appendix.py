@@ -166,3 +166,14 @@ def test_audit_follows_the_published_table(monkeypatch):
     after = _row(audit.thesis_audit(), "Smoking: categories")
     sum_of = lambda text: int(re.search(r"sum to ([\d,]+)", text).group(1).replace(",", ""))
     assert sum_of(after) == sum_of(before) + 10
+
+
+def test_recovery_reports_monte_carlo_standard_errors():
+    """Morris, White and Crowther (2019): bias MC SE = SD/√R; coverage MC SE √(0.95 · 0.05/R), 0.01 at 475."""
+    results = simulation.run(12, seed=3)
+    summary = simulation.summary(results)
+    for _, row in summary.iterrows():
+        assert row["MC SE of bias"] == pytest.approx(row["SD of estimates"] / np.sqrt(row["Replicates"]), rel=1e-12)
+        assert row["MC SE of coverage"] == pytest.approx(np.sqrt(0.95 * 0.05 / row["Replicates"]), rel=1e-12)
+    assert simulation.replicates_needed(0.01) == 475 and simulation.coverage_mcse(475) <= 0.01 + 1e-12
+    assert simulation.coverage_mcse(474) > 0.01

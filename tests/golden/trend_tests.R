@@ -28,6 +28,9 @@ add("lbl_binary", rbinom(1646, 1, c(0.73, 0.635, 0.578)[g3]), g3)
 x3 <- sample(1:3, 120, replace = TRUE); gx <- rep(1:3, each = 40); x3[gx == 1 & x3 == 3] <- 2
 add("lbl_empty_cell", x3, gx)
 add("lbl_five_levels", sample(1:5, 500, replace = TRUE, prob = c(0.37, 0.22, 0.18, 0.17, 0.06)), rep(1:3, c(40, 260, 200)))
+# A 2 x 2 table (no random draws: the data sets above and below stay as they were), where chisq.test's
+# default Yates correction would apply: the helper, like correct = FALSE, leaves it out.
+add("lbl_two_by_two", rep(1:2, c(30, 20)), c(rep(1:2, c(12, 18)), rep(1:2, c(15, 5))))
 
 # Shapiro-Wilk: single samples (g is 1).
 add("sw_normal_20", round(rnorm(20), 3), rep(1, 20))

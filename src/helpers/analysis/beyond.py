@@ -33,12 +33,12 @@ from scipy import optimize, special
 from helpers.analysis import derive, models
 from helpers.errors import InputError
 from helpers.stats import evalue, imputation, survival
+from helpers.stats._common import Z95, local_map
 from helpers.stats.standardized import standardized_risk
 
 DURATION, EVENT, GROUP = "followup_years", "status", "mg_group"
 MODEL_4 = models.covariates("Model 4")  # the two Mg indicators and the Model 4 adjustment set
 ADJUSTMENT = models.MODEL_4  # Model 4 without the exposure: the covariates standardization averages over
-Z95 = 1.959963984540054
 DERIVED_FROM = {"male": "sex", "map": "sbp and dbp", "corrected_calcium": "calcium and albumin"}
 
 # Markers: column, model term, label. iPTH and hs-CRP are skewed and enter per doubling; hs-CRP of 0
@@ -50,6 +50,7 @@ HSCRP_FLOOR = 0.01
 RARE_LIMIT = 0.15  # cumulative incidence under which a hazard ratio approximates a risk ratio
 HIDDEN_SHARE = 0.2  # share of each marker hidden in the demonstration
 HIDDEN_EGFR_LOG_ODDS = -0.7  # per SD of eGFR: markers more often missing in patients with lower eGFR
+TRACE_CHAINS, TRACE_CYCLES = 4, 10  # the convergence trace: chains of as many cycles as each imputation runs
 
 
 def reference_group(cutpoints) -> str:
@@ -237,7 +238,7 @@ def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates
     seeds = np.random.SeedSequence([seed, 2]).spawn(replicates)
     work = partial(_bootstrap_once, data=data, times=list(times), reference=reference_group(cutpoints),
                    covariates=list(covariates), cause=cause, competing=competing)
-    results = (map or (lambda f, items: [f(i) for i in items]))(work, seeds)
+    results = (map or local_map)(work, seeds)
     fitted = [r for r in results if r is not None]
     out = point[["time", "group", "kind", "estimate"]].copy()
     tail = 100 * (1 - level) / 2
@@ -291,9 +292,10 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
-    fit = survival.cause_specific_cox(data, DURATION, EVENT, covariates, cause=cause)
-    return [{"setting": setting, "analysis": analysis, "term": t, "hr": fit.at[t, "hr"], "lower": fit.at[t, "lower"],
-             "upper": fit.at[t, "upper"], "p": fit.at[t, "p"], "n": fit.attrs["n"], "events": fit.attrs["events"],
+    fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
+    table = fit.table()
+    return [{"setting": setting, "analysis": analysis, "term": t, "hr": table.at[t, "hr"], "lower": table.at[t, "lower"],
+             "upper": table.at[t, "upper"], "p": table.at[t, "p"], "n": fit.n, "events": fit.events,
              "n_imputed": 0, "df": np.nan, "fmi": np.nan} for t in terms]
 
 
@@ -313,11 +315,16 @@ class MarkerAnalyses:
     ``events``, ``n_imputed`` patients with a marker imputed, ``df`` Barnard–Rubin degrees of freedom and
     ``fmi`` fraction of missing information for the pooled rows). ``missing``: each marker's counts in the
     data. ``demonstration``: True when the data had every marker recorded, so that imputation was shown on
-    a copy with :func:`hide_markers`."""
+    a copy with :func:`hide_markers`. ``trace``: the convergence trace of a few chains; ``needed``: the
+    imputations von Hippel's rule asks for at the largest fraction of missing information (5% variation
+    of the standard errors between runs)."""
 
     table: pd.DataFrame
     missing: pd.DataFrame
     demonstration: bool
+    trace: pd.DataFrame | None = None  # the chains' convergence trace (imputation.chain_trace), when imputed
+    needed: int | None = None  # imputations von Hippel's rule asks for, from the largest FMI
+
 
 
 def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
@@ -349,7 +356,12 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
     else:
         setting, data = "as recorded", recorded
     rows += _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
-    return MarkerAnalyses(pd.DataFrame(rows), missing, demonstration)
+    table = pd.DataFrame(rows)
+    frame = imputation.imputation_frame(data, DURATION, EVENT, with_markers, terms)
+    trace = imputation.chain_trace(frame, terms, chains=TRACE_CHAINS, cycles=TRACE_CYCLES, seed=seed, map=map)
+    fmi = table["fmi"].dropna()
+    needed = imputation.imputations_needed(float(fmi.max())) if len(fmi) else None
+    return MarkerAnalyses(table, missing, demonstration, trace, needed)
 
 
 # --- unmeasured confounding -----------------------------------------------------------------------------

@@ -5,6 +5,8 @@ corrected calcium; Model 3 adds mean arterial pressure; Model 4 adds diabetes. T
 entered as two indicators with the middle group as reference.
 """
 
+from functools import partial
+
 import pandas as pd
 
 from helpers.analysis import derive
@@ -87,35 +89,65 @@ def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1) -> pd.DataFrame:
+def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, cause=1) -> pd.DataFrame:
+    """Cumulative incidence the Fine–Gray model implies for each Mg group, averaged over the cohort: every
+    patient's curve (``predict.crr`` for that patient's covariates) with the Mg indicators set to the group,
+    the mean taken at each event time. Like the Aalen–Johansen curves, a population average, not the curve
+    of a mean-covariate profile (which no patient has: a binary covariate at 0.61). Returns ``profile, time,
+    cif`` (``profile`` the group label), the frame of ``survival.fine_gray_cumulative_incidence``."""
+    from helpers.stats import finegray
+
+    fit = finegray.fit_fine_gray(df, duration, event, covariates, cause)
+    complete = df[[duration, event, *covariates]].dropna()[covariates].reset_index(drop=True)
+    low, mid, high = derive.mg_group_labels(cutpoints)
+    frames = []
+    for label, flags in ((low, (1.0, 0.0)), (mid, (0.0, 0.0)), (high, (0.0, 1.0))):
+        rows = complete.copy()
+        rows[EXPOSURE] = flags
+        curves = fit.cumulative_incidence(rows)
+        mean = curves.groupby("time", sort=True)["cif"].mean()
+        frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1,
+                         map=None) -> pd.DataFrame:
     """Model ``model`` refitted with the Mg groups of each pair of cut-points, by each fitter.
 
     ``fitters`` maps a name to a function like ``survival.cause_specific_cox``. Returns one row per pair,
     fitter and exposure term (``term``): the cut-points (``lower_cut``, ``upper_cut``), the groups' sizes and
     events, and ``hr, lower, upper, p``. A pair that leaves a group without an event gets no estimate
-    (NaN) rather than a ratio of nothing; the row says so in ``note``.
+    (NaN) rather than a ratio of nothing; the row says so in ``note``. ``map(function, pairs) -> list``
+    runs the pairs' refits (a plain loop when None; ``helpers.pipeline.distributed.mapper`` gives one for
+    local processes or a Dask cluster); the rows are the same whichever runs them.
     """
+    used = list(dict.fromkeys([duration, event, "mg", *[c for c in covariates(model) if c not in EXPOSURE]]))
+    work = partial(_refit_at, data=df[used], fitters=fitters, duration=duration, event=event, model=model,
+                   cause=cause)
+    blocks = (map or (lambda function, items: [function(i) for i in items]))(work, [list(c) for c in cutpoint_sets])
+    return pd.DataFrame([row for block in blocks for row in block])
+
+
+def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
+    """The rows of :func:`cutpoint_sensitivity` for one pair of cut-points."""
+    labels = derive.mg_group_labels(cuts)
+    groups = derive.mg_group(data["mg"], cuts)
+    d = data.assign(mg_low=(groups == labels[0]).astype(float), mg_high=(groups == labels[2]).astype(float))
+    events = {label: int((d.loc[groups == label, event] == cause).sum()) for label in labels}
+    estimable = all(events.values())
     rows = []
-    for cuts in cutpoint_sets:
-        d = df.copy()
-        labels = derive.mg_group_labels(cuts)
-        groups = derive.mg_group(d["mg"], cuts)
-        d["mg_low"] = (groups == labels[0]).astype(float)
-        d["mg_high"] = (groups == labels[2]).astype(float)
-        events = {label: int((d.loc[groups == label, event] == cause).sum()) for label in labels}
-        estimable = all(events.values())
-        for name, fitter in fitters.items():
-            fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
-            for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
-                rows.append({
-                    "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
-                    "model": name, "term": term, "group": label, "reference": labels[1],
-                    "participants": int((groups == label).sum()), "events": events[label],
-                    **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
-                       dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
-                    "note": "" if estimable else "a group has no event: not estimable",
-                })
-    return pd.DataFrame(rows)
+    for name, fitter in fitters.items():
+        fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
+        for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):
+            rows.append({
+                "cut-points": f"{cuts[0]:g} / {cuts[1]:g}", "lower_cut": cuts[0], "upper_cut": cuts[1],
+                "model": name, "term": term, "group": label, "reference": labels[1],
+                "participants": int((groups == label).sum()), "events": events[label],
+                **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
+                   dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
+                "note": "" if estimable else "a group has no event: not estimable",
+            })
+    return rows
 
 
 def cutpoint_grid(grid: dict) -> list[list[float]]:
@@ -139,3 +171,31 @@ CAC_EXTRA = ("lipid_lowering", "log_cac_baseline")  # added to every model of CA
 def progression_extra(df: pd.DataFrame, outcome: str) -> list[str]:
     """Covariates added to each model of a progression outcome: for CAC those of ``CAC_EXTRA`` the data hold."""
     return [c for c in CAC_EXTRA if c in df.columns and df[c].notna().any()] if outcome == "cac" else []
+
+
+def pwv_baseline_adjusted(pwv_set: pd.DataFrame) -> pd.DataFrame:
+    """Arterial stiffness with and without baseline baPWV in the model, Model 4 covariates throughout.
+
+    A percentage change from a baseline regresses to the mean: patients with a high baseline tend to fall,
+    those with a low one to rise, and if baseline baPWV differs between Mg groups the change does too. The
+    thesis's model (progression, a rise of 10% or more, by logistic regression without the baseline) is set
+    beside the same model with baseline baPWV added, and beside the ANCOVA of the percentage change
+    (linear regression on the Mg groups, Model 4 and baseline baPWV; ``stats.regression.linear``, R's ``lm``).
+    One row per analysis and Mg indicator: ``analysis, term, scale, estimate, lower, upper, p, n``.
+    """
+    from helpers.stats import regression
+
+    d = pwv_set.assign(pwv_change_pct=100.0 * (pwv_set["pwv_year4"] / pwv_set["pwv_baseline"] - 1.0))
+    rows = []
+    for analysis, extra in (("Progression (rise ≥ 10%), logistic, Model 4: the thesis's", []),
+                            ("Progression (rise ≥ 10%), logistic, Model 4 + baseline baPWV", ["pwv_baseline"])):
+        fit = fit_logistic_models(d, "pwv_progression", models={"Model 4": MODEL_4}, extra=extra)
+        for _, r in fit.iterrows():
+            rows.append({"analysis": analysis, "term": r["term"], "scale": "odds ratio", "estimate": r["or"],
+                         "lower": r["lower"], "upper": r["upper"], "p": r["p"], "n": r["n"]})
+    fit = regression.linear(d, "pwv_change_pct", [*EXPOSURE, *MODEL_4, "pwv_baseline"])
+    for term in EXPOSURE:
+        rows.append({"analysis": "Change in baPWV (%), ANCOVA: Model 4 + baseline baPWV", "term": term,
+                     "scale": "difference in % change", "estimate": fit.at[term, "coef"], "lower": fit.at[term, "lower"],
+                     "upper": fit.at[term, "upper"], "p": fit.at[term, "p"], "n": fit.attrs["n"]})
+    return pd.DataFrame(rows)

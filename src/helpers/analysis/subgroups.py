@@ -22,55 +22,29 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis import derive
+from helpers.analysis.subgroup_definitions import (  # noqa: F401
+    ADJUSTMENTS, DEFAULT_CUTOFFS, FULL_MODEL, SUBGROUPS, Subgroup)
 from helpers.stats import survival
 
-DEFAULT_CUTOFFS = {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}
 # Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about
 # 130,000) the estimate says nothing and is reported as not estimable.
 MAX_SE = 3.0
 
 
-@dataclass(frozen=True)
-class Subgroup:
-    key: str
-    label: str
-    levels: tuple  # stratum labels, in display order
-    drop: tuple  # covariates of the model that define the subgroup, left out within it
-
-
 def subgroup_definitions(cutoffs: dict) -> list[Subgroup]:
+    """The declared subgroups (:data:`SUBGROUPS`) with their strata labelled by the cut-offs."""
     c = {**DEFAULT_CUTOFFS, **(cutoffs or {})}
-    return [
-        Subgroup("age", "Age", (f"< {c['age']:g} years", f"≥ {c['age']:g} years"), ("age",)),
-        Subgroup("sex", "Sex", ("Male", "Female"), ("male",)),
-        Subgroup("diabetes", "Diabetes", ("Yes", "No"), ("diabetes",)),
-        Subgroup("hypertension", "Uncontrolled hypertension", ("Yes", "No"), ()),
-        Subgroup("obesity", "Obesity", ("Yes", "No"), ("bmi",)),
-        Subgroup("egfr", "eGFR", (f"< {c['egfr']:g}", f"≥ {c['egfr']:g}"), ("egfr",)),
-        Subgroup("proteinuria", "Proteinuria", (f"< {c['proteinuria']:g} mg/day", f"≥ {c['proteinuria']:g} mg/day"), ()),
-        Subgroup("smoking", "Smoking history", ("Ever", "Never"), ()),
-    ]
+    return [sub.labelled(c) for sub in SUBGROUPS]
 
 
 def subgroup_flags(df: pd.DataFrame, cutoffs: dict) -> pd.DataFrame:
     """For each subgroup, 1 for the first stratum, 0 for the second, missing where it is not known."""
     c = {**DEFAULT_CUTOFFS, **(cutoffs or {})}
-
-    def flag(condition, known):
-        return condition.astype(float).where(known)
-
-    sbp, dbp = df["sbp"], df["dbp"]
-    uncontrolled = (sbp >= c["sbp"]) | (dbp >= c["dbp"])
-    return pd.DataFrame({
-        "age": flag(df["age"] < c["age"], df["age"].notna()),
-        "sex": flag(df["sex"] == "M", df["sex"].notna()),
-        "diabetes": flag(df["diabetes"] == 1, df["diabetes"].notna()),
-        "hypertension": flag(uncontrolled, sbp.notna() & dbp.notna()),
-        "obesity": flag(df["bmi"] >= c["bmi"], df["bmi"].notna()),
-        "egfr": flag(df["egfr"] < c["egfr"], df["egfr"].notna()),
-        "proteinuria": flag(df["proteinuria"] < c["proteinuria"], df["proteinuria"].notna()),
-        "smoking": flag(df["smoking"].isin(["former", "current"]), df["smoking"].notna()),
-    }, index=df.index)
+    flags = {}
+    for sub in SUBGROUPS:
+        condition, known = sub.flag(df, c)
+        flags[sub.key] = condition.astype(float).where(known)
+    return pd.DataFrame(flags, index=df.index)
 
 
 @dataclass(frozen=True)
@@ -96,9 +70,9 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
         name = f"{term}:{modifier}"
         d[name] = d[term] * d[modifier]
         products.append(name)
-    small = survival.cause_specific_cox(d, duration, event, base, cause=cause)
-    large = survival.cause_specific_cox(d, duration, event, [*base, *products], cause=cause)
-    lr = 2.0 * (large.attrs["loglik"] - small.attrs["loglik"])
+    small = survival.fit_cox(d, duration, event, base, cause=cause)
+    large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
+    lr = 2.0 * (large.loglik - small.loglik)
     return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
 
 
@@ -124,42 +98,47 @@ def _estimate(d, duration, event, covariates, cause):
             fit = survival.cause_specific_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return None, "the model did not converge"
+    if not fit.attrs["converged"]:  # the optimiser's verdict
+        return None, "the model did not converge"
     row = fit.loc["mg_low"]
     if not (np.isfinite(row["coef"]) and np.isfinite(row["se"])) or row["se"] > MAX_SE or abs(row["coef"]) > 10:
         return None, "too few events for a stable estimate"
     return row, ""
 
 
-def _interaction_p(d, duration, event, covariates, modifier, cause):
+def _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low", "mg_high")):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            inter = interaction_test(d, duration, event, covariates, ["mg_low", "mg_high"], modifier, cause)
+            inter = interaction_test(d, duration, event, covariates, list(exposure), modifier, cause)
         return inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return np.nan
 
 
 def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2),
-                      adjustment="model4") -> pd.DataFrame:
+                      adjustment=FULL_MODEL) -> pd.DataFrame:
     """Every subgroup's strata: counts and events by Mg group, the low-Mg HR, and P for interaction.
 
     ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first); within a
     stratum those constant in it are left out, and with ``adjustment="reduced"`` the subgroup's own variable
     too. Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
-    ``p_interaction`` (the 2-df likelihood-ratio test) is left empty where a stratum of the subgroup is not
-    estimable, with the reason in ``p_interaction_note``.
+    ``p_interaction`` (the 2-df likelihood-ratio test of both Mg-group × subgroup terms) and
+    ``p_interaction_low`` (the 1-df test of the low-Mg × subgroup term alone: the contrast the forest plot
+    draws) are left empty where a stratum of the subgroup is not estimable, with the reason in
+    ``p_interaction_note``.
     """
-    if adjustment not in ("model4", "reduced"):
-        raise ValueError("adjustment must be 'model4' or 'reduced'")
+    if adjustment not in ADJUSTMENTS:
+        raise ValueError(f"adjustment must be one of {', '.join(ADJUSTMENTS)}")
     labels = derive.mg_group_labels(cutpoints)
     flags = subgroup_flags(df, cutoffs)
     rows = []
     for sub in subgroup_definitions(cutoffs):
-        within = [c for c in covariates if c not in sub.drop] if adjustment == "reduced" else list(covariates)
+        within = list(covariates) if adjustment == FULL_MODEL else [c for c in covariates if c not in sub.drop]
         modifier = f"sub_{sub.key}"
         d = df.assign(**{modifier: flags[sub.key]})
         p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
+        p_low = _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low",))
         strata = []
         for value, level in zip((1.0, 0.0), sub.levels):
             part = d[d[modifier] == value]
@@ -177,5 +156,6 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
         missing = [r["stratum"] for r in strata if not r["estimable"]]
         note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
         for row in strata:
-            rows.append(row | {"p_interaction": np.nan if missing else p_inter, "p_interaction_note": note})
+            rows.append(row | {"p_interaction": np.nan if missing else p_inter,
+                               "p_interaction_low": np.nan if missing else p_low, "p_interaction_note": note})
     return pd.DataFrame(rows)

@@ -60,8 +60,10 @@ def packages() -> dict:
 
 def data_digests(params: dict) -> dict:
     """What every run shares: digests of its data (the cohort, the cell-culture file, the dictionary, the
-    published numbers, the shipped example cohort) and the pinned packages installed."""
-    reference = [paths.DICTIONARY, paths.SHIPPED_DIGESTS, paths.DATA / "cohort.csv", *sorted(paths.PUBLISHED.glob("*"))]
+    published numbers, the shipped cohort and cell-culture files, which the exercises run on) and the pinned
+    packages installed."""
+    reference = [paths.DICTIONARY, paths.SHIPPED_DIGESTS, paths.DATA / "cohort.csv", paths.DATA / "vsmc.csv",
+                 *sorted(paths.PUBLISHED.glob("*"))]
     return {
         "data cohort_csv": file_digest(paths.resolve(params["cohort_csv"])),
         "data vsmc_csv": file_digest(paths.resolve(params["vsmc_csv"])) if params["vsmc_csv"] else None,

@@ -16,11 +16,12 @@ from typing import Any, Callable
 import yaml
 
 from helpers import paths
+from helpers.analysis import subgroup_definitions
 from helpers.errors import InputError
 
 MG_UNITS = ("mg/dL", "mmol/L", "mEq/L")
 DATA_KINDS = ("auto", "synthetic", "real")
-SUBGROUP_KEYS = ("age", "sbp", "dbp", "bmi", "egfr", "proteinuria")
+SUBGROUP_KEYS = tuple(subgroup_definitions.DEFAULT_CUTOFFS)
 
 
 # --- checks: each returns an error message (what the value must be), or "" when the value is good -------
@@ -137,10 +138,10 @@ SCHEMA: tuple[Parameter, ...] = (
               "Cut-point grid of the sweep page's heatmap: every lower × upper pair (mg/dL) with lower < upper.",
               "Sensitivity analyses"),
     # Subgroups
-    Parameter("subgroup_cutoffs", {"age": 60, "sbp": 130, "dbp": 80, "bmi": 25, "egfr": 45, "proteinuria": 500}, _cutoffs,
+    Parameter("subgroup_cutoffs", dict(subgroup_definitions.DEFAULT_CUTOFFS), _cutoffs,
               "Subgroup cut-offs: age (years), SBP and DBP (mmHg), BMI (kg/m²), eGFR (mL/min/1.73 m²), "
               "proteinuria (mg/day).", "Subgroups"),
-    Parameter("subgroup_adjustment", "model4", _choice("model4", "reduced"),
+    Parameter("subgroup_adjustment", subgroup_definitions.FULL_MODEL, _choice(*subgroup_definitions.ADJUSTMENTS),
               "model4: the full Model 4 in every stratum, less covariates constant in it (the thesis's choice); "
               "reduced: also leave out age, BMI and eGFR inside their own strata.", "Subgroups"),
     # Progression
@@ -231,17 +232,19 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     return {**params, "params_file": paths.shown(path), **input_kinds(params)}
 
 
-def exercise(name: str, path: str | Path | None = None, overrides: dict | None = None) -> tuple[dict, dict]:
-    """An exercise's settings and the run's parameters with them applied: ``(settings, params)``.
+def exercise(name: str) -> tuple[dict, dict]:
+    """An exercise's settings and the parameters the student's command runs with: ``(settings, params)``.
 
-    The settings are those of ``params/exercises/NAME.yml`` (a few parameters; the file a student passes to
-    ``mg-book --params``); they are laid over the run's own file and overrides, so a solution computes
-    what the student's run of the exercise shows, on the same data.
+    The settings are those of ``params/exercises/NAME.yml`` (a few parameters), the file a student passes to
+    ``mg-book --params``: the parameters are that file over the defaults, exactly what the student's command
+    loads, data included (the shipped cohort unless the file names another). A solution computed with them
+    predicts what that command shows, whatever data and settings the book itself was built with; a page
+    takes the exercise's data from these parameters too, never its own.
     """
     where = paths.EXERCISES / f"{name}.yml"
     settings = _read(where)
     _unknown(settings, paths.shown(where))
-    return settings, load(path, {**(overrides or {}), **settings})
+    return settings, load(where)
 
 
 def shipped_synthetic(path) -> bool:

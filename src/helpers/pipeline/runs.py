@@ -3,12 +3,11 @@
 A :class:`Run` names the notebook, the overrides it runs with (empty for a chapter; a derived run, such as
 an exercise, changes some parameters), and the inputs its result depends on. The build plans from this
 list and nothing else; the cache keys a run by exactly these declared inputs plus the helper modules the
-notebook imports, found by Python's import machinery (:func:`helper_modules`).
+notebook imports, found on disk (:func:`helper_modules`).
 """
 
 import ast
 import functools
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ EXTRA_INPUTS = {"book/validation": ("tests/golden",)}
 # Parameters a page checks against the data or the network before it computes anything: the build makes
 # the same checks before it starts any notebook (helpers.pipeline.validate.PREFLIGHT), so that such bad input
 # stops it within seconds with the page's own one message.
-PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler")}
+PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler"), "book/sweep": ("dask_scheduler",)}
 
 
 @dataclass
@@ -119,16 +118,17 @@ def _module_imports(text: str, package: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=None)
 def _helpers_file(name: str) -> Path | None:
-    """The source file of a module of the ``helpers`` package, or None for anything else."""
+    """The source file of a module of the ``helpers`` package, or None for anything else (such as a function
+    imported from a module). Found on disk, without importing anything: importing the helpers to ask where
+    they are (``importlib.util.find_spec``) loaded pandas, scipy and statsmodels, seconds of every no-change
+    rebuild."""
     if not (name == "helpers" or name.startswith("helpers.")):
         return None
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
+    base = Path(paths.__file__).parent.joinpath(*name.split(".")[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,8 +157,8 @@ def exercise_files(source: Path) -> list[Path]:
 def helper_modules(source: Path) -> dict[str, Path]:
     """Every ``helpers`` module a notebook's code imports, directly or through other helpers, with its file.
 
-    The notebook's code cells are parsed (``ast``) and each imported name resolved by
-    ``importlib.util.find_spec``, then the same for each module found, until none is new.
+    The notebook's code cells are parsed (``ast``) and each imported name resolved to its file under the
+    package, then the same for each module found, until none is new.
     """
     todo = [(name, None) for name in _imports(_code(source), None)]
     seen: dict[str, Path] = {}

@@ -4,14 +4,14 @@ readers see them (percentages, intervals written out, labels instead of column n
 import numpy as np
 import pandas as pd
 
+from helpers.analysis import beyond as analysis_beyond, dictionary
 from helpers.report import formatting, outputs
 
 TERMS = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point",
-         "log2_ipth": "iPTH, per doubling", "vitd25_per_10": "25-OH vitamin D, per 10 ng/mL",
-         "log2_hscrp": "hs-CRP, per doubling"}
-LABELS = {"age": "Age", "male": "Male sex", "bmi": "Body mass index", "egfr": "eGFR", "total_chol": "Total cholesterol",
-          "albumin": "Albumin", "phosphate": "Phosphate", "corrected_calcium": "Corrected calcium",
-          "map": "Mean arterial pressure", "diabetes": "Diabetes"}
+         **{term: label for _, term, label in analysis_beyond.MARKERS}}
+
+
+LABELS = dictionary.load()["label"].to_dict()  # each column's label, from the data dictionary
 
 
 def _percent(estimate, lower, upper, digits=1) -> str:
@@ -63,7 +63,7 @@ def overlap_table(overlap: pd.DataFrame, groups, extremes: bool = True) -> pd.Da
         part = part.set_index("group")
         binary = _binary(part)
         first = part.iloc[0]
-        row = {"Covariate": LABELS.get(covariate, covariate),
+        row = {"Covariate": LABELS.get(covariate) or covariate,
                "Cohort, 5th to 95th centile": "share with 1" if binary else f"{first['cohort_low']:.3g} to {first['cohort_high']:.3g}"}
         for g in groups:
             if g not in part.index:

@@ -166,6 +166,23 @@ def finish(fig):
     return fig
 
 
+# A step curve is drawn through at most this many points, and a scatter of more than MAX_POINTS patients’
+# values is drawn as a density of hexagonal bins: what the eye can see at a figure's width, and a page whose
+# size does not grow with the cohort. Only the drawing is binned; every estimate comes from all the data.
+DISPLAY_STEPS = 400
+MAX_POINTS = 5000
+
+
+def display_steps(curve: pd.DataFrame, steps: int = DISPLAY_STEPS) -> pd.DataFrame:
+    """A right-continuous step curve (sorted by ``time``) read at ``steps`` evenly spaced times from its first
+    to its last when it has more rows (its value at each of them, every column); unchanged otherwise."""
+    if len(curve) <= steps:
+        return curve
+    t = curve["time"].to_numpy(float)
+    grid = np.linspace(t[0], t[-1], steps)
+    return curve.iloc[np.searchsorted(t, grid, side="right") - 1].assign(time=grid)
+
+
 def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title: str = "", note: str = ""):
     """Step curves of cumulative incidence by group with 95% bands, and the number at risk beneath.
 
@@ -178,7 +195,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, at_risk: pd.DataFrame, title
             2, 1, figsize=(PHONE_SAFE_WIDTH, 5.4), gridspec_kw={"height_ratios": [4, 0.45 + 0.32 * len(groups)]}, sharex=True
         )
         for g, colour in zip(groups, PALETTE):
-            c = curves[curves["group"] == g]
+            c = display_steps(curves[curves["group"] == g])
             ax.step(c["time"], c["cif"], where="post", color=colour, lw=1.6, label=f"Mg {g} mg/dL")
             ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=colour, alpha=0.15, lw=0)
         ax.set_ylabel("Cumulative incidence")
@@ -221,9 +238,12 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
         fig, axes = plt.subplots(len(terms), 1, figsize=(PHONE_SAFE_WIDTH, 3.0 * len(terms)), squeeze=False)
         for ax, term, colour in zip(axes[:, 0], terms, PALETTE):
             y = scaled[term].to_numpy()
-            if points:
+            if points and len(y) > MAX_POINTS:
+                ax.hexbin(g, y, gridsize=40, mincnt=1, cmap="Greys", linewidths=0, rasterized=True)
+            elif points:
                 ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
-            smooth = lowess(y, g, frac=0.6, return_sorted=True)
+            # delta: local fits 1% of the range apart, interpolated between (lowess is quadratic otherwise)
+            smooth = lowess(y, g, frac=0.6, return_sorted=True, delta=0.01 * float(np.ptp(g)) if len(y) > MAX_POINTS else 0.0)
             ax.plot(smooth[:, 0], smooth[:, 1], color="black", lw=1.4)
             beta = float(np.mean(y))
             ax.axhline(beta, color="grey", ls="--", lw=0.9)
@@ -261,9 +281,9 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(PHONE_SAFE_WIDTH, 4.4))
         for g, colour in zip(groups, PALETTE):
-            o = observed[observed["group"] == g]
+            o = display_steps(observed[observed["group"] == g])
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
-            m = implied[implied["profile"] == g]
+            m = display_steps(implied[implied["profile"] == g])
             ax.step(m["time"], m["cif"], where="post", color=colour, lw=1.5, ls="--", label=f"Mg {g}: Fine–Gray, Model 4")
         ax.set_xlabel("Years since enrolment")
         ax.set_ylabel("Cumulative incidence")
@@ -308,8 +328,10 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
-        note = (f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
+        note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
                 f"P = {format_p(fit.nonlinearity_p)}")
+        overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
+        note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
         ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
@@ -352,7 +374,8 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     title = textwrap.fill(title, 60) if title else ""
     head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
     size, height, width = FOREST_FONT, 0.3 * n + 1.1 + head, FOREST_WIDTH
-    right_texts = [f"P interaction {format_p(r['p_interaction']) or '—'}" if kind == "head" else
+    right_texts = [f"P interaction {format_p(r.get('p_interaction_low', np.nan)) or '—'} (1 df), "
+                   f"{format_p(r['p_interaction']) or '—'} (2 df)" if kind == "head" else
                    format_ratio(r["hr"], r["lower"], r["upper"]) if r["estimable"] else "not estimable"
                    for kind, _, r in lines]
     with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
@@ -499,7 +522,8 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
     return finish(fig)
 
 
-def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = ""):
+def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = "",
+                           adjustment: str = "Model 4"):
     """Two panels sharing the axes: the Aalen–Johansen curves by group with 95% bands (left), and the
     standardized curves with 95% bands and the risks at the chosen times with their intervals (right).
 
@@ -511,7 +535,7 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
     with plt.rc_context(STYLE):
         fig, (left, right) = plt.subplots(2, 1, figsize=(PHONE_SAFE_WIDTH, 7.4), sharex=True, sharey=True)
         for g, colour in zip(groups, PALETTE):
-            o = observed[observed["group"] == g]
+            o = display_steps(observed[observed["group"] == g])
             left.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}")
             left.fill_between(o["time"], o["lower"], o["upper"], step="post", color=colour, alpha=0.13, lw=0)
             s = standardized[standardized["group"] == g]
@@ -521,13 +545,34 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
             right.errorbar(p["time"], p["estimate"], yerr=[p["estimate"] - p["lower"], p["upper"] - p["estimate"]],
                            fmt="o", color=colour, ms=4, capsize=3, lw=1)
         left.set_title("Observed (Aalen–Johansen)", loc="left", fontsize=12)
-        right.set_title("Standardized over the cohort (Model 4)", loc="left", fontsize=12)
+        right.set_title(f"Standardized over the cohort ({adjustment})", loc="left", fontsize=12)
         for ax in (left, right):
             ax.set_ylabel("Cumulative incidence")
         right.set_xlabel("Years since enrolment")
         left.tick_params(labelbottom=True)
         left.set_ylim(0, None)
         left.legend(loc="upper left", frameon=False, fontsize=11)
+        if title:
+            fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
+        fig.tight_layout()
+    return finish(fig)
+
+
+def trace_plot(trace: pd.DataFrame, labels: dict | None = None, title: str = ""):
+    """Convergence of the chained equations, as R's ``plot(mice(...))``: for each imputed variable, the mean
+    of its imputed values after each cycle, one line per chain. ``trace`` is ``stats.imputation.chain_trace``'s
+    frame (``chain, cycle, variable, mean``); ``labels`` names the variables."""
+    variables = list(dict.fromkeys(trace["variable"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(variables), 1, figsize=(PHONE_SAFE_WIDTH, 2.3 * len(variables) + 0.6),
+                                 squeeze=False, sharex=True)
+        for ax, variable in zip(axes[:, 0], variables):
+            part = trace[trace["variable"] == variable]
+            for (chain, lines), colour in zip(part.groupby("chain"), PALETTE):
+                ax.plot(lines["cycle"], lines["mean"], color=colour, lw=1.2, marker="o", ms=2.5)
+            ax.set_title(textwrap.fill((labels or {}).get(variable, variable), 28), loc="left", fontsize=10)
+            ax.set_ylabel("Mean imputed")
+        axes[-1][0].set_xlabel("Cycle")
         if title:
             fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
         fig.tight_layout()

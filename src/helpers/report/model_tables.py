@@ -104,14 +104,16 @@ def _group_counts(df: pd.DataFrame, cutpoints, happened) -> dict:
             for key, label in _labels(cutpoints).items()}
 
 
-def hazard_ratio_tables(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None) -> ModelTables:
-    """Table 2.2.2 or 2.2.3: hazard ratios by model (this run and the thesis), and each group's events (%)."""
+def hazard_ratio_tables(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None,
+                        ratio: str = "HR") -> ModelTables:
+    """Table 2.2.2 or 2.2.3: hazard ratios by model (this run and the thesis), and each group's events (%).
+    ``ratio`` names them: "HR", or "sHR" for Fine–Gray's subdistribution hazard ratios."""
     counts = _group_counts(df, cutpoints, df[event] == cause)
     published_counts = None
     if published is not None:
         first = published.groupby("group").first()
         published_counts = {k: (int(first.at[k, "participants"]), int(first.at[k, "events"])) for k in first.index}
-    return ModelTables(ratio_table(results, cutpoints, "HR", published),
+    return ModelTables(ratio_table(results, cutpoints, ratio, published),
                        counts_table(counts, cutpoints, "Events (%)", published_counts))
 
 

