@@ -166,7 +166,7 @@ def test_sensitivity_chapter(built):
     fg = pd.read_csv(out / "tables" / "fine_gray.csv")
     assert set(fg["model"]) == {"Crude", "Model 1", "Model 2", "Model 3", "Model 4"}
     sweep = pd.read_csv(out / "tables" / "cutpoint_sensitivity.csv")
-    assert sweep["cut-points"].nunique() == 3 and set(sweep["model"]) == {"Cause-specific", "Fine–Gray"}
+    assert sweep["cut-points"].nunique() == 3 and set(sweep["model"]) == {"Cause-specific (HR)", "Fine–Gray (sHR)"}
     teaching = pd.read_csv(out / "tables" / "km_versus_aalen_johansen.csv")
     assert (teaching["1 − Kaplan–Meier"] >= teaching["Aalen–Johansen"]).all()
 

@@ -32,6 +32,19 @@ def test_primary_flow_counts_each_exclusion_in_order():
     }
 
 
+def test_follow_up_zero_is_excluded_only_without_an_event():
+    """A record with an event on the day of enrolment is analysed, as coxph, cuminc and crr keep it; one with
+    follow-up 0 and no event contributes no time and is counted under 'No follow-up time'."""
+    tiny = _tiny().assign(status=[0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+    tiny.loc[5, "followup_years"] = 0.0  # Mg 1.7, an event at day 0: kept
+    tiny.loc[6, "followup_years"] = 0.0  # Mg 1.8, no event at day 0: excluded
+    flow = cohort.primary_flow(tiny, [1.8, 2.2], 2.6).set_index("key")
+    assert flow.at["no_followup", "n"] == 2 and flow.at["analysed", "n"] == 4
+    assert "0 without an event" in flow.at["no_followup", "label"]
+    analysed = cohort.analysis_cohort(tiny, [1.8, 2.2], 2.6)
+    assert ((analysed["followup_years"] == 0) & (analysed["status"] == 1)).sum() == 1
+
+
 def test_secondary_flows():
     analysed = cohort.analysis_cohort(_tiny(), [1.8, 2.2], 2.6)
     cac = cohort.cac_flow(analysed, [1.8, 2.2]).set_index("key")["n"]

@@ -104,3 +104,12 @@ def test_points_are_drawn_for_synthetic_data_only(tmp_path, monkeypatch):
     assert outputs.points_allowed("schoenfeld", SYNTHETIC) and not outputs.points_allowed("schoenfeld", REAL)
     with pytest.raises(KeyError, match="not declared"):
         outputs.points_allowed("nothing", REAL)
+
+
+def test_a_figures_lines_resting_on_few_patients_are_left_out():
+    trace = pd.DataFrame({"chain": 1, "cycle": [1, 2, 1, 2], "variable": ["a", "a", "b", "b"], "mean": [1.234, 1.3, 5.0, 5.1],
+                          "n_imputed": [5, 5, 40, 40]})
+    out, withheld = disclosure.model_outputs(trace, declarations.TABLES["imputation_trace"], disclosure.rules(REAL))
+    assert withheld == 2 and out["variable"].tolist() == ["b", "b"] and "n_imputed" not in out and "reason" not in out
+    same, _ = disclosure.model_outputs(trace, declarations.TABLES["imputation_trace"], disclosure.rules(SYNTHETIC))
+    assert same["variable"].tolist() == ["a", "a", "b", "b"] and "n_imputed" not in same

@@ -18,6 +18,7 @@ from helpers.analysis import beyond, cohort, models, subgroups, vsmc
 from helpers.pipeline import params as params_mod, validate
 from helpers.report import calibration, published
 from helpers.stats import survival
+from helpers.stats.finegray_time import fine_gray_time_interaction
 from helpers.synthetic import cohort as synthetic, vsmc as synthetic_vsmc
 
 OTHER_SEED = 7
@@ -128,6 +129,8 @@ STATISTICS = {
     "competing": lambda r: _hr(r, cause=2),
     "proportional_hazards": lambda r: round(float(survival.proportional_hazards_test(
         r.analysed, DURATION, EVENT, models.covariates("Model 4")).table.at["GLOBAL", "p"]), 6),
+    "proportional_subdistribution": lambda r: round(fine_gray_time_interaction(
+        r.analysed, DURATION, EVENT, models.covariates("Model 4"), ["mg_low"]).pvalue, 6),
     "no_interaction": _interaction,
     "progression_counts": lambda r: _cells(r, "Progression"),
     "progression_or": _progression_or,

@@ -81,3 +81,11 @@ def test_a_rerun_beyond_tolerance_fails_naming_both_versions(fake_r, tmp_path):
     message = str(failure.value)
     assert golden_values.version_record("vsmc.R") in message and "This R: R version 9.9.9 ; metafor 9.9" in message
     assert "vsmc.csv: column value" in message
+
+
+def test_ci_installs_and_records_every_r_package_the_scripts_load():
+    ci = (golden_values.paths.ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    loaded = {p for s in GOLDEN.glob("*.R") for p in re.findall(r"library\((\w+)\)", s.read_text(encoding="utf-8"))}
+    for package in loaded:
+        assert f"r-cran-{package.lower()}" in ci, f".ci/run does not install {package}"
+        assert f'"{package}"' in ci, f".ci/run does not record the version of {package}"

@@ -200,3 +200,33 @@ def test_refuses_what_it_cannot_fit():
         _run(d, imputations=1)
     with pytest.raises(ValueError, match="not in the data: pth"):
         imputation.multiple_imputation_cox(d, "time", "status", COVARIATES, ["pth"])
+
+
+def test_von_hippels_rule():
+    """m = 1 + ½ (FMI / cv)², von Hippel (2020), worked by hand: FMI 0.31 at cv 0.05 gives 20.22, so 21;
+    no missing information still needs two imputations to be multiple imputation."""
+    from helpers.stats import imputation
+
+    assert imputation.imputations_needed(0.31) == 21
+    assert imputation.imputations_needed(0.2, cv=0.1) == 3  # 1 + 0.5 · 4 = 3
+    assert imputation.imputations_needed(0.0) == 2
+    assert imputation.se_variation(0.31, 21) == pytest.approx(0.31 / np.sqrt(40), rel=1e-12)
+    assert imputation.se_variation(0.31, imputation.imputations_needed(0.31)) <= 0.05  # the rule meets its target
+    with pytest.raises(ValueError):
+        imputation.imputations_needed(1.5)
+
+
+def test_the_convergence_trace_follows_each_chain_cycle_by_cycle():
+    """Every chain, cycle and imputed variable has a row; the first chain repeats itself for the same seed and
+    differs for another (each chain draws from its own child seed)."""
+    from helpers.stats import imputation
+
+    rng = np.random.default_rng(4)
+    n = 120
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    frame["y"] += frame["x"]
+    frame.loc[rng.choice(n, 30, replace=False), "y"] = np.nan
+    a = imputation.chain_trace(frame, ["y"], chains=3, cycles=4, seed=1)
+    assert len(a) == 12 and set(a["chain"]) == {1, 2, 3} and set(a["cycle"]) == {1, 2, 3, 4}
+    pd.testing.assert_frame_equal(a, imputation.chain_trace(frame, ["y"], chains=3, cycles=4, seed=1))
+    assert not a["mean"].equals(imputation.chain_trace(frame, ["y"], chains=3, cycles=4, seed=2)["mean"])

@@ -100,3 +100,23 @@ def test_crude_model_sits_beside_the_adjusted_ones_with_a_dash_for_the_thesis():
     assert (thesis.loc["Model 1"].iloc[1:] != "–").all()
     cc = model_tables.complete_cases_table(res)
     assert cc["Left out"].tolist() == [0, 5]
+
+
+def test_fine_gray_curves_standardized_over_the_cohort():
+    """With the Mg indicators alone there is nothing to average: the standardized curve of each group is its
+    profile's (predict.crr, golden-tested in test_fine_gray.py). With covariates, it is the mean of every
+    patient's curve, which differs from the curve at the mean covariates (the exponential is not linear)."""
+    from helpers.pipeline import params as params_mod, validate
+    from helpers.stats import survival
+
+    _, df = validate.cohorts(params_mod.load())
+    crude = models.fine_gray_standardized_curves(df, "followup_years", "status", models.EXPOSURE, [1.8, 2.2])
+    profiles = models.group_profiles(df, models.EXPOSURE, [1.8, 2.2])
+    direct = survival.fine_gray_cumulative_incidence(df, "followup_years", "status", models.EXPOSURE, profiles)
+    np.testing.assert_allclose(crude["cif"], direct["cif"], rtol=1e-12)
+    cov = models.covariates("Model 4")
+    averaged = models.fine_gray_standardized_curves(df, "followup_years", "status", cov, [1.8, 2.2])
+    at_means = survival.fine_gray_cumulative_incidence(df, "followup_years", "status", cov,
+                                                       models.group_profiles(df, cov, [1.8, 2.2]))
+    assert list(averaged["profile"].unique()) == ["<1.8", "1.8–2.2", ">2.2"]
+    assert not np.allclose(averaged["cif"], at_means["cif"], rtol=1e-3)

@@ -25,3 +25,17 @@ SIGNATURES = {
 def test_public_function_keeps_its_signature(module, name):
     signature = str(inspect.signature(getattr(module, name)))
     assert signature == SIGNATURES[(module, name)]
+
+
+def test_every_public_statistic_has_a_mutation_in_the_mutation_check():
+    # bench/mutations.py must carry a wrong variant of each function pinned above (CONTRIBUTING: the mutation
+    # check); its result is recorded in CONTRIBUTING.
+    import importlib.util
+
+    from helpers import paths
+
+    spec = importlib.util.spec_from_file_location("mutations", paths.ROOT / "bench" / "mutations.py")
+    mutations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutations)
+    mutated = {function for _, function, _, _ in mutations.MUTATIONS.values()}
+    assert {name for _, name in SIGNATURES} <= mutated

@@ -30,6 +30,18 @@ def test_logistic_matches_glm():
     assert np.allclose(fit["or"], np.exp(fit["coef"]))
 
 
+def test_linear_matches_lm():
+    """Coefficients and standard errors to 1e-9 relative, P to 1e-7 (summary(lm), t on residual df)."""
+    from helpers.stats import regression as stats_regression
+
+    fit = stats_regression.linear(DATA, "z3", ["low", "high", "z1", "z2", "mgc"])
+    for term in ["Intercept", "low", "high", "z1", "z2", "mgc"]:
+        r = "(Intercept)" if term == "Intercept" else term
+        assert fit.at[term, "coef"] == pytest.approx(_gold("lm", r, "coef"), rel=1e-9)
+        assert fit.at[term, "se"] == pytest.approx(_gold("lm", r, "se"), rel=1e-9)
+        assert fit.at[term, "p"] == pytest.approx(_gold("lm", r, "p"), rel=1e-7)
+
+
 def test_logistic_drops_incomplete_rows():
     d = DATA.copy()
     d.loc[:9, "z1"] = np.nan

@@ -29,6 +29,17 @@ def test_interaction_test_matches_coxph_anova(name, modifier):
     assert res.pvalue == pytest.approx(g["p"], rel=1e-6)
 
 
+@pytest.mark.parametrize("name", ["ties", "cohort_size"])
+@pytest.mark.parametrize("modifier", ["x2", "old"])
+def test_one_df_interaction_of_the_low_group_matches_coxph_anova(name, modifier):
+    """The test of the plotted contrast alone: low × modifier added, 1 df."""
+    res = subgroups.interaction_test(_data(name), "time", "status", ["low", "high", "x1", "x2", "x3"], ["low"], modifier)
+    g = GOLD[(GOLD["dataset"] == name) & (GOLD["modifier"] == f"{modifier}_low")].set_index("quantity")["value"]
+    assert res.df == 1 == g["df"]
+    assert res.statistic == pytest.approx(g["chisq"], rel=1e-6, abs=1e-9)
+    assert res.pvalue == pytest.approx(g["p"], rel=1e-6)
+
+
 def _cohort(n=800, seed=11):
     rng = np.random.default_rng(seed)
     mg = pd.Series(rng.choice([1.7, 2.0, 2.1, 2.4], n, p=[0.06, 0.4, 0.2, 0.34]))

@@ -85,8 +85,19 @@ def test_event_without_follow_up(cohort_text, write_csv):
     row = cohort_text.index[cohort_text["status"] == "1"][0]
     cohort_text.loc[row, "followup_years"] = ""
     path = write_csv(cohort_text)
-    with pytest.raises(InputError, match=rf"'followup_years' is empty or 0 for patients with an event .* at line {row + 2}"):
+    with pytest.raises(InputError, match=rf"'followup_years' is empty for patients with an event .* at line {row + 2}"):
         validate.load_cohort(path)
+
+
+def test_an_event_on_the_day_of_enrolment_is_valid_and_analysed(cohort_text, write_csv):
+    """Follow-up 0 with an event is a record R keeps (coxph, cuminc, crr): it loads and is analysed."""
+    from helpers.analysis import cohort
+
+    row = cohort_text.index[(cohort_text["status"] == "1") & (pd.to_numeric(cohort_text["mg"], errors="coerce") < 2.6)][0]
+    cohort_text.loc[row, "followup_years"] = "0"
+    loaded = validate.load_cohort(write_csv(cohort_text))
+    analysed = cohort.analysis_cohort(loaded, [1.8, 2.2], 2.6)
+    assert analysed.loc[row, "followup_years"] == 0 and analysed.loc[row, "status"] == 1
 
 
 def test_mg_range_is_checked_in_its_unit(cohort_text, write_csv):
@@ -181,7 +192,7 @@ def _bad_files(cohort_text):
     missing_fu = t.copy()
     row = missing_fu.index[missing_fu["status"] == "2"][0]
     missing_fu.loc[row, "followup_years"] = ""
-    yield "missing follow-up with an event", missing_fu, "'followup_years' is empty or 0 for patients with an event"
+    yield "missing follow-up with an event", missing_fu, "'followup_years' is empty for patients with an event"
     yield "status outside 0/1/2", t.assign(status=t["status"].where(t.index != 2, "5")), "column 'status' has values other than 0, 1, 2"
     dup = t.copy()
     dup.loc[3, "patient_id"] = dup.loc[2, "patient_id"]

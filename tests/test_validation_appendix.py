@@ -29,6 +29,10 @@ def test_agreement_covers_every_statistical_helper_within_its_stated_tolerance()
         "subgroups.interaction_test", "vsmc.compare", "vsmc.compare: Hedges' g",
         "standardized.standardized_risk: risks and contrasts", "standardized.standardized_risk: standard errors",
         "imputation.pool_rubin", "survival.median_follow_up",
+        "spline.spline_hazard_ratios (cox): coefficients", "spline.spline_hazard_ratios (cox): SEs and tests",
+        "spline.spline_hazard_ratios (fine_gray): coefficients", "spline.spline_hazard_ratios (fine_gray): SEs and tests",
+        "finegray_time.fine_gray_time_interaction", "finegray_time.fine_gray_time_interaction: standard errors",
+        "regression.linear",
     }
     assert set(table.index) == expected
     assert (table["Values compared"] > 0).all()
@@ -166,3 +170,14 @@ def test_audit_follows_the_published_table(monkeypatch):
     after = _row(audit.thesis_audit(), "Smoking: categories")
     sum_of = lambda text: int(re.search(r"sum to ([\d,]+)", text).group(1).replace(",", ""))
     assert sum_of(after) == sum_of(before) + 10
+
+
+def test_recovery_reports_monte_carlo_standard_errors():
+    """Morris, White and Crowther (2019): bias MC SE = SD/√R; coverage MC SE √(0.95 · 0.05/R), 0.01 at 475."""
+    results = simulation.run(12, seed=3)
+    summary = simulation.summary(results)
+    for _, row in summary.iterrows():
+        assert row["MC SE of bias"] == pytest.approx(row["SD of estimates"] / np.sqrt(row["Replicates"]), rel=1e-12)
+        assert row["MC SE of coverage"] == pytest.approx(np.sqrt(0.95 * 0.05 / row["Replicates"]), rel=1e-12)
+    assert simulation.replicates_needed(0.01) == 475 and simulation.coverage_mcse(475) <= 0.01 + 1e-12
+    assert simulation.coverage_mcse(474) > 0.01

@@ -49,6 +49,11 @@ a <- anova(f)
 put("lrm_anova", "Nonlinear", "chisq", a[" Nonlinear", "Chi-Square"])
 put("lrm_anova", "Nonlinear", "df", a[" Nonlinear", "d.f."])
 put("lrm_anova", "Nonlinear", "p", a[" Nonlinear", "P"])
+# Linear regression (lm) of z3 on the groups and covariates: the ANCOVA form of a change model.
+l <- summary(lm(z3 ~ low + high + z1 + z2 + mgc, data = d))$coefficients
+for (term in rownames(l)) {
+  put("lm", term, "coef", l[term, 1]); put("lm", term, "se", l[term, 2]); put("lm", term, "p", l[term, 4])
+}
 
 out <- do.call(rbind, res)
 out$value <- sprintf("%.17g", out$value)

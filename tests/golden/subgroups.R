@@ -21,6 +21,12 @@ for (name in c("ties", "cohort_size")) {
     dfree <- length(coef(b)) - length(coef(a))
     res[[length(res) + 1]] <- data.frame(dataset = name, modifier = modifier, quantity = c("chisq", "df", "p"),
                                          value = c(lr, dfree, pchisq(lr, dfree, lower.tail = FALSE)))
+    # The 1-df test of the low-group term alone: the contrast a forest plot of low against reference draws.
+    f1 <- as.formula(paste("Surv(time, status == 1) ~ low + high + x1 + x2 + x3 +", modifier, "+ low:", modifier))
+    b <- coxph(f1, data = d, ties = "efron", control = coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 50))
+    lr <- 2 * (b$loglik[2] - a$loglik[2])
+    res[[length(res) + 1]] <- data.frame(dataset = name, modifier = paste0(modifier, "_low"),
+                                         quantity = c("chisq", "df", "p"), value = c(lr, 1, pchisq(lr, 1, lower.tail = FALSE)))
   }
   # Within each stratum, the full model (the default of subgroup_analysis): coxph reports NA for a covariate
   # constant in the stratum (x2 within the x2 strata), which helpers.analysis.subgroups leaves out; x1 stays

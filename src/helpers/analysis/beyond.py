@@ -50,6 +50,7 @@ HSCRP_FLOOR = 0.01
 RARE_LIMIT = 0.15  # cumulative incidence under which a hazard ratio approximates a risk ratio
 HIDDEN_SHARE = 0.2  # share of each marker hidden in the demonstration
 HIDDEN_EGFR_LOG_ODDS = -0.7  # per SD of eGFR: markers more often missing in patients with lower eGFR
+TRACE_CHAINS, TRACE_CYCLES = 4, 10  # the convergence trace: chains of as many cycles as each imputation runs
 
 
 def reference_group(cutpoints) -> str:
@@ -349,11 +350,16 @@ class MarkerAnalyses:
     ``events``, ``n_imputed`` patients with a marker imputed, ``df`` Barnard–Rubin degrees of freedom and
     ``fmi`` fraction of missing information for the pooled rows). ``missing``: each marker's counts in the
     data. ``demonstration``: True when the data had every marker recorded, so that imputation was shown on
-    a copy with :func:`hide_markers`."""
+    a copy with :func:`hide_markers`. ``trace``: the convergence trace of a few chains; ``needed``: the
+    imputations von Hippel's rule asks for at the largest fraction of missing information (5% variation
+    of the standard errors between runs)."""
 
     table: pd.DataFrame
     missing: pd.DataFrame
     demonstration: bool
+    trace: pd.DataFrame | None = None  # the chains' convergence trace (imputation.chain_trace), when imputed
+    needed: int | None = None  # imputations von Hippel's rule asks for, from the largest FMI
+
 
 
 def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
@@ -385,7 +391,12 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
     else:
         setting, data = "as recorded", recorded
     rows += _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
-    return MarkerAnalyses(pd.DataFrame(rows), missing, demonstration)
+    table = pd.DataFrame(rows)
+    frame = imputation.imputation_frame(data, DURATION, EVENT, with_markers, terms)
+    trace = imputation.chain_trace(frame, terms, chains=TRACE_CHAINS, cycles=TRACE_CYCLES, seed=seed, map=map)
+    fmi = table["fmi"].dropna()
+    needed = imputation.imputations_needed(float(fmi.max())) if len(fmi) else None
+    return MarkerAnalyses(table, missing, demonstration, trace, needed)
 
 
 # --- unmeasured confounding -----------------------------------------------------------------------------
@@ -462,7 +473,12 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
     largest = float(end["cif"].max())
     rare = largest <= limit
-    rows = [risk_ratio_row(risks, str(df[GROUP].cat.categories[0]))] if risks is not None else []
+    rows = []
+    if risks is not None:
+        try:
+            rows.append(risk_ratio_row(risks, str(df[GROUP].cat.categories[0])))
+        except ValueError:  # a ratio of zero risks, or limits that are not finite: no E-value on this scale
+            pass
     for assumption, as_rare in (("approximation: the hazard ratio read as a risk ratio (rare outcome)", True),
                                 ("approximation: the hazard ratio converted to a risk ratio (common outcome, √HR)", False)):
         if not as_rare and rare:

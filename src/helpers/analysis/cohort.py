@@ -25,7 +25,12 @@ def _primary_masks(cohort, exclude_at_or_above):
         mg_high = pd.Series(False, index=cohort.index)
     else:
         mg_high = ~mg_missing & (cohort["mg"].round(9) >= exclude_at_or_above)
-    no_followup = ~mg_missing & ~mg_high & ~(cohort["followup_years"] > 0)
+    # No follow-up time: none recorded (or negative), or 0 without an event. A record with an event on the
+    # day of enrolment (follow-up 0, status recorded as an event) is kept, as R's coxph, cuminc and crr keep it.
+    time = cohort["followup_years"]
+    status = cohort["status"] if "status" in cohort else pd.Series(pd.NA, index=cohort.index)
+    event_at_zero = (time == 0) & status.notna() & (status != 0)
+    no_followup = ~mg_missing & ~mg_high & ~((time > 0) | event_at_zero)
     return {
         "mg_missing": mg_missing,
         "mg_high": mg_high,
@@ -51,7 +56,8 @@ def primary_flow(cohort: pd.DataFrame, cutpoints, exclude_at_or_above) -> pd.Dat
         {"key": "enrolled", "label": "Enrolled", "n": len(cohort), "kind": "main"},
         {"key": "mg_missing", "label": "Serum Mg not measured", "n": int(m["mg_missing"].sum()), "kind": "excluded"},
         {"key": "mg_high", "label": f"Serum Mg {limit}", "n": int(m["mg_high"].sum()), "kind": "excluded"},
-        {"key": "no_followup", "label": "No follow-up", "n": int(m["no_followup"].sum()), "kind": "excluded"},
+        {"key": "no_followup", "label": "No follow-up time (none recorded, or 0 without an event)",
+         "n": int(m["no_followup"].sum()), "kind": "excluded"},
         {"key": "analysed", "label": "Analysed", "n": int(m["analysed"].sum()), "kind": "main"},
     ]
     rows += _group_rows(cohort[m["analysed"]], "analysed", cutpoints)

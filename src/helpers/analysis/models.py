@@ -148,6 +148,27 @@ def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, cause=1) -> pd.DataFrame:
+    """Cumulative incidence the Fine–Gray model implies for each Mg group, averaged over the cohort: every
+    patient's curve (``predict.crr`` for that patient's covariates) with the Mg indicators set to the group,
+    the mean taken at each event time. Like the Aalen–Johansen curves, a population average, not the curve
+    of a mean-covariate profile (which no patient has: a binary covariate at 0.61). Returns ``profile, time,
+    cif`` (``profile`` the group label), the frame of ``survival.fine_gray_cumulative_incidence``."""
+    from helpers.stats import finegray
+
+    fit = finegray.fit_fine_gray(df, duration, event, covariates, cause)
+    complete = df[[duration, event, *covariates]].dropna()[covariates].reset_index(drop=True)
+    low, mid, high = derive.mg_group_labels(cutpoints)
+    frames = []
+    for label, flags in ((low, (1.0, 0.0)), (mid, (0.0, 0.0)), (high, (0.0, 1.0))):
+        rows = complete.copy()
+        rows[EXPOSURE] = flags
+        curves = fit.cumulative_incidence(rows)
+        mean = curves.groupby("time", sort=True)["cif"].mean()
+        frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1,
                          map=None) -> pd.DataFrame:
     """Model ``model`` refitted with the Mg groups of each pair of cut-points, by each fitter.
@@ -214,3 +235,31 @@ CAC_EXTRA = ("lipid_lowering", "log_cac_baseline")  # added to every model of CA
 def progression_extra(df: pd.DataFrame, outcome: str) -> list[str]:
     """Covariates added to each model of a progression outcome: for CAC those of ``CAC_EXTRA`` the data hold."""
     return [c for c in CAC_EXTRA if c in df.columns and df[c].notna().any()] if outcome == "cac" else []
+
+
+def pwv_baseline_adjusted(pwv_set: pd.DataFrame) -> pd.DataFrame:
+    """Arterial stiffness with and without baseline baPWV in the model, Model 4 covariates throughout.
+
+    A percentage change from a baseline regresses to the mean: patients with a high baseline tend to fall,
+    those with a low one to rise, and if baseline baPWV differs between Mg groups the change does too. The
+    thesis's model (progression, a rise of 10% or more, by logistic regression without the baseline) is set
+    beside the same model with baseline baPWV added, and beside the ANCOVA of the percentage change
+    (linear regression on the Mg groups, Model 4 and baseline baPWV; ``stats.regression.linear``, R's ``lm``).
+    One row per analysis and Mg indicator: ``analysis, term, scale, estimate, lower, upper, p, n``.
+    """
+    from helpers.stats import regression
+
+    d = pwv_set.assign(pwv_change_pct=100.0 * (pwv_set["pwv_year4"] / pwv_set["pwv_baseline"] - 1.0))
+    rows = []
+    for analysis, extra in (("Progression (rise ≥ 10%), logistic, Model 4: the thesis's", []),
+                            ("Progression (rise ≥ 10%), logistic, Model 4 + baseline baPWV", ["pwv_baseline"])):
+        fit = fit_logistic_models(d, "pwv_progression", models={"Model 4": MODEL_4}, extra=extra)
+        for _, r in fit.iterrows():
+            rows.append({"analysis": analysis, "term": r["term"], "scale": "odds ratio", "estimate": r["or"],
+                         "lower": r["lower"], "upper": r["upper"], "p": r["p"], "n": r["n"]})
+    fit = regression.linear(d, "pwv_change_pct", [*EXPOSURE, *MODEL_4, "pwv_baseline"])
+    for term in EXPOSURE:
+        rows.append({"analysis": "Change in baPWV (%), ANCOVA: Model 4 + baseline baPWV", "term": term,
+                     "scale": "difference in % change", "estimate": fit.at[term, "coef"], "lower": fit.at[term, "lower"],
+                     "upper": fit.at[term, "upper"], "p": fit.at[term, "p"], "n": fit.attrs["n"]})
+    return pd.DataFrame(rows)

@@ -96,14 +96,33 @@ def run(replicates: int = 20, seed: int = 2024, map=None) -> pd.DataFrame:
     return pd.DataFrame([row for rows in results for row in rows])
 
 
+NOMINAL = 0.95
+
+
+def coverage_mcse(replicates: int, coverage: float = NOMINAL) -> float:
+    """Monte Carlo standard error of an estimated coverage near ``coverage``: √(c(1 − c)/R) (Morris, White
+    and Crowther 2019, taken at the nominal level so that a run whose intervals all covered does not claim
+    an MC SE of 0)."""
+    return float(np.sqrt(coverage * (1 - coverage) / replicates))
+
+
+def replicates_needed(mcse: float = 0.01, coverage: float = NOMINAL) -> int:
+    """Replicates for the coverage's Monte Carlo SE to be at most ``mcse``: c(1 − c)/mcse², 475 for 0.01."""
+    return int(np.ceil(coverage * (1 - coverage) / mcse**2 - 1e-9))
+
+
 def summary(results: pd.DataFrame) -> pd.DataFrame:
-    """Bias, spread, mean standard error and 95% CI coverage of the log hazard ratio, by design and term."""
+    """Bias, spread, mean standard error and 95% CI coverage of the log hazard ratio, by design and term,
+    each with its Monte Carlo standard error (Morris, White and Crowther 2019): bias SD/√R, coverage
+    √(0.95 · 0.05/R)."""
     out = []
     for (design, term), g in results.groupby(["design", "term"], sort=False):
+        r = len(g)
+        sd = float(g["coef"].std(ddof=1))
         out.append({
-            "Design": design, "Term": term, "Replicates": len(g), "Planted HR": float(np.exp(g["truth"].iloc[0])),
+            "Design": design, "Term": term, "Replicates": r, "Planted HR": float(np.exp(g["truth"].iloc[0])),
             "Mean estimated HR": float(np.exp(g["coef"].mean())), "Bias (log HR)": float(g["coef"].mean() - g["truth"].iloc[0]),
-            "SD of estimates": float(g["coef"].std(ddof=1)), "Mean SE": float(g["se"].mean()),
-            "95% CI coverage": float(g["covered"].mean()),
+            "MC SE of bias": sd / np.sqrt(r), "SD of estimates": sd, "Mean SE": float(g["se"].mean()),
+            "95% CI coverage": float(g["covered"].mean()), "MC SE of coverage": coverage_mcse(r),
         })
     return pd.DataFrame(out)

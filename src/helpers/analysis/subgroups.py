@@ -106,11 +106,11 @@ def _estimate(d, duration, event, covariates, cause):
     return row, ""
 
 
-def _interaction_p(d, duration, event, covariates, modifier, cause):
+def _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low", "mg_high")):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            inter = interaction_test(d, duration, event, covariates, ["mg_low", "mg_high"], modifier, cause)
+            inter = interaction_test(d, duration, event, covariates, list(exposure), modifier, cause)
         return inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return np.nan
@@ -123,8 +123,10 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
     ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first); within a
     stratum those constant in it are left out, and with ``adjustment="reduced"`` the subgroup's own variable
     too. Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
-    ``p_interaction`` (the 2-df likelihood-ratio test) is left empty where a stratum of the subgroup is not
-    estimable, with the reason in ``p_interaction_note``.
+    ``p_interaction`` (the 2-df likelihood-ratio test of both Mg-group × subgroup terms) and
+    ``p_interaction_low`` (the 1-df test of the low-Mg × subgroup term alone: the contrast the forest plot
+    draws) are left empty where a stratum of the subgroup is not estimable, with the reason in
+    ``p_interaction_note``.
     """
     if adjustment not in ADJUSTMENTS:
         raise ValueError(f"adjustment must be one of {', '.join(ADJUSTMENTS)}")
@@ -136,6 +138,7 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
         modifier = f"sub_{sub.key}"
         d = df.assign(**{modifier: flags[sub.key]})
         p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
+        p_low = _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low",))
         strata = []
         for value, level in zip((1.0, 0.0), sub.levels):
             part = d[d[modifier] == value]
@@ -153,5 +156,6 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
         missing = [r["stratum"] for r in strata if not r["estimable"]]
         note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
         for row in strata:
-            rows.append(row | {"p_interaction": np.nan if missing else p_inter, "p_interaction_note": note})
+            rows.append(row | {"p_interaction": np.nan if missing else p_inter,
+                               "p_interaction_low": np.nan if missing else p_low, "p_interaction_note": note})
     return pd.DataFrame(rows)

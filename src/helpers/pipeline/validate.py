@@ -180,12 +180,13 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
     _check_units(typed, where)
     if "egfr" not in typed.columns:
         typed["egfr"] = derive.ckd_epi_2009(typed["creatinine"], typed["age"], typed["sex"])
-    # Across columns: an event needs a follow-up time; a follow-up time needs a status.
+    # Across columns: an event needs a follow-up time (0, an event on the day of enrolment, is one: R keeps
+    # such a record); a follow-up time needs a status.
     fu, status = typed["followup_years"], typed["status"]
-    bad = typed.index[(status.isin([1, 2]) & ~(fu > 0))]
+    bad = typed.index[(status.isin([1, 2]) & fu.isna())]
     if len(bad):
         raise InputError(
-            f"{where}: column 'followup_years' is empty or 0 for patients with an event (status 1 or 2) at "
+            f"{where}: column 'followup_years' is empty for patients with an event (status 1 or 2) at "
             f"{_rows(text, bad)}."
         )
     bad = typed.index[(fu > 0) & status.isna()]

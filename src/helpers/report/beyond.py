@@ -30,12 +30,12 @@ def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | No
         row = {"Years": f"{time:g}", "Serum Mg (mg/dL)": group,
                "Standardized risk, % (95% CI)": _percent(risk["estimate"], risk["lower"], risk["upper"])}
         if group == reference:
-            row |= {"Difference, percentage points (95% CI)": "reference", "Ratio (95% CI, as ate)": "reference",
+            row |= {"Difference, percentage points (95% CI)": "reference", "Ratio (95% CI, natural scale)": "reference",
                     "Ratio (95% CI, log scale)": "reference"}
         else:
             d, r = keyed.loc[(time, group, "difference")], keyed.loc[(time, group, "ratio")]
             row |= {"Difference, percentage points (95% CI)": _percent(d["estimate"], d["lower"], d["upper"]),
-                    "Ratio (95% CI, as ate)": outputs.format_ratio(r["estimate"], r["lower"], r["upper"]),
+                    "Ratio (95% CI, natural scale)": outputs.format_ratio(r["estimate"], r["lower"], r["upper"]),
                     "Ratio (95% CI, log scale)": outputs.format_ratio(r["estimate"], r["lower_log"], r["upper_log"])}
         if boot is not None:
             b = boot.loc[(time, group, "risk")]
@@ -121,6 +121,16 @@ def e_value_table(table: pd.DataFrame) -> pd.DataFrame:
         "E-value, estimate": [f"{v:.2f}" if np.isfinite(v) else str(why or "") for v, why in zip(table["e_point"], _reasons(table))],
         "E-value, limit nearer 1": [f"{v:.2f}" if np.isfinite(v) else "" for v in table["e_ci"]],
     })
+
+
+def trace_cells(trace: pd.DataFrame, markers, n_patients: int) -> pd.DataFrame:
+    """The imputation trace with ``n_imputed``, the patients whose marker each line's means rest on (in the
+    demonstration, about ``HIDDEN_SHARE`` of the patients), for disclosure control to leave out a marker
+    imputed for few patients (``declarations.TABLES['imputation_trace']``)."""
+    imputed = markers.missing.set_index("column")["n_missing"].astype(float)
+    if markers.demonstration:  # every marker recorded: the demonstration hides about HIDDEN_SHARE of each
+        imputed = imputed * 0 + round(analysis_beyond.HIDDEN_SHARE * n_patients)
+    return trace.assign(n_imputed=trace["variable"].map({t: imputed.get(c, 0.0) for c, t, _ in analysis_beyond.MARKERS}))
 
 
 def e_words(table: pd.DataFrame) -> dict[str, str]:
@@ -220,7 +230,7 @@ def tied_time_table(frame: pd.DataFrame) -> pd.DataFrame:
     kinds = {"risk": "Risk", "difference": "Difference", "ratio": "Ratio"}
     return pd.DataFrame({
         "Years": frame["time"].map(lambda t: f"{t:g}"), "Group": frame["group"], "Estimate": frame["kind"].map(kinds),
-        "SE as ate": frame["se_ate"].map(lambda v: f"{v:.4f}" if np.isfinite(v) else "–"),
+        "SE, riskRegression::ate": frame["se_ate"].map(lambda v: f"{v:.4f}" if np.isfinite(v) else "–"),
         "SE counting every tied event": frame["se_counted"].map(lambda v: f"{v:.4f}" if np.isfinite(v) else "–"),
         "Ratio": frame["ratio"].map(lambda v: f"{v:.3f}" if np.isfinite(v) else "–"),
         **({"Note": _reasons(frame)} if _reasons(frame).ne("").any() else {}),

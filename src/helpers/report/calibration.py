@@ -89,7 +89,7 @@ def _hazard_rows(analysed, labels):
         for term, key in (("mg_low", "low"), ("mg_high", "high")):
             p = published.model_hazard(table_name, key)
             hr = float(fit.at[term, "hr"])
-            rows.append(_row("Hazard ratios", f"Model 4 {name} HR, Mg {labels[key]}",
+            rows.append(_row("Hazard ratios", f"Model 4 {name} {'sHR' if name == 'Fine–Gray' else 'HR'}, Mg {labels[key]}",
                              outputs.format_ratio(p["hr"], p["lower"], p["upper"]), f"{hr:.2f}",
                              "inside the published 95% CI", p["lower"] <= hr <= p["upper"]))
     return rows

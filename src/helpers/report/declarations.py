@@ -20,7 +20,8 @@ of data. With synthetic data the declarations change nothing; with real data
   reason in ``reason`` (and ``flag`` set False); with ``together``, every row sharing that column's value
   is withheld with it, since the others and a published total would give it back. The other estimates
   are rounded (``decimals``) so that a standard error cannot be inverted into an exact count. Columns in
-  ``drop`` serve the decision only and are not published.
+  ``drop`` serve the decision only and are not published; with ``drop_withheld`` a withheld row is left
+  out rather than emptied (the lines of a figure).
 
 ``patients=False`` marks a table that counts no patient (validation runs, the parameters). Figures are
 declared in ``FIGURES`` the same way; ``points`` says whether a figure may draw one point per patient.
@@ -57,6 +58,7 @@ class Table:
     flag: str | None = None
     decimals: int = 2
     drop: tuple = ()
+    drop_withheld: bool = False
 
     def count_columns(self, columns) -> list:
         """The declared count columns among ``columns`` (patterns expanded), in the table's order."""
@@ -115,21 +117,25 @@ TABLES: dict[str, Table] = {
     "mg_continuous": Table(counts=("Patients", "Events"), estimates=("Ratio per 0.1 mg/dL (95% CI)", "P"),
                            cells=("Patients", "Events")),
     "cutpoint_sensitivity": Table(counts=("participants", "events", "reference_participants", "reference_events"),
-                                  estimates=("HR (95% CI)", "P"),
+                                  estimates=("HR or sHR (95% CI)", "P"),
                                   cells=("participants", "events", "reference_participants", "reference_events"),
                                   reason="note"),
+    "cutpoint_sensitivity_display": Table(counts=("Participants", "Events", "Reference participants", "Reference events")),
     "km_versus_aalen_johansen": DERIVED,
+    "proportional_subdistribution_hazards": DERIVED,
     "sweep": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                    estimates=("hr", "lower", "upper", "p"),
                    cells=("participants", "events", "reference_participants", "reference_events"), reason="note"),
     # progression
     "progression_cac": LOGISTIC, "progression_pwv": LOGISTIC,
     "progression_ratios": DERIVED,
+    "progression_pwv_baseline": Table(counts=("n",)),
+    "progression_pwv_baseline_display": Table(counts=("Patients",)),
     "progression_counts": GROUP_EVENTS,
     "progression_cac_spline": DERIVED, "progression_pwv_spline": DERIVED,
     # subgroups
     "subgroups": Table(counts=("n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"),
-                       estimates=("hr", "lower", "upper", "p", "p_interaction"),
+                       estimates=("hr", "lower", "upper", "p", "p_interaction", "p_interaction_low"),
                        cells=("n_low", "events_low", "n_mid", "events_mid"), together="subgroup",
                        flag="estimable"),
     "subgroups_display": Table(counts=("Patients*", "Events*")),
@@ -149,6 +155,8 @@ TABLES: dict[str, Table] = {
     "marker_models": Table(counts=("n", "events", "n_imputed", *MODEL_CELLS), estimates=("hr", "lower", "upper", "p", "df", "fmi"),
                            cells=MODEL_CELLS),
     "marker_models_display": DERIVED,
+    # Means of imputed values rest on the patients imputed: a marker imputed for few is left out whole.
+    "imputation_trace": Table(estimates=("mean",), cells=("n_imputed",), drop=("n_imputed",), drop_withheld=True),
     # The end of a group's follow-up is one patient's time: with real data the column is left out.
     "incidence_end_of_followup": Table(extremes=("End of follow-up (years)",)),
     "e_values": Table(counts=MODEL_CELLS, estimates=("ratio", "lower", "upper", "rr", "rr_lower", "rr_upper", "e_point", "e_ci"),

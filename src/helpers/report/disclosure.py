@@ -343,6 +343,9 @@ def model_outputs(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Data
     if not rules_.active or table.empty:
         return table.drop(columns=[c for c in declared.drop if c in table.columns]), 0
     out, withheld = _model_outputs(table.drop(columns=[c for c in declared.extremes if c in table.columns]), declared, rules_)
+    if declared.drop_withheld and withheld:
+        out = out[~out[declared.reason].fillna("").astype(str).str.startswith("withheld")]
+        out = out.drop(columns=[declared.reason])
     return out.drop(columns=[c for c in declared.drop if c in out.columns]), withheld
 
 

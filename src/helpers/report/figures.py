@@ -328,8 +328,10 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
         for knot in fit.knots:
             ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
-        note = (f"Non-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
+        note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
                 f"P = {format_p(fit.nonlinearity_p)}")
+        overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
+        note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
         ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
         values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
@@ -371,13 +373,15 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
     title = textwrap.fill(title, 60) if title else ""
     head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
-    size, height, width = FOREST_FONT, 0.3 * n + 1.1 + head, FOREST_WIDTH
-    right_texts = [f"P interaction {format_p(r['p_interaction']) or '—'}" if kind == "head" else
+    size, height, width = FOREST_FONT, 0.3 * n + 1.35 + head, FOREST_WIDTH
+    # A subgroup's line: P for interaction of the plotted contrast (1 df) and of both Mg groups (2 df).
+    right_texts = [f"P {format_p(r.get('p_interaction_low', np.nan)) or '—'} / {format_p(r['p_interaction']) or '—'}"
+                   if kind == "head" else
                    format_ratio(r["hr"], r["lower"], r["upper"]) if r["estimable"] else "not estimable"
                    for kind, _, r in lines]
     with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
         fig = plt.figure(figsize=(width, height))
-        ax = fig.add_axes((0.45, 0.62 / height, 0.25, (0.3 * n) / height))
+        ax = fig.add_axes((0.45, 0.87 / height, 0.25, (0.3 * n) / height))
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(n - 0.5, -1.3)
@@ -386,7 +390,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         ax.set_yticks([])
         ax.set_xticks(*_log_ticks(lo, hi))
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label} (log scale)")
+        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label} (log scale)\nP for interaction: 1 df (this contrast) / 2 df")
         fig.canvas.draw()
         place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / height, text, va="center", fontsize=size, **kw)  # noqa: E731
         labels = [place(0.01, -1.0, "Subgroup", fontweight="bold")]
@@ -399,7 +403,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         for t in probes:
             t.remove()
         text_x = 0.99 - text_width  # the plotting area takes all the width the two text columns leave
-        ax.set_position((left, 0.62 / height, text_x - 0.02 - left, (0.3 * n) / height))
+        ax.set_position((left, 0.87 / height, text_x - 0.02 - left, (0.3 * n) / height))
         place(text_x, -1.0, "HR (95% CI)", fontweight="bold")
         for y, ((kind, label, r), text) in enumerate(zip(lines, right_texts)):
             if kind == "stratum" and r["estimable"]:
@@ -519,7 +523,8 @@ def cutpoint_heatmap(sweep: pd.DataFrame, marked=(1.8, 2.2), title: str = ""):
     return finish(fig)
 
 
-def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = ""):
+def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, points: pd.DataFrame, title: str = "",
+                           adjustment: str = "Model 4"):
     """Two panels sharing the axes: the Aalen–Johansen curves by group with 95% bands (left), and the
     standardized curves with 95% bands and the risks at the chosen times with their intervals (right).
 
@@ -541,13 +546,34 @@ def standardized_risk_plot(observed: pd.DataFrame, standardized: pd.DataFrame, p
             right.errorbar(p["time"], p["estimate"], yerr=[p["estimate"] - p["lower"], p["upper"] - p["estimate"]],
                            fmt="o", color=colour, ms=4, capsize=3, lw=1)
         left.set_title("Observed (Aalen–Johansen)", loc="left", fontsize=12)
-        right.set_title("Standardized over the cohort (Model 4)", loc="left", fontsize=12)
+        right.set_title(f"Standardized over the cohort ({adjustment})", loc="left", fontsize=12)
         for ax in (left, right):
             ax.set_ylabel("Cumulative incidence")
         right.set_xlabel("Years since enrolment")
         left.tick_params(labelbottom=True)
         left.set_ylim(0, None)
         left.legend(loc="upper left", frameon=False, fontsize=11)
+        if title:
+            fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
+        fig.tight_layout()
+    return finish(fig)
+
+
+def trace_plot(trace: pd.DataFrame, labels: dict | None = None, title: str = ""):
+    """Convergence of the chained equations, as R's ``plot(mice(...))``: for each imputed variable, the mean
+    of its imputed values after each cycle, one line per chain. ``trace`` is ``stats.imputation.chain_trace``'s
+    frame (``chain, cycle, variable, mean``); ``labels`` names the variables."""
+    variables = list(dict.fromkeys(trace["variable"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(variables), 1, figsize=(PHONE_SAFE_WIDTH, 2.3 * len(variables) + 0.6),
+                                 squeeze=False, sharex=True)
+        for ax, variable in zip(axes[:, 0], variables):
+            part = trace[trace["variable"] == variable]
+            for (chain, lines), colour in zip(part.groupby("chain"), PALETTE):
+                ax.plot(lines["cycle"], lines["mean"], color=colour, lw=1.2, marker="o", ms=2.5)
+            ax.set_title(textwrap.fill((labels or {}).get(variable, variable), 28), loc="left", fontsize=10)
+            ax.set_ylabel("Mean imputed")
+        axes[-1][0].set_xlabel("Cycle")
         if title:
             fig.suptitle(textwrap.fill(title, 56), x=0.01, ha="left", fontsize=12)
         fig.tight_layout()

@@ -57,7 +57,8 @@ def _hazard_ratios(analysed, labels):
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
             r = fit[fit["term"] == term].iloc[0]
             p = published.model_hazard(table, group)
-            rows.append({"Finding": f"Model 4 {name} HR, Mg {labels[group]} (Table {table[6:].replace('_', '.')})",
+            ratio = "sHR" if key == "fg_model4" else "HR"
+            rows.append({"Finding": f"Model 4 {name} {ratio}, Mg {labels[group]} (Table {table[6:].replace('_', '.')})",
                          "Thesis": outputs.format_ratio(p["hr"], p["lower"], p["upper"]),
                          "This run": outputs.format_ratio(r["hr"], r["lower"], r["upper"]), "key": key})
     return rows

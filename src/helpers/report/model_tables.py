@@ -111,14 +111,16 @@ def _group_counts(df: pd.DataFrame, cutpoints, happened) -> dict:
             for key, label in _labels(cutpoints).items()}
 
 
-def hazard_ratio_tables(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None) -> ModelTables:
-    """Table 2.2.2 or 2.2.3: hazard ratios by model (this run and the thesis), and each group's events (%)."""
+def hazard_ratio_tables(results: pd.DataFrame, df: pd.DataFrame, event, cause, cutpoints, published=None,
+                        ratio: str = "HR") -> ModelTables:
+    """Table 2.2.2 or 2.2.3: hazard ratios by model (this run and the thesis), and each group's events (%).
+    ``ratio`` names them: "HR", or "sHR" for Fine–Gray's subdistribution hazard ratios."""
     counts = _group_counts(df, cutpoints, df[event] == cause)
     published_counts = None
     if published is not None:
         first = published.groupby("group").first()
         published_counts = {k: (int(first.at[k, "participants"]), int(first.at[k, "events"])) for k in first.index}
-    return ModelTables(ratio_table(results, cutpoints, "HR", published),
+    return ModelTables(ratio_table(results, cutpoints, ratio, published),
                        counts_table(counts, cutpoints, "Events (%)", published_counts))
 
 
@@ -136,13 +138,17 @@ def _reason(why: str) -> str:
 
 
 def stratum_cells(table: pd.DataFrame) -> dict:
-    """The forest table's two text columns from ``subgroups.subgroup_analysis`` (as published): each
-    stratum's 'HR (95% CI)' or why there is none, and its subgroup's P for interaction or why not."""
+    """The forest table's text columns from ``subgroups.subgroup_analysis`` (as published): each stratum's
+    'HR (95% CI)' or why there is none, and its subgroup's two P values for interaction or why not."""
     ratios = [outputs.format_ratio(h, lo, hi) if ok else _reason(str(why))
               for h, lo, hi, ok, why in table[["hr", "lower", "upper", "estimable", "reason"]].to_numpy()]
-    p_values = [f"– ({note})" if note else outputs.format_p(p) or f"– ({why})"
-                for p, note, why in table[["p_interaction", "p_interaction_note", "reason"]].to_numpy()]
-    return {"HR (95% CI)": ratios, "P for interaction (2-df LR test)": p_values}
+
+    def p_values(column):
+        return [f"– ({note})" if note else outputs.format_p(p) or f"– ({why})"
+                for p, note, why in table[[column, "p_interaction_note", "reason"]].to_numpy()]
+
+    return {"HR (95% CI)": ratios, "P for interaction, low vs reference (1-df LR test)": p_values("p_interaction_low"),
+            "P for interaction, both groups (2-df LR test)": p_values("p_interaction")}
 
 
 def covariate_label(key: str, cutpoints=None) -> str:

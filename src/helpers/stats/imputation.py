@@ -148,7 +148,7 @@ def _analysis_rows(df, duration, event, covariates, impute):
     if missing:
         raise ValueError(f"columns not in the data: {', '.join(map(str, missing))}")
     needed = [duration, event, *[c for c in covariates if c not in impute]]
-    keep = df[needed].notna().all(axis=1) & (df[duration] > 0)
+    keep = df[needed].notna().all(axis=1) & (df[duration] >= 0)  # follow-up 0 kept, as coxph keeps it
     return df.loc[keep]
 
 
@@ -212,6 +212,52 @@ def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_Ma
     return out
 
 
+def _one_chain(child, data, names, impute, cycles, donors, engine=None):
+    """Means and SDs of the imputed values of ``impute`` after each cycle of one chain (see chain_trace)."""
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
+        mice = (engine or _MainEffectsMICEData)(data.copy(), k_pmm=donors, rng=np.random.default_rng(child))
+        for cycle in range(1, cycles + 1):
+            mice.update_all(1)
+            for column in impute:
+                values = mice.data[names[column]].to_numpy(float)[mice.ix_miss[names[column]]]
+                if len(values):
+                    rows.append((cycle, column, float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else np.nan))
+    return rows
+
+
+def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, seed=20240521, donors: int = 5,
+                map=None) -> pd.DataFrame:
+    """Convergence trace of the chained equations, as ``plot(mice(...))`` draws it: for each of ``chains``
+    independent chains (each from a child of ``numpy.random.SeedSequence([seed, 3])``, run through ``map``),
+    after each of ``cycles`` cycles, the mean and standard deviation of the imputed values of every column of
+    ``impute``. Chains that mix and trend nowhere after the first few cycles have converged. ``frame`` is
+    the frame of :func:`imputation_frame`. Returns ``chain, cycle, variable, mean, sd``."""
+    names = {col: f"v{j}" for j, col in enumerate(frame.columns)}
+    data = frame.rename(columns=names).reset_index(drop=True)
+    work = partial(_one_chain, data=data, names=names, impute=list(impute), cycles=cycles, donors=donors)
+    results = (map or local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
+    rows = [(chain, *row) for chain, chain_rows in enumerate(results, start=1) for row in chain_rows]
+    return pd.DataFrame(rows, columns=["chain", "cycle", "variable", "mean", "sd"])
+
+
+def se_variation(fmi: float, imputations: int) -> float:
+    """The coefficient of variation, between runs with different seeds, of a pooled standard error from
+    ``imputations`` imputations at fraction of missing information ``fmi``: FMI / √(2(m − 1)), the quadratic
+    rule of von Hippel (2020) solved for it."""
+    return float(fmi / np.sqrt(2.0 * (imputations - 1)))
+
+
+def imputations_needed(fmi: float, cv: float = 0.05) -> int:
+    """von Hippel's (2020) quadratic rule: the imputations for the standard error of a pooled estimate to
+    vary between runs with coefficient of variation ``cv``, given its fraction of missing information:
+    m = 1 + ½ (FMI / cv)², rounded up (at least 2)."""
+    if not 0 <= fmi <= 1:
+        raise ValueError(f"a fraction of missing information lies in [0, 1], not {fmi}")
+    return max(2, int(np.ceil(1 + 0.5 * (fmi / cv) ** 2)))
+
+
 # --- the Cox model ---------------------------------------------------------------------------------------
 
 
@@ -257,7 +303,7 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
 
     ``covariates`` are numeric columns of the Cox model (indicators coded 0/1); ``impute`` the columns
     whose missing values are imputed (continuous markers such as iPTH, 25-OH vitamin D, hs-CRP), usually
-    also covariates. Patients with duration ≤ 0 or missing, event missing, or a missing value in a
+    also covariates. Patients with duration negative or missing, event missing, or a missing value in a
     covariate not listed in ``impute`` are left out; everyone else is kept.
 
     Imputation: statsmodels' ``MICEData`` with predictive mean matching (``donors`` nearest observed

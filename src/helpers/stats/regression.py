@@ -56,6 +56,22 @@ def logistic(df, outcome, covariates) -> pd.DataFrame:
     return fit_logistic(df, outcome, covariates).table()
 
 
+def linear(df, outcome, covariates) -> pd.DataFrame:
+    """Linear regression of ``outcome`` on ``covariates`` with an intercept, complete cases: ordinary least
+    squares by statsmodels' OLS, as R's ``lm``. Returns a DataFrame indexed by term ('Intercept' first) with
+    ``coef, se, lower, upper, p`` (t-based, on the residual degrees of freedom, as ``summary(lm)``);
+    ``attrs`` hold ``n``, ``n_dropped`` and ``dropped_reason``. With the baseline value of an outcome among
+    the covariates this is the ANCOVA of a change."""
+    d, dropped, reason = complete_cases(df, [outcome, *covariates])
+    x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
+    fit = sm.OLS(d[outcome].to_numpy(float), x).fit()
+    low, high = np.asarray(fit.conf_int()).T
+    out = pd.DataFrame({"coef": fit.params, "se": fit.bse, "lower": low, "upper": high, "p": fit.pvalues},
+                       index=pd.Index(["Intercept", *covariates], name="term"))
+    out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
+    return out
+
+
 def _glm(df, outcome, covariates):
     """The logistic fit: statsmodels' ``Logit`` by Newton's method (its analytic Hessian: one n × p² product
     per step, five times quicker than GLM's least-squares IRLS at a million rows, the same maximum);
