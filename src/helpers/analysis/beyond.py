@@ -446,9 +446,11 @@ def risk_ratio_row(risks: pd.DataFrame, group: str) -> dict:
     row = risks[(risks["time"] == horizon) & (risks["group"] == group) & (risks["kind"] == "ratio")].iloc[0]
     cells = {f"{k}_{side}": row[f"{k}_{side}"] for side in ("group", "reference") for k in ("n", "events")
              if f"{k}_{side}" in row.index}
-    why = str(row.get("reason", "") or "") if pd.isna(row["estimate"]) else ""
+    values = [float(row[c]) for c in ("estimate", "lower_log", "upper_log")]
+    if not all(np.isfinite(v) and v > 0 for v in values):  # withheld, or not estimable: no row on this scale
+        raise ValueError(str(row.get("reason", "") or "") or "the standardized risk ratio has no finite positive limits")
     return _e_row(f"standardized risk ratio at {horizon:g} years: the E-value's own scale", "risk ratio", True, True,
-                  float(row["estimate"]), float(row["lower_log"]), float(row["upper_log"]), why, cells)
+                  *values, "", cells)
 
 
 def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, curve_data=None, risks=None) -> EValues:
