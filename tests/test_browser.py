@@ -175,20 +175,44 @@ def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
     assert visit["figures"] >= want_figures, f"{doc}: {visit['figures']} figures"
 
 
-def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book):
-    import re
+def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_path):
+    """make pdf reads like a paper: the pages are rendered back (poppler's pdftotext and pdftoppm) and read for
+    a title page, the contents once, numbered pages and figures, no navigation chrome, buttons or code toggles,
+    and nothing printed into the right margin (a table cut at the sheet's edge would be)."""
     import subprocess
     import sys
 
+    from PIL import Image
+
+    if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
+        pytest.skip("poppler-utils is not installed (apt-get install poppler-utils; .ci/run installs it)")
     out, _, _ = built
     result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--pdf"],
                             capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
     assert "executed" not in result.stdout and "built the HTML" not in result.stdout  # the shared build's HTML is current
-    pdf = (out / "book.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF")
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert pages >= 20, pages  # every chapter, not a blank sheet
+    pdf = out / "book.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")[:-1]
+    assert len(pages) >= 20, len(pages)  # every chapter, not a blank sheet
+    assert "Magnesium and cardiovascular" in pages[0] and "Contents" not in pages[0], pages[0][:300]
+    assert [p for p in pages if re.search(r"^\s*Contents\s*$", p, flags=re.M)] == [pages[1]], "the contents, once, after the title"
+    for chrome in ("Skip to main content", "Back to top", "Ctrl+K", "Show code cell", "Hide code cell", "Click to show"):
+        assert chrome not in text, f"the PDF prints {chrome!r}"
+    assert not re.search(r"^\s*None\s*$", text, flags=re.M), "a bare 'None' is printed"
+    numbered = [i + 1 for i, p in enumerate(pages) if re.search(rf"^\s*{i + 1}\s*$", p.rstrip().splitlines()[-1] if p.strip() else "")]
+    assert len(numbered) >= 0.9 * (len(pages) - 1), f"pages without their number at the foot: {len(pages) - len(numbered)}"
+    assert re.search(r"Figure 1\.", text) and re.search(r"Figure 1\d\.", text), "figures are not numbered"
+    assert "Table 2.2.1" in text
+    subprocess.run(["pdftoppm", "-r", "24", "-gray", str(pdf), str(tmp_path / "page")], check=True)
+    cut = []
+    for image in sorted(tmp_path.glob("page-*.pgm")):
+        sheet = Image.open(image)
+        margin = sheet.crop((sheet.width - round(sheet.width * 8 / 210), 0, sheet.width, sheet.height))  # 8 of 210 mm
+        if margin.getextrema()[0] < 200:
+            cut.append(image.stem)
+    assert cut == [], f"pages with ink in the right margin (a table or figure cut at the edge): {cut}"
 
 
 @pytest.mark.parametrize("doc", sorted(EXPECTED))
@@ -395,3 +419,42 @@ def test_on_a_phone_wide_tables_scroll_in_a_frame_with_a_cue_and_their_first_col
 
 def test_the_data_page_is_under_five_screens(desktop):
     assert desktop("book/data")["height"] < 5 * DESKTOP["height"], desktop("book/data")["height"]
+
+
+@pytest.mark.parametrize("doc", [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"])
+def test_every_figure_is_legible_on_a_phone(phone, doc):
+    """The smallest text of each SVG figure, as a 400 px phone renders it (its font size in the SVG's units
+    times the image's rendered width over the SVG's viewBox width), is at least 9 CSS px."""
+    small = [(f["alt"][:50], round(min(f["sizes"]) * f["width"] / f["view"], 1)) for f in phone(doc)["figures"]
+             if f["view"] and f["sizes"] and min(f["sizes"]) * f["width"] / f["view"] < 9]
+    assert small == [], f"{doc}: figures with text under 9 px at 400 px: {small}"
+
+
+FIGURES = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100).map(i => {
+  const figure = i.closest('figure');
+  const number = figure && figure.querySelector('figcaption .caption-number');
+  return {alt: (i.alt || '').slice(0, 50), src: i.src, caption: number ? number.innerText.trim() : null};
+})"""
+
+
+@pytest.fixture(scope="module")
+def figures_at_desktop(server, browser):
+    page = browser.new_page(viewport=DESKTOP)
+
+    def visit(doc):
+        page.goto(f"{server}/{doc}.html", wait_until="load")
+        return page.evaluate(FIGURES)
+
+    yield visit
+    page.close()
+
+
+@pytest.mark.parametrize("doc", [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"])
+def test_every_figure_has_a_numbered_caption_and_is_shown_once(figures_at_desktop, doc):
+    found = figures_at_desktop(doc)
+    uncaptioned = [f["alt"] for f in found if not (f["caption"] or "").startswith("Figure ")]
+    assert uncaptioned == [], f"{doc}: figures without a numbered caption: {uncaptioned}"
+    sources = [f["src"] for f in found]
+    assert len(sources) == len(set(sources)), f"{doc}: a figure is shown twice"
+    if doc == "book/sweep":
+        assert len(found) == 1, f"the sweep page shows {len(found)} images, one heatmap expected"

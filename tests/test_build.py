@@ -77,12 +77,16 @@ def test_a_repository_address_gives_the_repository_and_launch_buttons(tmp_path):
     assert settings["repository"]["branch"] == "main"
     assert settings["html"]["use_repository_button"] is True
     assert settings["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    route = settings["parse"]["myst_substitutions"]["launch_route"]  # what the teachers page says
+    assert "launch button (the rocket)" in route and "https://github.com/example/mg-compendium" in route
 
 
 def test_without_an_address_the_buttons_are_left_out(tmp_path):
     settings = _staged_config(tmp_path, "")
     assert "repository" not in settings and "launch_buttons" not in settings
     assert settings["html"]["use_repository_button"] is False
+    route = settings["parse"]["myst_substitutions"]["launch_route"]
+    assert "no launch button" in route and "repository.url" in route and "--repository" in route
 
 
 def test_the_address_comes_from_the_option_then_the_config(tmp_path, monkeypatch):

@@ -176,6 +176,27 @@ def test_only_reuses_a_left_out_run_only_when_its_cache_is_current(tmp_path):
     assert build._reusable([run], tmp_path / "cache", other, cache_mod.data_digests(other)) == ([], [run])
 
 
+@pytest.mark.book
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_students_see_each_exercises_label_beside_its_number(built, page):
+    """The teachers page and the parameters files name exercises by label; the built page shows that label in
+    each exercise's heading, 'Exercise 5 (hazards-1)' (the local extension _ext/exercise_labels.py)."""
+    out, _, _ = built
+    html = (out / "html" / page.relative_to(paths.ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+    for label in EXERCISE.findall(page.read_text(encoding="utf-8")):
+        assert re.search(rf'caption-number">Exercise \d+ </span> \({re.escape(label)}\)', html), label
+
+
+@pytest.mark.book
+def test_the_teachers_page_describes_the_launch_route_this_build_shows(built):
+    out, _, _ = built
+    teachers = (out / "html" / "book" / "teachers.html").read_text(encoding="utf-8")
+    chapter = (out / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    launches = "mybinder.org/v2/" in chapter
+    assert ("launch button (the rocket)" in teachers) == launches
+    assert ("carry no launch button" in teachers) == (not launches)
+
+
 def test_an_exercise_is_computed_as_the_students_command_runs_it(tmp_path):
     # `mg-book --params params/exercises/NAME.yml` loads that file over the defaults, on the data it names:
     # the solution's parameters are those, whatever file this run was built from.

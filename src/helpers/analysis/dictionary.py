@@ -41,7 +41,9 @@ def for_readers(role: str, dataset: str = "cohort") -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "Column": dd["column"],
-            "Meaning": dd["label"] + ": " + dd["description"],
+            # 'Sex: Sex' says it twice: a description that only repeats the label is left out.
+            "Meaning": [lab if str(desc).strip().lower() in ("", "nan", str(lab).lower()) else f"{lab}: {desc}"
+                        for lab, desc in zip(dd["label"], dd["description"])],
             "Unit": dd["unit"],
             "Type": dd["type"],
         }

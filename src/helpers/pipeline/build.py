@@ -63,6 +63,18 @@ def repository_url(option: str | None = None) -> str:
     return url.removesuffix(".git") if url.startswith("https://") else ""
 
 
+LAUNCH_ROUTE = (
+    "This build knows its public repository ({url}): each chapter's header has a launch button (the rocket) that "
+    "opens the chapter on Binder, in a session built from `environment.yml` at the root of the repository, which "
+    "repeats the pinned packages. Launch one chapter yourself before class: Binder builds its image on the first "
+    "launch after a change to the repository, which takes several minutes; later launches start fast.")
+LOCAL_ROUTE = (
+    "This build has no public repository address, so its chapters carry no launch button: students run the book "
+    "on their own machines, as above. To offer Binder as well, set `repository.url` in `_config.yml`, or build "
+    "with `mg-book --repository https://github.com/OWNER/REPO` (a public clone's `origin` is used otherwise); each "
+    "chapter's header then has a launch button that opens it on Binder, in a session built from `environment.yml`.")
+
+
 def _configure(config: Path, url: str, student: bool = False, real: bool = False) -> None:
     """Set the staged _config.yml's repository (buttons and Binder launch) or leave them out when there is
     none; for the student edition, leave the exercises' solutions out (sphinx-exercise's hide_solutions).
@@ -79,6 +91,7 @@ def _configure(config: Path, url: str, student: bool = False, real: bool = False
         sphinx.setdefault("config", {})["html_copy_source"] = False
         sphinx["config"]["html_theme_options"] = {"use_download_button": False}
         settings.pop("launch_buttons", None)
+    launch = bool(url) and "launch_buttons" in settings
     if url:
         settings["repository"]["url"] = url
         settings["html"]["use_repository_button"] = True
@@ -86,6 +99,9 @@ def _configure(config: Path, url: str, student: bool = False, real: bool = False
         settings.pop("launch_buttons", None)
         settings.pop("repository", None)
         settings["html"]["use_repository_button"] = False
+    # The teachers page says what this build shows: launch buttons, or the local route and how to get them.
+    settings.setdefault("parse", {}).setdefault("myst_substitutions", {})["launch_route"] = (
+        LAUNCH_ROUTE.format(url=url) if launch else LOCAL_ROUTE)
     config.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
@@ -103,9 +119,15 @@ def _print_pdf(src: Path, stage: Path, jb: Path) -> None:
         raise BuildError("make pdf needs Chromium (apt-get install chromium); the HTML book was not replaced.")
     single = subprocess.run([str(jb), "build", str(src), "--builder", "singlehtml", "--path-output", str(stage / "single"),
                              "--quiet"], capture_output=True, text=True)
-    page = stage / "single" / "_build" / "singlehtml" / f"{runs_mod.toc_documents()[0]}.html"  # index.html only redirects
-    if single.returncode != 0 or not page.is_file():
+    root = stage / "single" / "_build" / "singlehtml"
+    built = root / f"{runs_mod.toc_documents()[0]}.html"  # index.html only redirects
+    if single.returncode != 0 or not built.is_file():
         raise BuildError(f"the single-page build for the PDF failed.\n{(single.stdout + single.stderr)[-2000:]}")
+    # The page links its styles and images from the folder's root (_static/, _images/), as if it stood there:
+    # printed where it is written (book/), it came out unstyled. A copy at the root prints with the theme and
+    # the print rules of _static/custom.css (title page, page numbers, no navigation or buttons).
+    page = root / "print.html"
+    shutil.copy(built, page)
     with tempfile.TemporaryDirectory() as profile:
         # Wait until the page is laid out and its images drawn before printing, or the PDF comes out blank.
         printed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",

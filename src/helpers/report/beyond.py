@@ -30,12 +30,12 @@ def risk_table(risks: pd.DataFrame, reference: str, bootstrap: pd.DataFrame | No
         row = {"Years": f"{time:g}", "Serum Mg (mg/dL)": group,
                "Standardized risk, % (95% CI)": _percent(risk["estimate"], risk["lower"], risk["upper"])}
         if group == reference:
-            row |= {"Difference, percentage points (95% CI)": "reference", "Ratio (95% CI, as ate)": "reference",
+            row |= {"Difference, percentage points (95% CI)": "reference", "Ratio (95% CI, natural scale)": "reference",
                     "Ratio (95% CI, log scale)": "reference"}
         else:
             d, r = keyed.loc[(time, group, "difference")], keyed.loc[(time, group, "ratio")]
             row |= {"Difference, percentage points (95% CI)": _percent(d["estimate"], d["lower"], d["upper"]),
-                    "Ratio (95% CI, as ate)": outputs.format_ratio(r["estimate"], r["lower"], r["upper"]),
+                    "Ratio (95% CI, natural scale)": outputs.format_ratio(r["estimate"], r["lower"], r["upper"]),
                     "Ratio (95% CI, log scale)": outputs.format_ratio(r["estimate"], r["lower_log"], r["upper_log"])}
         if boot is not None:
             b = boot.loc[(time, group, "risk")]
@@ -170,7 +170,7 @@ def tied_time_table(frame: pd.DataFrame) -> pd.DataFrame:
     kinds = {"risk": "Risk", "difference": "Difference", "ratio": "Ratio"}
     return pd.DataFrame({
         "Years": frame["time"].map(lambda t: f"{t:g}"), "Group": frame["group"], "Estimate": frame["kind"].map(kinds),
-        "SE as ate": frame["se_ate"].map(lambda v: f"{v:.4f}"),
+        "SE, riskRegression::ate": frame["se_ate"].map(lambda v: f"{v:.4f}"),
         "SE counting every tied event": frame["se_counted"].map(lambda v: f"{v:.4f}"),
         "Ratio": frame["ratio"].map(lambda v: f"{v:.3f}"),
     })

@@ -120,7 +120,7 @@ def decimals_needed(values, most: int = 3) -> int:
 # A column's header says what it holds: these decide the decimals of a column of floats.
 _P = re.compile(r"(^|\W)(P|p|P value|p-value|P for .*)(\W|$)")
 _RATIO = re.compile(r"\b(HR|OR|SHR|ratio|Ratio|RR)\b")
-_PERCENT = re.compile(r"%|percent|Percent|coverage|Coverage")
+_PERCENT = re.compile(r"%|percent|Percent")
 
 
 def column_formatter(header: str, values):
@@ -213,3 +213,16 @@ def breakable(text: str, every: int = 16) -> str:
     """A long unbroken string (a SHA-256) with zero-width spaces every ``every`` characters, so that a page
     may wrap it instead of clipping its column (the text copied from the page is unchanged but for them)."""
     return "\u200b".join(text[i:i + every] for i in range(0, len(text), every))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def scientific(value, digits: int = 1) -> str:
+    """A small or large number in powers of ten, as a paper prints it: '2.3 × 10⁻⁸'; '0' for zero."""
+    if isinstance(value, str) or _missing(value):
+        return "" if _missing(value) else value
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{float(value):.{digits}e}".split("e")
+    return f"{minus_signs(mantissa)} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
