@@ -256,3 +256,12 @@ def test_the_kidney_model_gets_proteinuria_by_default(analysed):
     assert "phosphate" not in total and "corrected_calcium" not in total
     _, fallback, note = beyond.adjustment_sets(p, analysed.assign(log2_proteinuria=float("nan")))
     assert fallback == beyond.ADJUSTMENT and "no proteinuria" in note
+
+
+def test_an_e_value_that_cannot_be_read_from_the_risk_ratio_falls_back_to_the_hazard_ratio(analysed):
+    """A standardized risk ratio without finite positive limits (here forced) gives no row on that scale; the
+    hazard ratio's approximation is then the headline, and nothing raises."""
+    risks = beyond.standardized_risks(analysed, [5], (1.8, 2.2))
+    risks.loc[risks["kind"] == "ratio", "lower_log"] = 0.0
+    result = beyond.e_values(analysed, risks=risks)
+    assert not result.table["primary"].any() and result.headline["scale"] == "hazard ratio"

@@ -210,6 +210,8 @@ def test_von_hippels_rule():
     assert imputation.imputations_needed(0.31) == 21
     assert imputation.imputations_needed(0.2, cv=0.1) == 3  # 1 + 0.5 · 4 = 3
     assert imputation.imputations_needed(0.0) == 2
+    assert imputation.se_variation(0.31, 21) == pytest.approx(0.31 / np.sqrt(40), rel=1e-12)
+    assert imputation.se_variation(0.31, imputation.imputations_needed(0.31)) <= 0.05  # the rule meets its target
     with pytest.raises(ValueError):
         imputation.imputations_needed(1.5)
 

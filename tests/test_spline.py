@@ -112,3 +112,19 @@ def test_chapter_3_dose_response_on_the_shipped_cohort_matches_r():
     for value, row in zip([1.6, 1.7, 2.2, 2.4], curve.itertuples()):
         assert row.log_ratio == pytest.approx(_gold("cohort", f"{value:g}", "log_hr"), rel=1e-4)
         assert row.se == pytest.approx(_gold("cohort", f"{value:g}", "se_log_hr"), rel=1e-4)
+
+
+def test_the_chapter_3_summary_reads_well_without_a_low_group():
+    """A cohort with no patient below the lower cut-point: the curves are still fitted, and the sentence says
+    what cannot be read instead of printing 'nan'."""
+    from helpers.analysis import dose_response
+    from helpers.pipeline import params as params_mod, validate
+    from helpers.report import outputs
+
+    p = params_mod.load()
+    _, analysed = validate.cohorts(p)
+    no_low = analysed[analysed["mg_group"] != "<1.8"]
+    table = dose_response.spline_summary(dose_response.mg_splines(no_low, p), dose_response.reading_points(no_low))
+    words = dose_response.in_words(table, outputs.format_ratio, outputs.format_p)
+    assert words["low_mg"] == "no patient in the group" and words["cs_low"] == "not estimable"
+    assert "nan" not in " ".join(words.values())

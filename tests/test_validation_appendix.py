@@ -29,6 +29,10 @@ def test_agreement_covers_every_statistical_helper_within_its_stated_tolerance()
         "subgroups.interaction_test", "vsmc.compare", "vsmc.compare: Hedges' g",
         "standardized.standardized_risk: risks and contrasts", "standardized.standardized_risk: standard errors",
         "imputation.pool_rubin", "survival.median_follow_up",
+        "spline.spline_hazard_ratios (cox): coefficients", "spline.spline_hazard_ratios (cox): SEs and tests",
+        "spline.spline_hazard_ratios (fine_gray): coefficients", "spline.spline_hazard_ratios (fine_gray): SEs and tests",
+        "finegray_time.fine_gray_time_interaction", "finegray_time.fine_gray_time_interaction: standard errors",
+        "regression.linear",
     }
     assert set(table.index) == expected
     assert (table["Values compared"] > 0).all()

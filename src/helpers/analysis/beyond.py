@@ -428,7 +428,12 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)
     largest = float(end["cif"].max())
     rare = largest <= limit
-    rows = [risk_ratio_row(risks, str(df[GROUP].cat.categories[0]))] if risks is not None else []
+    rows = []
+    if risks is not None:
+        try:
+            rows.append(risk_ratio_row(risks, str(df[GROUP].cat.categories[0])))
+        except ValueError:  # a ratio of zero risks, or limits that are not finite: no E-value on this scale
+            pass
     for assumption, as_rare in (("approximation: the hazard ratio read as a risk ratio (rare outcome)", True),
                                 ("approximation: the hazard ratio converted to a risk ratio (common outcome, √HR)", False)):
         if not as_rare and rare:

@@ -80,8 +80,10 @@ def in_words(table: pd.DataFrame, format_ratio, format_p) -> dict:
         if row.get("note"):
             words |= {f"{key}_{k}": "not estimable" for k in ("overall", "nonlinear", "low")}
             continue
+        empty = not np.isfinite(row["mg_low_median"])
         words |= {"knots": row["knots"], "knot1": row["knots"].split(",")[0], "ref": f"{row['reference']:g}",
-                  "low_mg": f"{row['mg_low_median']:g}",
+                  "low_mg": "no patient in the group" if empty else f"{row['mg_low_median']:g}",
                   f"{key}_overall": format_p(row["p_overall"]), f"{key}_nonlinear": format_p(row["p_nonlinear"]),
-                  f"{key}_low": format_ratio(row["ratio_low_median"], row["lower_low_median"], row["upper_low_median"])}
+                  f"{key}_low": "not estimable" if empty else
+                  format_ratio(row["ratio_low_median"], row["lower_low_median"], row["upper_low_median"])}
     return {"knots": "not placed", "knot1": "", "ref": "", "low_mg": "", **words}

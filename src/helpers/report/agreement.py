@@ -221,9 +221,56 @@ def _follow_up(t: _Tally):
               ours.loc[r.index, ["q1", "median", "q3"]].to_numpy().ravel(), r.to_numpy().ravel(), "1e-12 relative")
 
 
+def _splines(t: _Tally):
+    """Splines in survival models (spline.R) and Fine–Gray with time interactions (finegray_time.R)."""
+    from helpers.stats import spline
+
+    data = _read("spline_data.csv")
+    gold = _read("spline.csv", keep_default_na=False).set_index(["dataset", "term", "quantity"])["value"]
+    cases = {"lung": ("cox", 4, [45, 55, 70, 80], 62), "rotterdam": ("cox", 5, [0, 2, 6, 10], 5),
+             "rotterdam_fg": ("fine_gray", 5, [0, 2, 6, 10], 5), "mgus2_fg": ("fine_gray", 4, [50, 65, 80], 70)}
+    for name, (model, knots, values, reference) in cases.items():
+        fit = spline.spline_hazard_ratios(data[data["dataset"] == name], "time", "status", "x", ["z1", "z2"], values,
+                                          knots=knots, reference=reference, model=model)
+        primes = ["x" + "'" * j for j in range(knots - 1)] if model == "cox" else [f"s{k}" for k in range(1, knots)]
+        r_terms = [*primes, "z1", "z2"]
+        reference_r = "rms::cph + rcs, anova, contrast" if model == "cox" else "cmprsk::crr on rcspline.eval"
+        t.add(f"spline.spline_hazard_ratios ({model}): coefficients", reference_r, fit.summary["coef"],
+              [gold[(name, r, "coef")] for r in r_terms], "1e-6 absolute")
+        ours = [*fit.summary["se"], fit.overall.statistic, fit.nonlinear.statistic, *fit.curve["se"]]
+        theirs = [*(gold[(name, r, "se")] for r in r_terms), gold[(name, "overall", "chisq")],
+                  gold[(name, "nonlinear", "chisq")], *(gold[(name, f"{v:g}", "se_log_hr")] for v in values)]
+        t.add(f"spline.spline_hazard_ratios ({model}): SEs and tests", reference_r, ours, theirs, "1e-4 relative")
+    _time_interaction(t)
+    reg = _read("regression_data.csv")
+    value = _read("regression.csv", keep_default_na=False).set_index(["what", "term", "quantity"])["value"]
+    fit = regression.linear(reg, "z3", ["low", "high", "z1", "z2", "mgc"])
+    r_terms = ["(Intercept)", "low", "high", "z1", "z2", "mgc"]
+    t.add("regression.linear", "lm", fit[["coef", "se", "p"]].to_numpy().ravel(),
+          np.ravel([[value[("lm", r, q)] for q in ("coef", "se", "p")] for r in r_terms]), "1e-7 relative")
+
+
+def _time_interaction(t: _Tally):
+    from helpers.stats.finegray_time import fine_gray_time_interaction
+
+    survival_data = _read("survival_data.csv")
+    gold = _read("finegray_time.csv", keep_default_na=False).set_index(["dataset", "term", "quantity"])["value"]
+    for name in ("ties", "cohort_size"):
+        d = survival_data[survival_data["dataset"] == name]
+        d = d.assign(grplow=(d["grp"] == "low").astype(float), grphigh=(d["grp"] == "high").astype(float))
+        terms = ["grplow", "grphigh", "x1", "x2"]
+        fit = fine_gray_time_interaction(d, "time", "status", terms, ["grplow"])
+        names = [*terms, "grplow:log(t)"]
+        t.add("finegray_time.fine_gray_time_interaction", "cmprsk::crr(cov2, tf = log)", fit.summary["coef"],
+              [gold[(name, n, "coef")] for n in names], "1e-6 absolute")
+        t.add("finegray_time.fine_gray_time_interaction: standard errors", "cmprsk::crr(cov2, tf = log), its variance",
+              fit.summary["se"], [gold[(name, n, "se")] for n in names], "1e-4 relative")
+
+
 def agreement_table() -> pd.DataFrame:
     """One row per helper: its R reference, how many values were compared and the largest differences."""
     t = _Tally()
-    for part in (_trend, _survival, _fine_gray, _regression, _subgroups, _vsmc, _standardized, _pooling, _follow_up):
+    for part in (_trend, _survival, _fine_gray, _regression, _subgroups, _vsmc, _standardized, _pooling, _follow_up,
+                 _splines):
         part(t)
     return t.frame()

@@ -373,14 +373,15 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
     hi = min(max(est["upper"].max() if len(est) else 2.0, 2.0) * 1.3, 200)
     title = textwrap.fill(title, 60) if title else ""
     head = (title.count("\n") + 1) * 0.24 if title else 0.0  # inches kept above the plot for the title
-    size, height, width = FOREST_FONT, 0.3 * n + 1.1 + head, FOREST_WIDTH
-    right_texts = [f"P interaction {format_p(r.get('p_interaction_low', np.nan)) or '—'} (1 df), "
-                   f"{format_p(r['p_interaction']) or '—'} (2 df)" if kind == "head" else
+    size, height, width = FOREST_FONT, 0.3 * n + 1.35 + head, FOREST_WIDTH
+    # A subgroup's line: P for interaction of the plotted contrast (1 df) and of both Mg groups (2 df).
+    right_texts = [f"P {format_p(r.get('p_interaction_low', np.nan)) or '—'} / {format_p(r['p_interaction']) or '—'}"
+                   if kind == "head" else
                    format_ratio(r["hr"], r["lower"], r["upper"]) if r["estimable"] else "not estimable"
                    for kind, _, r in lines]
     with plt.rc_context(STYLE | {"font.size": size, "axes.labelsize": size, "xtick.labelsize": size}):
         fig = plt.figure(figsize=(width, height))
-        ax = fig.add_axes((0.45, 0.62 / height, 0.25, (0.3 * n) / height))
+        ax = fig.add_axes((0.45, 0.87 / height, 0.25, (0.3 * n) / height))
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(n - 0.5, -1.3)
@@ -389,7 +390,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         ax.set_yticks([])
         ax.set_xticks(*_log_ticks(lo, hi))
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label} (log scale)")
+        ax.set_xlabel(f"HR, Mg {low_label} vs {reference_label} (log scale)\nP for interaction: 1 df (this contrast) / 2 df")
         fig.canvas.draw()
         place = lambda x, y, text, **kw: fig.text(x, ax.transData.transform((1, y))[1] / fig.dpi / height, text, va="center", fontsize=size, **kw)  # noqa: E731
         labels = [place(0.01, -1.0, "Subgroup", fontweight="bold")]
@@ -402,7 +403,7 @@ def forest_plot(table: pd.DataFrame, low_label: str = "<1.8", reference_label: s
         for t in probes:
             t.remove()
         text_x = 0.99 - text_width  # the plotting area takes all the width the two text columns leave
-        ax.set_position((left, 0.62 / height, text_x - 0.02 - left, (0.3 * n) / height))
+        ax.set_position((left, 0.87 / height, text_x - 0.02 - left, (0.3 * n) / height))
         place(text_x, -1.0, "HR (95% CI)", fontweight="bold")
         for y, ((kind, label, r), text) in enumerate(zip(lines, right_texts)):
             if kind == "stratum" and r["estimable"]:

@@ -237,9 +237,16 @@ def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, 
     names = {col: f"v{j}" for j, col in enumerate(frame.columns)}
     data = frame.rename(columns=names).reset_index(drop=True)
     work = partial(_one_chain, data=data, names=names, impute=list(impute), cycles=cycles, donors=donors)
-    results = (map or _local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
+    results = (map or local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
     rows = [(chain, *row) for chain, chain_rows in enumerate(results, start=1) for row in chain_rows]
     return pd.DataFrame(rows, columns=["chain", "cycle", "variable", "mean", "sd"])
+
+
+def se_variation(fmi: float, imputations: int) -> float:
+    """The coefficient of variation, between runs with different seeds, of a pooled standard error from
+    ``imputations`` imputations at fraction of missing information ``fmi``: FMI / √(2(m − 1)), the quadratic
+    rule of von Hippel (2020) solved for it."""
+    return float(fmi / np.sqrt(2.0 * (imputations - 1)))
 
 
 def imputations_needed(fmi: float, cv: float = 0.05) -> int:
