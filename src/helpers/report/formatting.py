@@ -209,12 +209,6 @@ def setting(value) -> str:
     return str(value)
 
 
-def breakable(text: str, every: int = 16) -> str:
-    """A long unbroken string (a SHA-256) with zero-width spaces every ``every`` characters, so that a page
-    may wrap it instead of clipping its column (the text copied from the page is unchanged but for them)."""
-    return "\u200b".join(text[i:i + every] for i in range(0, len(text), every))
-
-
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
