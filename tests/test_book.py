@@ -114,7 +114,9 @@ def test_a_failing_notebook_is_named_with_its_cell(tmp_path, monkeypatch):
     )
     with pytest.raises(build.BuildError) as err:
         execute.execute(nb, tmp_path / "broken.ipynb", "params/default.yml", {}, tmp_path / "tables")
-    assert "failed in cell 3 (" in str(err.value) and "planted failure" in str(err.value)
+    source = nb.read_text()
+    number = source[:source.index("raise ValueError('planted failure')")].count("```{code-cell}")  # counted in the source
+    assert f"failed in cell {number} (" in str(err.value) and "planted failure" in str(err.value)
     assert "ValueError: planted failure" in str(err.value)
 
 
@@ -137,9 +139,9 @@ def test_baseline_chapter_shows_table_2_2_1_beside_the_published_one(built):
     assert len(table) == 43
     comparison = pd.read_csv(out / "tables" / "baseline_vs_published.csv")
     assert {"Thesis", "This run", "Within tolerance", "Note"} <= set(comparison.columns)
-    # Like for like: every printed median [Q1; Q3] stands beside this run's median [Q1; Q3], never a mean ± SD.
+    # Like for like: every printed median [Q1; Q3] stands beside this run's median [Q1–Q3], never a mean ± SD.
     medians = comparison[comparison["Thesis"].str.contains(r"\[", regex=True)]
-    assert medians["This run"].str.fullmatch(r"[\d.,]+ \[[\d.,]+;[\d.,]+\]").all()
+    assert medians["This run"].str.fullmatch(r"[\d.,]+ \[[\d.,]+–[\d.,]+\]").all()
     shown_as_mean = table.loc[table.iloc[:, 1].astype(str).str.contains("±"), "Variable"]
     noted = set(comparison.loc[comparison["Note"].fillna("") != "", "Row"])
     assert noted == set(shown_as_mean.str.strip())
