@@ -110,3 +110,14 @@ def test_the_landing_pages_answer_states_the_estimate_its_counts_and_its_design_
     assert "Design status: constrained." in text and "not a finding" in text
     other = glance.headline(analysed, p | {"cohort_shipped": False})
     assert "Design status" not in other and re.search(r"Hazard ratio \d\.\d\d", other)
+
+
+def test_an_empty_design_box_displays_nothing():
+    # IPython shows an object with no rich output by its repr, which would print
+    # "<IPython.core.display.Markdown object>" where the box would be; the empty box must format to nothing.
+    from IPython.core.interactiveshell import InteractiveShell
+
+    formatter = InteractiveShell.instance().display_formatter
+    assert formatter.format(outputs.design_box({"cohort_shipped": False}, "hazards")) == ({}, {})
+    shown, _ = formatter.format(outputs.design_box({"cohort_shipped": True}, "hazards"))
+    assert not shown  # shown through display(), as markdown, not by the formatter's repr

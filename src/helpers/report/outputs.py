@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from helpers import paths
 from helpers.report import declarations, disclosure, formatting, layout
@@ -38,6 +38,15 @@ STATUS_WORDS = {
 }
 
 
+class _Box(Markdown):
+    """Markdown that shows nothing at all when empty: IPython would otherwise print the object's repr
+    ("<IPython.core.display.Markdown object>") as plain text in place of an empty box."""
+
+    def _ipython_display_(self):
+        if self.data:
+            display({"text/markdown": self.data}, raw=True)
+
+
 def design_box(params: dict, chapter: str) -> Markdown:
     """The box that says, for this chapter, which results the shipped synthetic cohort was built to give.
 
@@ -48,7 +57,7 @@ def design_box(params: dict, chapter: str) -> Markdown:
     from helpers.report import published
 
     if not params.get("cohort_shipped"):
-        return Markdown("")
+        return _Box("")
     rows = published.design_results(chapter)
     lines = [f"```{{admonition}} {DESIGN_TITLE}\n:class: important",
              "The shipped synthetic cohort was generated to give some of the results on this page. Read them as "
@@ -58,7 +67,7 @@ def design_box(params: dict, chapter: str) -> Markdown:
         for _, r in rows[rows["status"] == status].iterrows():
             lines.append(f"- **{words}:** {r['result']}. {r['how']}")
     lines.append("```")
-    return Markdown("\n".join(lines))
+    return _Box("\n".join(lines))
 
 
 def vsmc_banner(params: dict) -> Markdown:
