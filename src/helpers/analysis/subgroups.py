@@ -15,6 +15,7 @@ reason, never as an absurd number.
 """
 
 import warnings
+from functools import partial
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,41 +144,47 @@ def _interaction_p(d, duration, event, covariates, modifier, cause):
 
 
 def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2),
-                      adjustment="model4") -> pd.DataFrame:
+                      adjustment="model4", map=None) -> pd.DataFrame:
     """Every subgroup's strata: counts and events by Mg group, the low-Mg HR, and P for interaction.
 
     ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first); within a
     stratum those constant in it are left out, and with ``adjustment="reduced"`` the subgroup's own variable
     too. Returns one row per stratum; a stratum that cannot be estimated has empty HR columns and a reason.
     ``p_interaction`` (the 2-df likelihood-ratio test) is left empty where a stratum of the subgroup is not
-    estimable, with the reason in ``p_interaction_note``.
+    estimable, with the reason in ``p_interaction_note``. ``map(function, subgroups) -> list`` runs the
+    subgroups' fits (a plain loop when None; ``helpers.pipeline.distributed.mapper`` gives one for local
+    processes or a Dask cluster); the rows are the same whichever runs them.
     """
     if adjustment not in ("model4", "reduced"):
         raise ValueError("adjustment must be 'model4' or 'reduced'")
-    labels = derive.mg_group_labels(cutpoints)
-    flags = subgroup_flags(df, cutoffs)
-    rows = []
-    for sub in subgroup_definitions(cutoffs):
-        within = [c for c in covariates if c not in sub.drop] if adjustment == "reduced" else list(covariates)
-        modifier = f"sub_{sub.key}"
-        d = df.assign(**{modifier: flags[sub.key]})
-        p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
-        strata = []
-        for value, level in zip((1.0, 0.0), sub.levels):
-            part = d[d[modifier] == value]
-            row = {"subgroup": sub.label, "stratum": level}
-            for label, key in zip(labels, ("low", "mid", "high")):
-                in_group = part["mg_group"] == label
-                row[f"n_{key}"] = int(in_group.sum())
-                row[f"events_{key}"] = int((in_group & (part[event] == cause)).sum())
-            estimate, reason = _estimate(part, duration, event, within, cause)
-            if estimate is None:
-                row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
-            else:
-                row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
-            strata.append(row)
-        missing = [r["stratum"] for r in strata if not r["estimable"]]
-        note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
-        for row in strata:
-            rows.append(row | {"p_interaction": np.nan if missing else p_inter, "p_interaction_note": note})
-    return pd.DataFrame(rows)
+    used = list(dict.fromkeys([duration, event, "mg_group", *covariates]))
+    work = partial(_subgroup_rows, data=df[used].join(subgroup_flags(df, cutoffs).add_prefix("sub_")),
+                   duration=duration, event=event, covariates=list(covariates), cause=cause,
+                   labels=derive.mg_group_labels(cutpoints), adjustment=adjustment)
+    blocks = (map or (lambda function, items: [function(i) for i in items]))(work, subgroup_definitions(cutoffs))
+    return pd.DataFrame([row for block in blocks for row in block])
+
+
+def _subgroup_rows(sub, data, duration, event, covariates, cause, labels, adjustment) -> list[dict]:
+    """The rows of :func:`subgroup_analysis` for one subgroup: its two strata."""
+    within = [c for c in covariates if c not in sub.drop] if adjustment == "reduced" else list(covariates)
+    modifier = f"sub_{sub.key}"
+    d = data.drop(columns=[c for c in data.columns if c.startswith("sub_") and c != modifier])
+    p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
+    strata = []
+    for value, level in zip((1.0, 0.0), sub.levels):
+        part = d[d[modifier] == value]
+        row = {"subgroup": sub.label, "stratum": level}
+        for label, key in zip(labels, ("low", "mid", "high")):
+            in_group = part["mg_group"] == label
+            row[f"n_{key}"] = int(in_group.sum())
+            row[f"events_{key}"] = int((in_group & (part[event] == cause)).sum())
+        estimate, reason = _estimate(part, duration, event, within, cause)
+        if estimate is None:
+            row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
+        else:
+            row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
+        strata.append(row)
+    missing = [r["stratum"] for r in strata if not r["estimable"]]
+    note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
+    return [row | {"p_interaction": np.nan if missing else p_inter, "p_interaction_note": note} for row in strata]
