@@ -150,3 +150,16 @@ def test_p_for_interaction_is_left_empty_where_a_stratum_is_not_estimable(no_low
     whole = out.groupby("subgroup")["estimable"].transform("all")
     assert whole.any() and out.loc[whole, "p_interaction"].notna().all()
     assert out.loc[~whole, "p_interaction"].isna().all()
+
+
+def test_subgroups_through_a_map_give_the_serial_rows(analysed):
+    df, serial = analysed
+    seen = []
+
+    def reversed_map(function, items):  # another order of execution, as a pool or a cluster may take
+        seen.extend(items)
+        return [function(i) for i in reversed(items)][::-1]
+
+    mapped = subgroups.subgroup_analysis(df, "followup_years", "status", models.covariates("Model 4"), map=reversed_map)
+    assert [s.key for s in seen] == [s.key for s in subgroups.subgroup_definitions(None)]
+    pd.testing.assert_frame_equal(serial, mapped, check_exact=True)

@@ -15,6 +15,7 @@ reason, never as an absurd number.
 """
 
 import warnings
+from functools import partial
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from helpers.analysis import derive
 from helpers.analysis.subgroup_definitions import (  # noqa: F401
     ADJUSTMENTS, DEFAULT_CUTOFFS, FULL_MODEL, SUBGROUPS, Subgroup)
 from helpers.stats import survival
+from helpers.stats._common import local_map
 
 # Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about
 # 130,000) the estimate says nothing and is reported as not estimable.
@@ -117,7 +119,7 @@ def _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("m
 
 
 def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2),
-                      adjustment=FULL_MODEL) -> pd.DataFrame:
+                      adjustment=FULL_MODEL, map=None) -> pd.DataFrame:
     """Every subgroup's strata: counts and events by Mg group, the low-Mg HR, and P for interaction.
 
     ``covariates`` are Model 4's (with the exposure indicators ``mg_low`` and ``mg_high`` first); within a
@@ -126,36 +128,42 @@ def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cu
     ``p_interaction`` (the 2-df likelihood-ratio test of both Mg-group × subgroup terms) and
     ``p_interaction_low`` (the 1-df test of the low-Mg × subgroup term alone: the contrast the forest plot
     draws) are left empty where a stratum of the subgroup is not estimable, with the reason in
-    ``p_interaction_note``.
+    ``p_interaction_note``. ``map(function, subgroups) -> list`` runs the subgroups' fits (a plain loop when
+    None; ``helpers.pipeline.distributed.mapper`` gives one for local processes or a Dask cluster); the rows
+    are the same whichever runs them.
     """
     if adjustment not in ADJUSTMENTS:
         raise ValueError(f"adjustment must be one of {', '.join(ADJUSTMENTS)}")
-    labels = derive.mg_group_labels(cutpoints)
-    flags = subgroup_flags(df, cutoffs)
-    rows = []
-    for sub in subgroup_definitions(cutoffs):
-        within = list(covariates) if adjustment == FULL_MODEL else [c for c in covariates if c not in sub.drop]
-        modifier = f"sub_{sub.key}"
-        d = df.assign(**{modifier: flags[sub.key]})
-        p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
-        p_low = _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low",))
-        strata = []
-        for value, level in zip((1.0, 0.0), sub.levels):
-            part = d[d[modifier] == value]
-            row = {"subgroup": sub.label, "stratum": level}
-            for label, key in zip(labels, ("low", "mid", "high")):
-                in_group = part["mg_group"] == label
-                row[f"n_{key}"] = int(in_group.sum())
-                row[f"events_{key}"] = int((in_group & (part[event] == cause)).sum())
-            estimate, reason = _estimate(part, duration, event, within, cause)
-            if estimate is None:
-                row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
-            else:
-                row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
-            strata.append(row)
-        missing = [r["stratum"] for r in strata if not r["estimable"]]
-        note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
-        for row in strata:
-            rows.append(row | {"p_interaction": np.nan if missing else p_inter,
-                               "p_interaction_low": np.nan if missing else p_low, "p_interaction_note": note})
-    return pd.DataFrame(rows)
+    used = list(dict.fromkeys([duration, event, "mg_group", *covariates]))
+    work = partial(_subgroup_rows, data=df[used].join(subgroup_flags(df, cutoffs).add_prefix("sub_")),
+                   duration=duration, event=event, covariates=list(covariates), cause=cause,
+                   labels=derive.mg_group_labels(cutpoints), adjustment=adjustment)
+    blocks = (map or local_map)(work, subgroup_definitions(cutoffs))
+    return pd.DataFrame([row for block in blocks for row in block])
+
+
+def _subgroup_rows(sub, data, duration, event, covariates, cause, labels, adjustment) -> list[dict]:
+    """The rows of :func:`subgroup_analysis` for one subgroup: its two strata."""
+    within = list(covariates) if adjustment == FULL_MODEL else [c for c in covariates if c not in sub.drop]
+    modifier = f"sub_{sub.key}"
+    d = data.drop(columns=[c for c in data.columns if c.startswith("sub_") and c != modifier])
+    p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
+    p_low = _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low",))
+    strata = []
+    for value, level in zip((1.0, 0.0), sub.levels):
+        part = d[d[modifier] == value]
+        row = {"subgroup": sub.label, "stratum": level}
+        for label, key in zip(labels, ("low", "mid", "high")):
+            in_group = part["mg_group"] == label
+            row[f"n_{key}"] = int(in_group.sum())
+            row[f"events_{key}"] = int((in_group & (part[event] == cause)).sum())
+        estimate, reason = _estimate(part, duration, event, within, cause)
+        if estimate is None:
+            row |= {"hr": np.nan, "lower": np.nan, "upper": np.nan, "p": np.nan, "estimable": False, "reason": reason}
+        else:
+            row |= {**estimate[["hr", "lower", "upper", "p"]].to_dict(), "estimable": True, "reason": ""}
+        strata.append(row)
+    missing = [r["stratum"] for r in strata if not r["estimable"]]
+    note = f"not estimable in {', '.join(missing)}" if missing else ("" if np.isfinite(p_inter) else "the test failed")
+    return [row | {"p_interaction": np.nan if missing else p_inter,
+                   "p_interaction_low": np.nan if missing else p_low, "p_interaction_note": note} for row in strata]

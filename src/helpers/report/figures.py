@@ -239,7 +239,7 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
         for ax, term, colour in zip(axes[:, 0], terms, PALETTE):
             y = scaled[term].to_numpy()
             if points and len(y) > MAX_POINTS:
-                ax.hexbin(g, y, gridsize=40, mincnt=1, cmap="Greys", linewidths=0, rasterized=True)
+                ax.hexbin(g, y, gridsize=40, mincnt=1, bins="log", cmap="Greys", linewidths=0, rasterized=True)
             elif points:
                 ax.scatter(g, y, s=6, color=colour, alpha=0.35, lw=0)
             # delta: local fits 1% of the range apart, interpolated between (lowess is quadratic otherwise)
