@@ -155,14 +155,19 @@ def _crr_variance(data: _Data, hess, parts):
     ge0 = np.concatenate([np.cumsum(bw[::-1])[::-1], [0.0]])
     from_u = data.hi_block - (data.d_block > 0)  # event times at or after each block's time start here
     q = c1 * ge0[from_u][:, None] - c0[:, None] * b1[from_u]
-    dlam = data.censored / data.at_risk**2
-    cum = np.cumsum(q * dlam[:, None], axis=0)  # Σ over block times v <= u of c_v q(v) / Y(v)²
-    psi = -cum[data.block]
-    cens = data.cens
-    psi[cens] += q[data.block[cens]] / data.at_risk[data.block[cens]][:, None]
+    return censoring_sandwich(eta, q, data.block, data.censored, data.at_risk, data.cens, hess)
+
+
+def censoring_sandwich(eta, q, block, censored, at_risk, cens, information):
+    """crr's robust variance from the score residuals ``eta`` and the censoring term ``q`` at each block
+    time: ψ_i = q(T_i)/Y(T_i) if censored, − Σ_{v ≤ T_i} q(v) c_v / Y(v)² over censoring times v; then
+    I⁻¹ (Σ (η + ψ)(η + ψ)ᵀ) I⁻¹."""
+    cum = np.cumsum(q * (censored / at_risk**2)[:, None], axis=0)
+    psi = -cum[block]
+    psi[cens] += q[block[cens]] / at_risk[block[cens]][:, None]
     u = eta + psi
-    inv = np.linalg.inv(hess)
-    return inv @ (u.T @ u) @ inv
+    inverse = np.linalg.inv(information)
+    return inverse @ (u.T @ u) @ inverse
 
 
 @dataclass

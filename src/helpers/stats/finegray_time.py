@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.stats._common import complete_cases, wald_summary
+from helpers.stats.finegray import censoring_sandwich
 
 
 class _Design:
@@ -115,17 +116,8 @@ def _variance(design: _Design, info, parts):
         before = np.vstack([np.zeros((1, p)), np.cumsum(contrib, axis=0)])[first_block]  # T_k < u
         at_or_after = design.t <= design.times[j]
         q += at_or_after[:, None] * (design.d[j] * design.g_fail[j] / s0[j]) * before
-    # ψ_i = q(T_i)/Y(T_i) if censored, − Σ_{v ≤ T_i} q(v) c_v / Y(v)² over censoring times v.
-    first_of_block = np.unique(design.block, return_index=True)[1]
-    q_block = q[first_of_block]
-    dlam = design.censored / design.at_risk**2
-    cum = np.cumsum(q_block * dlam[:, None], axis=0)
-    psi = -cum[design.block]
-    cens = design.cens
-    psi[cens] += q_block[design.block[cens]] / design.at_risk[design.block[cens]][:, None]
-    u = eta + psi
-    inverse = np.linalg.inv(info)
-    return inverse @ (u.T @ u) @ inverse
+    q_block = q[np.unique(design.block, return_index=True)[1]]
+    return censoring_sandwich(eta, q_block, design.block, design.censored, design.at_risk, design.cens, info)
 
 
 @dataclass(frozen=True)
