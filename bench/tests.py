@@ -34,6 +34,8 @@ def main(argv: list[str]) -> int:
         by_file[test.split("::")[0]] += seconds
     target = FAST_TARGET if any("not book" in a and "not slow" in a for a in argv) else TARGET
     print(f"test suite: {wall:6.1f} s wall   target < {target:.0f} s   ({result.stdout.strip().splitlines()[-1]})")
+    for line in re.findall(r"^(?:FAILED|ERROR) .*$", result.stdout, re.MULTILINE):
+        print(f"  {line}")
     print("slowest tests:")
     for seconds, phase, test in sorted(timings, reverse=True)[:15]:
         print(f"  {seconds:6.1f} s  {phase:<8} {test}")
