@@ -2,6 +2,7 @@
 
 import hashlib
 import html
+import html.parser
 import re
 import shutil
 import subprocess
@@ -342,3 +343,53 @@ def test_the_landing_page_shows_findings_at_a_glance_with_marks(built):
     assert list(table.columns) == ["Finding", "Thesis", "This run", "Design status"]
     assert {"fixed", "constrained"} <= set(table["Design status"])
     assert page.index("The default data are synthetic") < page.index('id="findings-at-a-glance"')
+
+
+class _CodeToggles(html.parser.HTMLParser):
+    """Counts the "Show code cell source" toggles (myst-nb's ``details.hide.above-input``) of each section of a
+    page, a toggle belonging to the innermost section that holds it, as a reader sees it under that heading."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.counts = [], {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.open.append(attrs.get("id", "?"))
+        elif tag == "details" and {"hide", "above-input"} <= set((attrs.get("class") or "").split()) and self.open:
+            self.counts[self.open[-1]] = self.counts.get(self.open[-1], 0) + 1
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.open:
+            self.open.pop()
+
+
+def code_toggles_per_section(page: str) -> dict:
+    """``{section id: toggles}`` of an HTML page, for the sections with more than one code toggle."""
+    parser = _CodeToggles()
+    parser.feed(page)
+    return {section: n for section, n in parser.counts.items() if n > 1}
+
+
+def test_code_toggles_per_section_are_counted():
+    """The counter itself, on a page made by hand: a subsection's toggle is its own, not its parent's."""
+    toggle = '<div class="cell tag_hide-input"><details class="admonition hide above-input"><summary>Show</summary></details></div>'
+    page = f'<article><section id="a">{toggle}<section id="b">{toggle}{toggle}</section>{toggle}</section></article>'
+    assert code_toggles_per_section(page) == {"a": 2, "b": 2}
+    assert code_toggles_per_section(f'<section id="a">{toggle}<section id="b">{toggle}</section></section>') == {}
+
+
+def test_no_section_shows_more_than_one_code_toggle(built):
+    """Code is shown where it teaches, at most once a section (issue 29); the rest of a page's cells show only
+    their output, and no download is offered "when computed"."""
+    out, _, _ = built
+    crowded, hedged = {}, []
+    for page in sorted((out / "html").rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if many := code_toggles_per_section(text):
+            crowded[str(page.relative_to(out))] = many
+        if "when computed" in text:
+            hedged.append(str(page.relative_to(out)))
+    assert crowded == {}, f"sections with more than one code toggle: {crowded}"
+    assert hedged == [], f"pages that offer a download 'when computed': {hedged}"
