@@ -177,7 +177,7 @@ def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
 
 def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_path):
     """make pdf reads like a paper: the pages are rendered back (poppler's pdftotext and pdftoppm) and read for
-    a title page, the contents once, numbered pages and figures, no navigation chrome, buttons or code toggles,
+    a title page, the contents once, numbered pages, figures and tables, no navigation chrome, buttons or code toggles,
     and nothing printed into the right margin (a table cut at the sheet's edge would be)."""
     import subprocess
     import sys
@@ -204,6 +204,7 @@ def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_pat
     numbered = [i + 1 for i, p in enumerate(pages) if re.search(rf"^\s*{i + 1}\s*$", p.rstrip().splitlines()[-1] if p.strip() else "")]
     assert len(numbered) >= 0.9 * (len(pages) - 1), f"pages without their number at the foot: {len(pages) - len(numbered)}"
     assert re.search(r"Figure 1\.", text) and re.search(r"Figure 1\d\.", text), "figures are not numbered"
+    assert re.search(r"Table 1\.\s", text) and re.search(r"Table 1\d\.\s", text), "tables are not numbered"
     assert "Table 2.2.1" in text
     subprocess.run(["pdftoppm", "-r", "24", "-gray", str(pdf), str(tmp_path / "page")], check=True)
     cut = []
