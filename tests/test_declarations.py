@@ -113,3 +113,79 @@ def test_a_figures_lines_resting_on_few_patients_are_left_out():
     assert withheld == 2 and out["variable"].tolist() == ["b", "b"] and "n_imputed" not in out and "reason" not in out
     same, _ = disclosure.model_outputs(trace, declarations.TABLES["imputation_trace"], disclosure.rules(SYNTHETIC))
     assert same["variable"].tolist() == ["a", "a", "b", "b"] and "n_imputed" not in same
+
+
+# --- outputs that rest on a group's cells, on a small planted cohort (the attack: a small group's estimate,
+# curve or quartile must not reach the CSV or the page) -----------------------------------------------------
+
+def _planted(n=300, low=20, high=80, seed=3):
+    """A cohort with ``low`` patients in the low-Mg group, ``high`` in the high one, the rest the reference;
+    the low group has 5 composite events (a small cell), the others many; kidney events (cause 2) throughout."""
+    from helpers.analysis import models
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({c: rng.normal(size=n) for c in models.MODEL_4})
+    df["male"], df["diabetes"] = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    df["mg_low"] = (np.arange(n) < low).astype(float)
+    df["mg_high"] = ((np.arange(n) >= low) & (np.arange(n) < low + high)).astype(float)
+    df["followup_years"] = rng.uniform(0.5, 8.0, n).round(2)
+    status = rng.choice([0, 1, 2], size=n, p=[0.55, 0.3, 0.15])
+    status[:low] = 0
+    status[:5], status[5:8] = 1, 2
+    df["status"] = status
+    return df
+
+
+def test_a_small_groups_fine_gray_implied_curve_is_left_out(tmp_path, monkeypatch):
+    from helpers.analysis import models
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    df = _planted()
+    curves = models.fine_gray_standardized_curves(df, "followup_years", "status", models.EXPOSURE, [1.8, 2.2])
+    low = curves[curves["profile"] == "<1.8"].iloc[0]
+    assert (low["n_group"], low["events_group"], low["competing_group"]) == (20, 5, 3)  # counted, not fitted
+    shown = outputs.publish(curves, "fine_gray_implied_incidence", REAL)
+    assert "<1.8" not in set(shown["profile"]) and {"1.8–2.2", ">2.2"} <= set(shown["profile"])
+    csv = pd.read_csv(tmp_path / "fine_gray_implied_incidence.csv")
+    assert "<1.8" not in set(csv["profile"]) and not set(declarations.GROUP_CELLS) & set(csv.columns)
+    same = outputs.publish(curves, "fine_gray_implied_incidence", SYNTHETIC)
+    assert "<1.8" in set(same["profile"])
+
+
+def test_median_follow_up_quartiles_only_where_a_quarter_of_the_group_reaches_the_threshold(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    table = pd.DataFrame({"Serum Mg (mg/dL)": ["<1.8", "1.8–2.2"], "Participants": [20, 900],
+                          "Median follow-up, years [Q1–Q3]": ["4.1 [2.0–6.3]", "4.4 [2.5–6.0]"]})
+    shown = outputs.publish(table, "median_follow_up", REAL)
+    # 0.25 · 20 = 5 < 7: the quartiles of the small group are one or two patients' times
+    assert pd.isna(shown.at[0, "Median follow-up, years [Q1–Q3]"]) and shown.at[1, "Median follow-up, years [Q1–Q3]"] == "4.4 [2.5–6.0]"
+    csv = pd.read_csv(tmp_path / "median_follow_up.csv", dtype=str)
+    assert "4.1" not in " ".join(csv.fillna("").to_numpy().ravel())
+    assert outputs.publish(table, "median_follow_up", SYNTHETIC).equals(table)
+
+
+def test_baseline_adjusted_pwv_contrasts_on_few_non_events_or_patients_are_withheld(tmp_path, monkeypatch):
+    from helpers.analysis import models
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    rng = np.random.default_rng(5)
+    df = _planted(low=30, high=90)
+    df["pwv_baseline"] = rng.normal(1500, 200, len(df))
+    df["pwv_progression"] = rng.integers(0, 2, len(df))
+    df.loc[:29, "pwv_progression"] = [1] * 25 + [0] * 5  # the low group: 5 patients without progression
+    df["pwv_year4"] = df["pwv_baseline"] * np.where(df["pwv_progression"] == 1, 1.15, 0.98)
+    ancova = models.pwv_baseline_adjusted(df)
+    low = ancova[ancova["term"] == "mg_low"]
+    assert low["n_group"].tolist() == [30, 30, 30] and low["events_group"].tolist()[:2] == [25, 25]
+    shown = outputs.publish(ancova, "progression_pwv_baseline", REAL)
+    logistic_low = (shown["term"] == "mg_low") & (shown["scale"] == "odds ratio")
+    assert shown.loc[logistic_low, ["estimate", "lower", "upper", "p"]].isna().all().all()
+    assert shown.loc[logistic_low, "reason"].str.startswith("withheld").all()
+    assert shown.loc[~logistic_low, "estimate"].notna().all()  # the ANCOVA rests on 30 patients, the high group on many
+    csv = pd.read_csv(tmp_path / "progression_pwv_baseline.csv")
+    assert csv.loc[logistic_low.to_numpy(), "estimate"].isna().all()
+    # a group of 6 patients: the ANCOVA's difference of means is withheld too
+    few = models.pwv_baseline_adjusted(df.iloc[24:].reset_index(drop=True))
+    out = outputs.publish(few, "progression_pwv_baseline", REAL)
+    assert out.loc[out["term"] == "mg_low", "estimate"].isna().all()
+    assert outputs.publish(ancova, "progression_pwv_baseline", SYNTHETIC)["estimate"].notna().all()

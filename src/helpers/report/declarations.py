@@ -107,13 +107,16 @@ TABLES: dict[str, Table] = {
     "complete_cases": Table(counts=("Patients used", "Left out", "Why")),
     "ties_efron_breslow": Table(estimates=("Efron", "Breslow", "Efron − Breslow, log HR"), cells=MODEL_CELLS, drop=MODEL_CELLS),
     "map_formula": Table(estimates=("Model 3 HR, Mg low (95% CI)",), cells=MODEL_CELLS, drop=MODEL_CELLS),
-    "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),)),
+    # Quartiles of a group's follow-up: shown only where a quarter of its patients reach the threshold.
+    "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),),
+                              centiles=(("Median follow-up, years [Q1–Q3]", 0.25),), centile_n="Participants"),
     "cumulative_incidence": DERIVED,
     "proportional_hazards": DERIVED,
     # sensitivity
     "fine_gray": MODEL,
     "table_2_2_3": DERIVED,
-    "fine_gray_implied_incidence": DERIVED,
+    # A group's model-implied curve rests on its own events (of both causes) and on the reference group's.
+    "fine_gray_implied_incidence": Table(estimates=("cif",), cells=GROUP_CELLS, drop=GROUP_CELLS, drop_withheld=True),
     "mg_continuous": Table(counts=("Patients", "Events"), estimates=("Ratio per 0.1 mg/dL (95% CI)", "P"),
                            cells=("Patients", "Events")),
     "cutpoint_sensitivity": Table(counts=("participants", "events", "reference_participants", "reference_events"),
@@ -129,7 +132,9 @@ TABLES: dict[str, Table] = {
     # progression
     "progression_cac": LOGISTIC, "progression_pwv": LOGISTIC,
     "progression_ratios": DERIVED,
-    "progression_pwv_baseline": Table(counts=("n",)),
+    # Logistic rows rest on each group's patients with and without progression; ANCOVA rows on its patients.
+    "progression_pwv_baseline": Table(counts=("n", *MODEL_CELLS), estimates=("estimate", "lower", "upper", "p"),
+                                      cells=MODEL_CELLS, non_events=LOGISTIC.non_events),
     "progression_pwv_baseline_display": Table(counts=("Patients",)),
     "progression_counts": GROUP_EVENTS,
     "progression_cac_spline": DERIVED, "progression_pwv_spline": DERIVED,
