@@ -189,3 +189,19 @@ def test_baseline_adjusted_pwv_contrasts_on_few_non_events_or_patients_are_withh
     out = outputs.publish(few, "progression_pwv_baseline", REAL)
     assert out.loc[out["term"] == "mg_low", "estimate"].isna().all()
     assert outputs.publish(ancova, "progression_pwv_baseline", SYNTHETIC)["estimate"].notna().all()
+
+
+def test_the_time_interaction_test_of_a_small_group_is_withheld_with_the_joint_test(tmp_path, monkeypatch):
+    from helpers.analysis import models
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    terms = models.fine_gray_time_terms(_planted(), "followup_years", "status", models.EXPOSURE)
+    assert terms["term"].tolist() == ["mg_low", "mg_high", "both"] and terms.at[0, "events_group"] == 5
+    assert terms.at[2, "events_group"] == 5 and terms.at[2, "competing_group"] == 3  # the smaller group's cells
+    shown = outputs.publish(terms, "proportional_subdistribution_hazards", REAL)
+    assert shown.loc[[0, 2], ["coef", "se", "lower", "upper", "p", "statistic"]].isna().all().all()
+    assert shown.loc[[0, 2], "reason"].str.startswith("withheld").all() and shown.at[1, "coef"] == round(terms.at[1, "coef"], 3)
+    csv = pd.read_csv(tmp_path / "proportional_subdistribution_hazards.csv")
+    assert csv.loc[[0, 2], ["coef", "se", "p", "statistic"]].isna().all().all() and "events_group" not in csv
+    same = outputs.publish(terms, "proportional_subdistribution_hazards", SYNTHETIC)
+    assert same[["coef", "p"]].iloc[:2].notna().all().all() and np.isfinite(same.at[2, "statistic"])

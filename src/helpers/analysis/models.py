@@ -173,6 +173,26 @@ def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, ca
     return pd.concat(frames, ignore_index=True)
 
 
+def fine_gray_time_terms(df, duration, event, covariates, cause=1) -> pd.DataFrame:
+    """The test of proportional subdistribution hazards (``stats.finegray_time``, R's ``crr`` with ``cov2``
+    and ``tf = log``): one row per Mg indicator × log(time) (``term, coef, se, lower, upper, p``) and a row
+    ``both`` with the joint Wald test (``statistic, df, p``), each with the cells it rests on: the term's
+    group and the reference (patients, events, competing events; for ``both``, the smaller of the groups',
+    since it rests on each)."""
+    from helpers.stats import finegray_time
+
+    fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+    rows = []
+    for term in EXPOSURE:
+        r = fit.summary.loc[f"{term}:log(t)"]
+        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - 1.959964 * r["se"],
+                     "upper": r["coef"] + 1.959964 * r["se"], "p": r["p"],
+                     **_curve_cells(df, [duration, event, *covariates], event, cause, term)})
+    both = pd.DataFrame(rows)[list(rows[0])[6:]].min().to_dict()
+    rows.append({"term": "both", "statistic": fit.statistic, "df": fit.df, "p": fit.pvalue, **both})
+    return pd.DataFrame(rows)
+
+
 def _curve_cells(df, used, event, cause, term) -> dict:
     """The cells a group's model-implied curve rests on: its own patients and events of the cause and of
     the competing one (the reference group's for ``term=None``), and the reference group's, from whose

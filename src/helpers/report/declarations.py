@@ -125,7 +125,10 @@ TABLES: dict[str, Table] = {
                                   reason="note"),
     "cutpoint_sensitivity_display": Table(counts=("Participants", "Events", "Reference participants", "Reference events")),
     "km_versus_aalen_johansen": DERIVED,
-    "proportional_subdistribution_hazards": DERIVED,
+    # Each time term rests on its group's cells (both causes) and the reference's; the joint test on both groups'.
+    "proportional_subdistribution_hazards": Table(estimates=("coef", "se", "lower", "upper", "p", "statistic"),
+                                                  cells=GROUP_CELLS, drop=GROUP_CELLS, decimals=3),
+    "proportional_subdistribution_hazards_display": DERIVED,
     "sweep": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                    estimates=("hr", "lower", "upper", "p"),
                    cells=("participants", "events", "reference_participants", "reference_events"), reason="note"),
