@@ -205,3 +205,39 @@ def test_the_time_interaction_test_of_a_small_group_is_withheld_with_the_joint_t
     assert csv.loc[[0, 2], ["coef", "se", "p", "statistic"]].isna().all().all() and "events_group" not in csv
     same = outputs.publish(terms, "proportional_subdistribution_hazards", SYNTHETIC)
     assert same[["coef", "p"]].iloc[:2].notna().all().all() and np.isfinite(same.at[2, "statistic"])
+
+
+def test_dose_response_curve_ends_and_the_small_groups_ratio_are_withheld(tmp_path, monkeypatch):
+    from helpers.analysis import dose_response
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    df = _planted()
+    rng = np.random.default_rng(9)
+    df["mg"] = np.where(df["mg_low"] == 1, rng.uniform(1.5, 1.79, len(df)),
+                        np.where(df["mg_high"] == 1, rng.uniform(2.21, 2.6, len(df)), rng.uniform(1.8, 2.2, len(df)))).round(3)
+    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
+                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    params = dict(REAL, dose_response_knots=3, mg_cutpoints=[1.8, 2.2], dose_response_reference_mg=None)
+    fits = {m: f for m, f in dose_response.mg_splines(df, params).items() if not isinstance(f, str)}
+    assert "cox" in fits
+    curves = dose_response.curves(fits, df)
+    # the points whose far side holds 1 to 7 patients or events: counted from the data, not from the fit
+    mg, dead = df["mg"].to_numpy(), (df["status"] == 1).to_numpy()
+    ref = fits["cox"].reference
+    small = [0 < (m := (mg <= x) if x < ref else (mg >= x)).sum() <= 7 or 0 < (m & dead).sum() <= 7
+             for x in curves["mg"]]
+    assert any(small) and not all(small)
+    shown = outputs.publish(curves, "dose_response_curves", REAL)
+    assert len(shown) == len(curves) - sum(small) and "n_beyond" not in shown
+    assert shown["mg"].min() > curves["mg"].min()  # the low end, where the 5 low-group events lie, is not drawn
+    csv = pd.read_csv(tmp_path / "dose_response_curves.csv")
+    assert len(csv) == len(shown)
+    fit = dose_response.with_curve(fits["cox"], shown, "cox")
+    assert len(fit.curve) == (shown["model"] == dose_response.MODELS["cox"]).sum()
+    assert len(outputs.publish(curves, "dose_response_curves", SYNTHETIC)) == len(curves)
+    table = dose_response.spline_summary(fits, dose_response.reading_points(df)).assign(**dose_response.reading_cells(df))
+    assert table.at[0, "events_low"] == 5
+    out = outputs.publish(table, "dose_response", REAL)
+    assert out["ratio_low_median"].isna().all() and out["reason"].str.startswith("withheld").all()
+    assert out["p_overall"].notna().all()  # the whole cohort's tests stay
+    assert "withheld" in dose_response.in_words(out, outputs.format_ratio, outputs.format_p)["cs_low"]
