@@ -241,3 +241,21 @@ def test_dose_response_curve_ends_and_the_small_groups_ratio_are_withheld(tmp_pa
     assert out["ratio_low_median"].isna().all() and out["reason"].str.startswith("withheld").all()
     assert out["p_overall"].notna().all()  # the whole cohort's tests stay
     assert "withheld" in dose_response.in_words(out, outputs.format_ratio, outputs.format_p)["cs_low"]
+
+
+def test_bootstrap_intervals_of_a_small_group_are_withheld(tmp_path, monkeypatch):
+    from helpers.analysis import beyond
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    df = _planted()
+    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
+                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    boot = beyond.bootstrap_risks(df, [3.0], [1.8, 2.2], 4, seed=1, covariates=["age"])
+    low = boot["group"] == "<1.8"
+    assert (boot.loc[low, "events_group"] == 5).all()  # counted in the data
+    shown = outputs.publish(boot, "standardized_risks_bootstrap", REAL)
+    assert shown.loc[low, ["estimate", "boot_lower", "boot_upper"]].isna().all().all()
+    assert shown.loc[~low & (boot["kind"] == "risk"), "estimate"].notna().all() and "events_group" not in shown
+    csv = pd.read_csv(tmp_path / "standardized_risks_bootstrap.csv")
+    assert csv.loc[low.to_numpy(), "boot_upper"].isna().all() and csv["reason"].str.startswith("withheld").sum() == low.sum()
+    assert outputs.publish(boot, "standardized_risks_bootstrap", SYNTHETIC)["estimate"].notna().any()
