@@ -259,3 +259,21 @@ def test_bootstrap_intervals_of_a_small_group_are_withheld(tmp_path, monkeypatch
     csv = pd.read_csv(tmp_path / "standardized_risks_bootstrap.csv")
     assert csv.loc[low.to_numpy(), "boot_upper"].isna().all() and csv["reason"].str.startswith("withheld").sum() == low.sum()
     assert outputs.publish(boot, "standardized_risks_bootstrap", SYNTHETIC)["estimate"].notna().any()
+
+
+def test_the_kidney_outcome_table_withholds_a_group_with_few_kidney_events(tmp_path, monkeypatch):
+    from helpers import survival
+    from helpers.analysis import models
+    from helpers.report import model_tables
+
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
+    df = _planted()  # the low group: 3 kidney events (cause 2), a small cell
+    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
+                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    fits = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models={"Crude": []}, cause=2)
+    assert fits.at[0, "events_group"] == 3
+    shown = outputs.publish(fits, "cause_specific_kidney", REAL)
+    table, _ = model_tables.hazard_ratio_tables(shown, df, "status", 2, [1.8, 2.2])
+    page = outputs.show(table, params=REAL, name="table_kidney").data
+    cells = " ".join(page.astype(str).to_numpy().ravel())
+    assert "withheld" in cells and f"{fits.at[0, 'hr']:.2f}" not in cells and f"{fits.at[1, 'hr']:.2f}" in cells
