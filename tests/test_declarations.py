@@ -136,6 +136,11 @@ def _planted(n=300, low=20, high=80, seed=3):
     return df
 
 
+def _groups(df):
+    return pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
+                          categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+
+
 def test_a_small_groups_fine_gray_implied_curve_is_left_out(tmp_path, monkeypatch):
     from helpers.analysis import models
 
@@ -215,8 +220,7 @@ def test_dose_response_curve_ends_and_the_small_groups_ratio_are_withheld(tmp_pa
     rng = np.random.default_rng(9)
     df["mg"] = np.where(df["mg_low"] == 1, rng.uniform(1.5, 1.79, len(df)),
                         np.where(df["mg_high"] == 1, rng.uniform(2.21, 2.6, len(df)), rng.uniform(1.8, 2.2, len(df)))).round(3)
-    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
-                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    df["mg_group"] = _groups(df)
     params = dict(REAL, dose_response_knots=3, mg_cutpoints=[1.8, 2.2], dose_response_reference_mg=None)
     fits = {m: f for m, f in dose_response.mg_splines(df, params).items() if not isinstance(f, str)}
     assert "cox" in fits
@@ -248,8 +252,7 @@ def test_bootstrap_intervals_of_a_small_group_are_withheld(tmp_path, monkeypatch
 
     monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
     df = _planted()
-    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
-                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    df["mg_group"] = _groups(df)
     boot = beyond.bootstrap_risks(df, [3.0], [1.8, 2.2], 4, seed=1, covariates=["age"])
     low = boot["group"] == "<1.8"
     assert (boot.loc[low, "events_group"] == 5).all()  # counted in the data
@@ -268,8 +271,7 @@ def test_the_kidney_outcome_table_withholds_a_group_with_few_kidney_events(tmp_p
 
     monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path))
     df = _planted()  # the low group: 3 kidney events (cause 2), a small cell
-    df["mg_group"] = pd.Categorical(np.where(df["mg_low"] == 1, "<1.8", np.where(df["mg_high"] == 1, ">2.2", "1.8–2.2")),
-                                    categories=["<1.8", "1.8–2.2", ">2.2"], ordered=True)
+    df["mg_group"] = _groups(df)
     fits = models.fit_models(df, survival.cause_specific_cox, "followup_years", "status", models={"Crude": []}, cause=2)
     assert fits.at[0, "events_group"] == 3
     shown = outputs.publish(fits, "cause_specific_kidney", REAL)
