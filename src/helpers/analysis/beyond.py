@@ -249,7 +249,8 @@ def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates
     ``map(function, items) -> list`` (a plain loop when None). Returns the rows of
     :func:`standardized_risks` (``time, group, kind, estimate``) with ``boot_lower, boot_upper`` (the
     (1 ± level)/2 quantiles over the replicates that could be fitted), ``replicates`` (used) and
-    ``failed`` (resamples that could not be fitted, such as one without an event in a group).
+    ``failed`` (resamples that could not be fitted, such as one without an event in a group), and the
+    cells of :func:`standardized_risks` each row rests on (for disclosure control).
     """
     point = standardized_risks(df, times, cutpoints, covariates, cause, source, competing)
     used = list(dict.fromkeys([*covariates, *(competing or [])]))
@@ -259,7 +260,9 @@ def bootstrap_risks(df, times, cutpoints, replicates, seed, map=None, covariates
                    covariates=list(covariates), cause=cause, competing=competing)
     results = (map or local_map)(work, seeds)
     fitted = [r for r in results if r is not None]
-    out = point[["time", "group", "kind", "estimate"]].copy()
+    cells = [c for c in ("n_group", "events_group", "competing_group", "n_reference", "events_reference",
+                         "competing_reference") if c in point.columns]
+    out = point[["time", "group", "kind", "estimate", *cells]].copy()  # the cells each row rests on
     tail = 100 * (1 - level) / 2
     draws = np.vstack(fitted) if fitted else np.full((1, len(out)), np.nan)
     with warnings.catch_warnings():

@@ -8,6 +8,8 @@ read against a reference Mg (the parameter ``dose_response_reference_mg``; by de
 reference range, the mean of the two cut-points) over the 1st to 99th centile of Mg.
 """
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -72,6 +74,40 @@ def spline_summary(fits: dict, at: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reading_cells(df: pd.DataFrame, cause: int = 1) -> dict:
+    """The cells the ratios at the groups' medians rest on: the lowest and the highest Mg group's patients
+    and events (``n_low, events_low, n_high, events_high``), for disclosure control."""
+    groups = list(df["mg_group"].cat.categories)
+    cells = {}
+    for key, group in (("low", groups[0]), ("high", groups[-1])):
+        member = df["mg_group"] == group
+        cells |= {f"n_{key}": int(member.sum()), f"events_{key}": int((member & (df[EVENT] == cause)).sum())}
+    return cells
+
+
+def curves(fits: dict, df: pd.DataFrame, cause: int = 1) -> pd.DataFrame:
+    """The fitted curves of every model (``model`` its words), each point with the cells it rests on:
+    ``n_beyond`` and ``events_beyond``, the patients (and their events) whose Mg lies at or beyond that
+    point on the far side from the reference; NaN at the reference itself. A curve's end rests on them."""
+    mg = df["mg"].to_numpy(float)
+    happened = (df[EVENT] == cause).to_numpy()
+    frames = []
+    for model, fit in fits.items():
+        curve = fit.curve.copy()
+        x = curve.iloc[:, 0].to_numpy(float)
+        beyond = [np.where(v < fit.reference, mg <= v, mg >= v) if v != fit.reference else None for v in x]
+        curve["n_beyond"] = [float(b.sum()) if b is not None else np.nan for b in beyond]
+        curve["events_beyond"] = [float((b & happened).sum()) if b is not None else np.nan for b in beyond]
+        frames.append(curve.assign(model=MODELS[model]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def with_curve(fit, published: pd.DataFrame, model: str):
+    """The fit with its curve as published (:func:`curves`, disclosed): the points it may draw."""
+    part = published[published["model"] == MODELS[model]] if "model" in published else published.iloc[:0]
+    return dataclasses.replace(fit, curve=part[[c for c in fit.curve.columns if c in part.columns]].reset_index(drop=True))
+
+
 def in_words(table: pd.DataFrame, format_ratio, format_p) -> dict:
     """The page's sentences' numbers, by model ('cs' and 'fg'): knots, reference, P overall and for
     non-linearity, the ratio at the low group's median; 'not estimable' where the model was not."""
@@ -80,10 +116,11 @@ def in_words(table: pd.DataFrame, format_ratio, format_p) -> dict:
         if row.get("note"):
             words |= {f"{key}_{k}": "not estimable" for k in ("overall", "nonlinear", "low")}
             continue
+        withheld = str(row.get("reason") or "").startswith("withheld")
         empty = not np.isfinite(row["mg_low_median"])
         words |= {"knots": row["knots"], "knot1": row["knots"].split(",")[0], "ref": f"{row['reference']:g}",
                   "low_mg": "no patient in the group" if empty else f"{row['mg_low_median']:g}",
                   f"{key}_overall": format_p(row["p_overall"]), f"{key}_nonlinear": format_p(row["p_nonlinear"]),
-                  f"{key}_low": "not estimable" if empty else
+                  f"{key}_low": "not estimable" if empty else "withheld (disclosure control: few patients or events)" if withheld else
                   format_ratio(row["ratio_low_median"], row["lower_low_median"], row["upper_low_median"])}
     return {"knots": "not placed", "knot1": "", "ref": "", "low_mg": "", **words}

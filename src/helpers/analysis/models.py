@@ -13,6 +13,7 @@ import pandas as pd
 from helpers.analysis import derive
 
 EXPOSURE = ["mg_low", "mg_high"]
+CELL_COLUMNS = ("n_group", "events_group", "n_reference", "events_reference")
 MODEL_1 = ["age", "male", "bmi"]
 MODEL_2 = MODEL_1 + ["egfr", "total_chol", "albumin", "phosphate", "corrected_calcium"]
 MODEL_3 = MODEL_2 + ["map"]
@@ -153,20 +154,57 @@ def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, ca
     patient's curve (``predict.crr`` for that patient's covariates) with the Mg indicators set to the group,
     the mean taken at each event time. Like the Aalen–Johansen curves, a population average, not the curve
     of a mean-covariate profile (which no patient has: a binary covariate at 0.61). Returns ``profile, time,
-    cif`` (``profile`` the group label), the frame of ``survival.fine_gray_cumulative_incidence``."""
+    cif`` (``profile`` the group label), the frame of ``survival.fine_gray_cumulative_incidence``, and the
+    cells each curve rests on (``GROUP_CELLS`` of ``helpers.report.declarations``)."""
     from helpers.stats import finegray
 
     fit = finegray.fit_fine_gray(df, duration, event, covariates, cause)
     complete = df[[duration, event, *covariates]].dropna()[covariates].reset_index(drop=True)
     low, mid, high = derive.mg_group_labels(cutpoints)
     frames = []
-    for label, flags in ((low, (1.0, 0.0)), (mid, (0.0, 0.0)), (high, (0.0, 1.0))):
+    for label, flags, cells in ((low, (1.0, 0.0), _curve_cells(df, [duration, event, *covariates], event, cause, "mg_low")),
+                                (mid, (0.0, 0.0), _curve_cells(df, [duration, event, *covariates], event, cause, None)),
+                                (high, (0.0, 1.0), _curve_cells(df, [duration, event, *covariates], event, cause, "mg_high"))):
         rows = complete.copy()
         rows[EXPOSURE] = flags
         curves = fit.cumulative_incidence(rows)
         mean = curves.groupby("time", sort=True)["cif"].mean()
-        frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy()}))
+        frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy(), **cells}))
     return pd.concat(frames, ignore_index=True)
+
+
+def fine_gray_time_terms(df, duration, event, covariates, cause=1) -> pd.DataFrame:
+    """The test of proportional subdistribution hazards (``stats.finegray_time``, R's ``crr`` with ``cov2``
+    and ``tf = log``): one row per Mg indicator × log(time) (``term, coef, se, lower, upper, p``) and a row
+    ``both`` with the joint Wald test (``statistic, df, p``), each with the cells it rests on: the term's
+    group and the reference (patients, events, competing events; for ``both``, the smaller of the groups',
+    since it rests on each)."""
+    from helpers.stats import finegray_time
+
+    fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+    rows = []
+    for term in EXPOSURE:
+        r = fit.summary.loc[f"{term}:log(t)"]
+        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - 1.959964 * r["se"],
+                     "upper": r["coef"] + 1.959964 * r["se"], "p": r["p"],
+                     **_curve_cells(df, [duration, event, *covariates], event, cause, term)})
+    both = pd.DataFrame(rows)[list(rows[0])[6:]].min().to_dict()
+    rows.append({"term": "both", "statistic": fit.statistic, "df": fit.df, "p": fit.pvalue, **both})
+    return pd.DataFrame(rows)
+
+
+def _curve_cells(df, used, event, cause, term) -> dict:
+    """The cells a group's model-implied curve rests on: its own patients and events of the cause and of
+    the competing one (the reference group's for ``term=None``), and the reference group's, from whose
+    baseline it is drawn (``contrast_cells``)."""
+    cells = contrast_cells(df, used, df[event] == cause)
+    competing = contrast_cells(df, used, df[event].notna() & ~df[event].isin([0, cause]))
+    term_ = term or "mg_low"
+    side = "group" if term else "reference"
+    return {"n_group": cells[term_][f"n_{side}"], "events_group": cells[term_][f"events_{side}"],
+            "competing_group": competing[term_][f"events_{side}"], "n_reference": cells[term_]["n_reference"],
+            "events_reference": cells[term_]["events_reference"],
+            "competing_reference": competing[term_]["events_reference"]}
 
 
 def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, model="Model 4", cause=1,
@@ -245,7 +283,8 @@ def pwv_baseline_adjusted(pwv_set: pd.DataFrame) -> pd.DataFrame:
     thesis's model (progression, a rise of 10% or more, by logistic regression without the baseline) is set
     beside the same model with baseline baPWV added, and beside the ANCOVA of the percentage change
     (linear regression on the Mg groups, Model 4 and baseline baPWV; ``stats.regression.linear``, R's ``lm``).
-    One row per analysis and Mg indicator: ``analysis, term, scale, estimate, lower, upper, p, n``.
+    One row per analysis and Mg indicator: ``analysis, term, scale, estimate, lower, upper, p, n`` and the
+    cells the contrast rests on (``contrast_cells``; events only for the logistic rows).
     """
     from helpers.stats import regression
 
@@ -256,10 +295,14 @@ def pwv_baseline_adjusted(pwv_set: pd.DataFrame) -> pd.DataFrame:
         fit = fit_logistic_models(d, "pwv_progression", models={"Model 4": MODEL_4}, extra=extra)
         for _, r in fit.iterrows():
             rows.append({"analysis": analysis, "term": r["term"], "scale": "odds ratio", "estimate": r["or"],
-                         "lower": r["lower"], "upper": r["upper"], "p": r["p"], "n": r["n"]})
-    fit = regression.linear(d, "pwv_change_pct", [*EXPOSURE, *MODEL_4, "pwv_baseline"])
-    for term in EXPOSURE:
+                         "lower": r["lower"], "upper": r["upper"], "p": r["p"], "n": r["n"],
+                         **{c: r[c] for c in CELL_COLUMNS}})
+    used = ["pwv_change_pct", *EXPOSURE, *MODEL_4, "pwv_baseline"]
+    fit = regression.linear(d, "pwv_change_pct", used[1:])
+    cells = contrast_cells(d, used, pd.Series(False, index=d.index))
+    for term in EXPOSURE:  # a difference of means rests on the patients of both groups, not on events
         rows.append({"analysis": "Change in baPWV (%), ANCOVA: Model 4 + baseline baPWV", "term": term,
                      "scale": "difference in % change", "estimate": fit.at[term, "coef"], "lower": fit.at[term, "lower"],
-                     "upper": fit.at[term, "upper"], "p": fit.at[term, "p"], "n": fit.attrs["n"]})
+                     "upper": fit.at[term, "upper"], "p": fit.at[term, "p"], "n": fit.attrs["n"],
+                     **dict(cells[term], events_group=float("nan"), events_reference=float("nan"))})
     return pd.DataFrame(rows)

@@ -353,7 +353,9 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
     for column, p in declared.centiles:
         if column in out.columns and declared.centile_n in out.columns:
             few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * min(p, 1 - p) < rules_.threshold
-            out[column] = out[column].where(~few)
+            # a number stays a number (NaN); a text cell (a median with its quartiles) says why it is empty
+            out[column] = out[column].where(~few, np.nan if pd.api.types.is_numeric_dtype(out[column])
+                                            else f"withheld: fewer than {rules_.threshold} patients beyond a centile")
     estimates = [c for c in declared.estimates if c in out.columns]
     if not estimates:
         return out, 0

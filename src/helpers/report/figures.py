@@ -275,7 +275,7 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     """Aalen–Johansen curves by group (solid) beside the curves a Fine–Gray model implies (dashed).
 
     ``observed`` comes from ``survival.cumulative_incidence`` (group, time, cif); ``implied`` from
-    ``survival.fine_gray_cumulative_incidence`` (profile, time, cif), its profiles named by group.
+    ``survival.fine_gray_cumulative_incidence`` (profile, time, cif), its profiles named by group; a group without implied rows (a curve withheld) gets its solid curve only.
     """
     groups = list(dict.fromkeys(observed["group"]))
     with plt.rc_context(STYLE):
@@ -283,6 +283,8 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
         for g, colour in zip(groups, PALETTE):
             o = display_steps(observed[observed["group"] == g])
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
+            if not (implied["profile"] == g).any():  # withheld (disclosure control): no dashed line
+                continue
             m = display_steps(implied[implied["profile"] == g])
             ax.step(m["time"], m["cif"], where="post", color=colour, lw=1.5, ls="--", label=f"Mg {g}: Fine–Gray, Model 4")
         ax.set_xlabel("Years since enrolment")

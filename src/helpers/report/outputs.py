@@ -186,6 +186,11 @@ def model_outputs(table: pd.DataFrame, name: str, params: dict, use: str = "glue
     return shown
 
 
+def withhold_reason(params: dict) -> str:
+    """The words a model output withheld by disclosure control carries (a curve left out of a figure)."""
+    return disclosure.withhold_reason(params["small_count_threshold"])
+
+
 def points_allowed(name: str, params: dict) -> bool:
     """Whether the declared figure ``name`` may draw one point per patient (only with synthetic data)."""
     rules_ = disclosure.rules(params)
