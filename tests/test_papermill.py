@@ -3,6 +3,7 @@ takes every schema parameter by its own name (-p, -f), stops with one message on
 "unknown parameter" warning for a schema parameter, and writes its tables and disclosure log under
 papermill's working directory, applying the real-data rules."""
 
+import os
 import subprocess
 import sys
 
@@ -25,8 +26,11 @@ def exported(tmp_path_factory):
 
 
 def _papermill(notebook, cwd, *args):
+    # As a user's shell runs it: without the tables folder that a build (or an in-process chapter run by an
+    # earlier test in this worker) sets for its own kernels.
+    env = {k: v for k, v in os.environ.items() if k != paths.TABLES_ENV}
     return subprocess.run([sys.executable, "-m", "papermill", str(notebook), "out.ipynb", "--no-progress-bar", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)
+                          cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_the_exported_parameters_cell_is_the_schemas(exported):
