@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import derive
+from helpers.stats._common import Z95, local_map
 
 EXPOSURE = ["mg_low", "mg_high"]
 CELL_COLUMNS = ("n_group", "events_group", "n_reference", "events_reference")
@@ -185,8 +186,8 @@ def fine_gray_time_terms(df, duration, event, covariates, cause=1) -> pd.DataFra
     rows = []
     for term in EXPOSURE:
         r = fit.summary.loc[f"{term}:log(t)"]
-        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - 1.959964 * r["se"],
-                     "upper": r["coef"] + 1.959964 * r["se"], "p": r["p"],
+        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - Z95 * r["se"],
+                     "upper": r["coef"] + Z95 * r["se"], "p": r["p"],
                      **_curve_cells(df, [duration, event, *covariates], event, cause, term)})
     both = pd.DataFrame(rows)[list(rows[0])[6:]].min().to_dict()
     rows.append({"term": "both", "statistic": fit.statistic, "df": fit.df, "p": fit.pvalue, **both})
@@ -221,7 +222,7 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
     used = list(dict.fromkeys([duration, event, "mg", *[c for c in covariates(model) if c not in EXPOSURE]]))
     work = partial(_refit_at, data=df[used], fitters=fitters, duration=duration, event=event, model=model,
                    cause=cause)
-    blocks = (map or (lambda function, items: [function(i) for i in items]))(work, [list(c) for c in cutpoint_sets])
+    blocks = (map or local_map)(work, [list(c) for c in cutpoint_sets])
     return pd.DataFrame([row for block in blocks for row in block])
 
 
