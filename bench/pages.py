@@ -12,6 +12,7 @@ BLAS runs with one thread, as in the build.
 """
 
 import argparse
+import ast
 import cProfile
 import os
 import pstats
@@ -26,6 +27,9 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import jupytext  # noqa: E402
 import matplotlib  # noqa: E402
 
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import ROOT, registry_cohort  # noqa: E402
 
@@ -35,12 +39,20 @@ def cells(page: str) -> list[str]:
     return [c.source for c in notebook.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
 
 
+def statements(page: str):
+    """(cell number, first line, code) of every top-level statement of ``page``'s code cells, in order."""
+    for number, source in enumerate(cells(page), start=1):
+        tree = ast.parse(source.replace("%matplotlib", "# %matplotlib"))
+        for node in tree.body:
+            line = ast.get_source_segment(source, node).splitlines()[0]
+            yield number, line, compile(ast.Module([node], []), f"{page}[{number}]", "exec")
+
+
 def run_page(page: str, params_file: Path, profile: bool = False) -> list[tuple[float, int, str]]:
-    """(seconds, cell number, first line) of every code cell of ``page``."""
+    """(seconds, cell number, first line) of every top-level statement of ``page``'s code cells."""
     namespace = {"__name__": "__main__", "params_file": str(params_file), "overrides": {}}
     timings = []
-    for number, source in enumerate(cells(page), start=1):
-        code = compile(source.replace("%matplotlib", "# %matplotlib"), f"{page}[{number}]", "exec")
+    for number, source, code in statements(page):
         profiler = cProfile.Profile() if profile else None
         start = time.perf_counter()
         if profiler:
@@ -49,11 +61,11 @@ def run_page(page: str, params_file: Path, profile: bool = False) -> list[tuple[
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - start
-        timings.append((seconds, number, next((l for l in source.splitlines() if l and not l.startswith("#")), "")))
+        timings.append((seconds, number, source))
         if profiler and seconds > 5:
-            print(f"--- {page} cell {number}: {seconds:.1f} s")
+            print(f"--- {page} cell {number} ({source}): {seconds:.1f} s")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-        matplotlib.pyplot.close("all")
+        plt.close("all")
     return timings
 
 
@@ -63,12 +75,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="page names (e.g. 08_beyond); default every page")
     parser.add_argument("--profile", action="store_true", help="print cProfile of every cell slower than 5 s")
     args = parser.parse_args()
-    matplotlib.use("Agg")
     pages = args.only or sorted(p.stem for p in (ROOT / "notebooks").glob("*.md"))
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ["MG_TABLES_DIR"] = str(tmp / "tables")
+        (tmp / "validated").mkdir()
+        os.environ["MG_VALIDATED_COHORTS"] = str(tmp / "validated")  # validated once, as in a build
         data = tmp / "cohort.csv"
         times = registry_cohort(args.patients, data)
         params = tmp / "params.yml"
