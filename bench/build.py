@@ -4,6 +4,7 @@ every page on registry-sized cohorts.
     .venv/bin/python bench/build.py                                  # shipped book, then 10^4, 10^5, 10^6
     .venv/bin/python bench/build.py --skip-shipped --sizes 10000 100000
     .venv/bin/python bench/build.py --skip-large                     # the shipped book only
+    .venv/bin/python bench/build.py --skip-shipped --sizes 100000 --html-of _build   # pages' HTML against the shipped book's
 
 Each build runs in a fresh process into a temporary folder. A registry-sized cohort is the synthetic one
 resampled with replacement to n patients (new identifiers) with follow-up jittered by up to ±0.02 year and
@@ -93,8 +94,36 @@ def registry_cohort(n: int, path: Path, seed: int = 1) -> int:
     return int(pd.Series(jittered)[status.to_numpy() > 0].nunique())
 
 
-def cost_table(sizes: list[int], timeout: float) -> None:
-    rows, peaks, walls, cpus = {}, {}, {}, {}
+def html_sizes(out: Path) -> dict[str, float]:
+    """Each page of a built book: its HTML file and the images it shows (kB)."""
+    html, sizes = out / "html", {}
+    for page in sorted(html.glob("*/*.html")):
+        if page.parent.name in ("notebooks", "book"):
+            images = set(re.findall(r'src="\.\./(_images/[^"]+)"', page.read_text(encoding="utf-8")))
+            sizes[page.relative_to(html).with_suffix("").as_posix()] = (
+                page.stat().st_size + sum((html / i).stat().st_size for i in images if (html / i).is_file())) / 1000
+    return sizes
+
+
+def report_html(sizes: dict[int, dict[str, float]]) -> None:
+    """Each page's HTML size at each n: scatter-like figures and at-risk tables are binned for display, so no
+    page should grow with the patients (the issue's goal); the largest ratio is printed."""
+    done = sorted(sizes)
+    pages = sorted({p for n in done for p in sizes[n]})
+    print(f"\n{'page HTML + images (kB)':<40}" + "".join(f"{f'n = {n:.0e}':>12}" for n in done) + f"{'largest/smallest':>18}")
+    ratios = []
+    for page in pages:
+        cells = [sizes[n].get(page, float("nan")) for n in done]
+        ratio = max(cells) / min(cells) if min(cells) > 0 else float("nan")
+        ratios.append(ratio)
+        print(f"{page:<40}" + "".join(f"{c:12.0f}" for c in cells) + f"{ratio:18.2f}")
+    print(f"largest growth of any page's HTML over these sizes: {max(ratios):.2f}x")
+
+
+def cost_table(sizes: list[int], timeout: float, shipped: Path | None = None) -> None:
+    rows, peaks, walls, cpus, html = {}, {}, {}, {}, {}
+    if shipped:  # a book built on the shipped cohort (2,000 patients): the HTML sizes to compare with
+        html[len(pd.read_csv(ROOT / "data" / "cohort.csv", usecols=[0]))] = html_sizes(shipped)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for n in sizes:
@@ -110,6 +139,7 @@ def cost_table(sizes: list[int], timeout: float) -> None:
                 continue
             rows[n], peaks[n], walls[n] = page_times(log), peak, wall
             cpus[n] = float(re.findall(r"CPU seconds of every process: (\d+)", log)[-1])
+            html[n] = html_sizes(tmp / f"book_{n}")
             print(f"n = {n:,} ({times:,} distinct event times): whole book {wall:.0f} s, peak memory {peak:,.0f} MB "
                   f"({load()} at the end)", flush=True)
     done = sorted(rows)
@@ -125,6 +155,8 @@ def cost_table(sizes: list[int], timeout: float) -> None:
     print(f"{'CPU seconds, every process':<40}" + "".join(f"{cpus[n]:12.0f}" for n in done) + _exponent(done, [cpus[n] for n in done]).rjust(10))
     print(f"{'peak memory (MB)':<40}" + "".join(f"{peaks[n]:12,.0f}" for n in done))
     print("targets at n = 10^6: whole book < 300 s, peak memory < 8,192 MB")
+    if len(html) > 1:
+        report_html(html)
 
 
 def _exponent(sizes, seconds) -> str:
@@ -139,6 +171,9 @@ def main() -> None:
     parser.add_argument("--skip-shipped", action="store_true", help="only the cost table")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a build is stopped")
+    parser.add_argument("--html-of", type=Path, default=None, metavar="OUT",
+                        help="a book built on the shipped cohort (mg-book --out OUT): its pages' HTML sizes are "
+                             "compared with those at each n")
     args = parser.parse_args()
     if not args.skip_shipped:
         with tempfile.TemporaryDirectory() as tmp:
@@ -153,7 +188,7 @@ def main() -> None:
                       f"({warm_log.strip().splitlines()[0]}; {load()})", flush=True)
             report_steps(log, cold)
     if not args.skip_large:
-        cost_table(args.sizes, args.timeout)
+        cost_table(args.sizes, args.timeout, args.html_of)
 
 
 if __name__ == "__main__":
