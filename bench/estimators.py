@@ -97,7 +97,8 @@ def main() -> None:
         _child(args.child[0], int(args.child[1]))
         return
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    print(f"{'estimator':<36} {'n':>11} {'event times':>11} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}  (before the fit)")
+    print("machine load (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
+    print(f"{'estimator':<36} {'n':>11} {'event times':>11} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}  (before the fit; 1-min load after)")
     for name in _estimators():
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
@@ -111,7 +112,7 @@ def main() -> None:
                 continue
             r = json.loads(run.stdout.strip().splitlines()[-1])
             print(f"{name:<36} {n:>11,} {r['event_times']:>11,} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['peak_mb']:>8,.0f}  "
-                  f"({r['data_mb']:,.0f})", flush=True)
+                  f"({r['data_mb']:,.0f}; load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 if __name__ == "__main__":
