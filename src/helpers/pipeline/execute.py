@@ -18,14 +18,11 @@ import jupytext
 import nbformat
 
 from helpers import paths
+from helpers.errors import BuildError  # noqa: F401  (raised here; importable from here as before)
 
 
 # Run in each kernel before the notebook's first cell (IPython's exec_lines: no output, no cell).
 QUIET_TORNADO = "import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
-
-
-class BuildError(Exception):
-    """A step of the build failed; the message says which and where to look."""
 
 
 def execute(source: Path, target: Path, params_file: str, overrides: dict, tables: Path) -> float:
