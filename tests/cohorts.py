@@ -36,7 +36,7 @@ class Shape:
     extra_columns: int = 0
     drop_optional: tuple = ()
     missing_share: float = 0.0  # of patients, each without one covariate of COVARIATES
-    low_group_size: int | None = None  # patients below 1.8 mg/dL
+    low_group_size: int | None = None  # patients below 1.8 mg/dL (0: two Mg groups)
     no_composite_in: str | None = None  # 'low' or 'high': that group without a composite event
     no_competing_in: str | None = None  # 'low' or 'high': that group without a competing (kidney) event
     women_low_no_competing: bool = False  # a subgroup stratum (women, low Mg) without a competing event
@@ -190,4 +190,6 @@ CASES: list[tuple[Shape, tuple]] = [
     (Shape(30, n=150, missing_share=0.3, low_group_size=2, ties=True), ("02_baseline", *CORE, "04_sensitivity")),
     (Shape(31, n=5000, mg_unit="mEq/L", drop_optional=tuple(OPTIONAL)), ("02_baseline", "03_hazards")),
     (Shape(32, n=500, no_composite_in="high", no_competing_in="low", women_low_no_competing=True), ("04_sensitivity", *CORE)),
+    (Shape(33, n=300, low_group_size=0, note="two Mg groups: none below 1.8"), (*ALL, "05_progression", "sweep")),
+    (Shape(34, n=200, single_group=True, mg_unit="mmol/L", missing_share=0.1), ("05_progression", "sweep", "data")),
 ]
