@@ -30,7 +30,7 @@ def _checks(params_file) -> str:
     page's declared parameter checks): '' when all pass, else the one message it stops with."""
     settings = params_mod.load(params_file)
     try:
-        cohort = validate.load_cohort(settings["cohort_csv"], settings["mg_unit"])
+        cohort = validate.load_cohort(settings["cohort_csv"], settings["mg_unit"], settings["lab_units"])
         validate.preflight(settings, [n for names in runs.PREFLIGHT.values() for n in names], cohort)
     except InputError as stop:
         return str(stop)
@@ -54,7 +54,7 @@ def test_there_are_enough_cases_and_every_variation_is_tried():
     assert {s.mg_unit for s in shapes} == {"mg/dL", "mmol/L", "mEq/L"}
     for variation in ("shuffle_columns", "extra_columns", "drop_optional", "missing_share", "no_composite_in",
                       "no_competing_in", "women_low_no_competing", "women_low_no_events", "ties", "zero_followup",
-                      "zero_followup_event", "single_group"):
+                      "zero_followup_event", "single_group", "lab_units"):
         assert any(getattr(s, variation) for s in shapes), variation
     assert {s.low_group_size for s in shapes} >= {1, 3, 5, 7} and max(s.missing_share for s in shapes) == 0.4
 
@@ -146,3 +146,13 @@ def test_a_cohort_with_one_or_two_mg_groups_builds_and_each_contrast_says_why(lo
     # What does not compare groups is published: the middle group's incidence; an empty group has no rate.
     rates = _table(tmp_path, "incidence").set_index("Serum Mg (mg/dL)")["Rate per 1,000 person-years (95% CI)"]
     assert rates["1.8–2.2"] != "" and rates["<1.8"] == ""
+
+
+def test_labs_in_another_unit_without_lab_units_stop_before_any_chapter_with_one_message(tmp_path):
+    shape = cohorts.Shape(106, n=300, lab_units=("ipth",))
+    params_file = cohorts.write(shape, tmp_path)
+    assert _checks(params_file) == ""  # declared: it builds
+    params_file.write_text(params_file.read_text().replace("lab_units: {ipth: pmol/L}", "lab_units: {}"))
+    stop = _checks(params_file)
+    assert stop.startswith(f"{tmp_path / 'cohort.csv'}: column 'ipth' has a median") and "\n" not in stop
+    assert "lab_units: {ipth: pmol/L}" in stop
