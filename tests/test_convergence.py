@@ -101,3 +101,12 @@ def test_a_fine_gray_fit_run_to_its_optimum_converges(analysed):
     fit = finegray.fit_fine_gray(analysed, "followup_years", "status", models.covariates("Crude"))
     assert fit.converged and not finegray.fit_fine_gray(analysed, "followup_years", "status",
                                                         models.covariates("Crude"), max_iter=1).converged
+
+
+@pytest.mark.parametrize("fitter", [survival.cause_specific_cox, survival.fine_gray], ids=["cox", "fine-gray"])
+def test_without_a_patient_in_the_reference_group_every_contrast_says_why(analysed, fitter):
+    # Every patient low or high: the two indicators sum to 1, so neither has a contrast with the reference.
+    data = analysed.assign(mg_low=(analysed["mg"] < 2.0).astype(float), mg_high=(analysed["mg"] >= 2.0).astype(float))
+    results = models.fit_models(data, fitter, "followup_years", "status", models={"Model 1": models.MODEL_1})
+    assert results["hr"].isna().all()
+    assert (results["reason"] == "not estimable: no patient in the reference group").all()

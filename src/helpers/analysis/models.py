@@ -56,8 +56,12 @@ def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **
 def varying(df, used, exposure=EXPOSURE) -> list[str]:
     """The exposure terms that take more than one value among the patients with every column of ``used``
     recorded. An Mg group without patients leaves its indicator constant; R's ``coxph`` and ``glm`` give
-    such a column NA and estimate the others, and so does a fit here that leaves it out."""
+    such a column NA and estimate the others, and so does a fit here that leaves it out. Without a patient in
+    the reference group (every 0/1 indicator at 0), no indicator is fitted: none has a contrast to estimate."""
     complete = df[list(dict.fromkeys([*used, *exposure]))].dropna()
+    indicators = [t for t in exposure if complete[t].isin([0, 1]).all()]
+    if len(indicators) > 1 and not (complete[indicators] == 0).all(axis=1).any():
+        return [t for t in exposure if t not in indicators]  # no patient in the reference: no contrast with it
     return [t for t in exposure if complete[t].nunique() > 1]
 
 
