@@ -46,6 +46,8 @@ def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **
 
     Returns a tidy frame: one row per model and exposure term with ``coef, se, hr, lower, upper, p``,
     ``n`` (patients used), ``n_dropped`` and ``dropped_reason`` (those left out, and why) and ``events``.
+    An exposure term without patients in its group or the reference is left out of the fit (:func:`varying`)
+    and its rows say why; with one Mg group only, every term's row says so.
     """
     happened = df[event] == options.get("cause", 1)
     return _tidy(((name, _fit(fitter, df, [duration, event], exposure, adjustment, duration, event, **options),
@@ -115,7 +117,8 @@ GROUP_WORDS = {"mg_low": "the low-Mg group", "mg_high": "the high-Mg group"}
 def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
     """Why a term's estimate cannot be published as a number ('' when it can).
 
-    Its group or the reference has no event (the coefficient is infinite: R's ``coxph`` prints a large
+    Its group or the reference has no patient (the term was left out of the fit, as R's ``coxph`` gives it NA),
+    or no event (the coefficient is infinite: R's ``coxph`` prints a large
     arbitrary number with a warning), or, for a logistic model, every patient of one of them had the outcome
     (separation); the fit did not converge (the optimiser's verdict in ``attrs``: where only another
     term's coefficient runs off to infinity, this term's is finite and equals R's, as coxph reports it);
@@ -123,7 +126,8 @@ def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
     """
     group, outcome = GROUP_WORDS.get(term, "the group"), "outcome" if logistic else "event"
     checks = [(cells["n_group"] == 0, f"no patient in {group}"),
-              (cells["n_reference"] == 0, "no patient in the reference group"),(cells["events_group"] == 0, f"no {outcome} in {group}"),
+              (cells["n_reference"] == 0, "no patient in the reference group"),
+              (cells["events_group"] == 0, f"no {outcome} in {group}"),
               (cells["events_reference"] == 0, f"no {outcome} in the reference group"),
               (logistic and cells["events_group"] == cells["n_group"], f"every patient of {group} had the outcome (separation)"),
               (logistic and cells["events_reference"] == cells["n_reference"], "every patient of the reference group had the outcome (separation)")]
