@@ -225,6 +225,9 @@ def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.Dat
         if events == REDACTED or people == REDACTED:
             out.loc[i, ["events", "rate", "lower", "upper", "person_years"]] = REDACTED
             continue
+        if not row["person_years"] > 0:  # a group without patients has no rate
+            out.at[i, "person_years"] = 0
+            continue
         low, high = confint_poisson(events, years / per, method="exact-c")
         out.at[i, "rate"], out.at[i, "lower"], out.at[i, "upper"] = events / years * per, float(low), float(high)
     return out

@@ -228,7 +228,8 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
 
     ``ph`` is the result of ``survival.proportional_hazards_test``. A flat smooth around the coefficient (the
     dashed line) is what proportional hazards predict; a trend suggests a hazard ratio that changes.
-    ``points=False`` draws the smooth alone (each point is one patient's event: not for real data).
+    ``points=False`` draws the smooth alone (each point is one patient's event: not for real data). A term
+    the model could not hold (a group without patients) gets a panel that says so.
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
@@ -237,6 +238,11 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(terms), 1, figsize=(PHONE_SAFE_WIDTH, 3.0 * len(terms)), squeeze=False)
         for ax, term, colour in zip(axes[:, 0], terms, PALETTE):
+            if term not in scaled:
+                ax.axis("off")
+                ax.text(0.5, 0.5, f"{labels.get(term, term)}: not estimable\n(no patient in this group)",
+                        ha="center", va="center", transform=ax.transAxes, fontsize=12)
+                continue
             y = scaled[term].to_numpy()
             if points and len(y) > MAX_POINTS:
                 ax.hexbin(g, y, gridsize=40, mincnt=1, bins="log", cmap="Greys", linewidths=0, rasterized=True)

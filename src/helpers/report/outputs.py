@@ -7,6 +7,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import paths
+from helpers.analysis import cohort
 from helpers.report import declarations, disclosure, formatting, layout
 
 SYNTHETIC_NOTE = (
@@ -339,6 +340,15 @@ def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, pat
 
 format_p = formatting.p_value  # P to three decimals, or '<0.001'
 format_ratio = formatting.ratio  # '2.53 (1.12–5.69)'
+
+
+def gray_text(gray, groups: pd.Series) -> str:
+    """Gray's test (``survival.gray_test``) in words: 'χ² = 12.34 on 2 degrees of freedom, P = 0.002', or why
+    there is none ('not estimable: only one Mg group (1.8–2.2 mg/dL)'); ``groups`` the Mg group column."""
+    if not np.isfinite(gray.statistic):
+        return cohort.one_group(groups) or "not estimable"
+    freedom = "degree" if gray.df == 1 else "degrees"
+    return f"χ² = {gray.statistic:.2f} on {gray.df} {freedom} of freedom, P = {format_p(gray.pvalue)}"
 
 
 def format_rates(incidence: pd.DataFrame) -> list[str]:
