@@ -1,6 +1,8 @@
 """Disclosure control: counts redacted or rounded, cells with percentages recomputed, curves from rounded
 counts, synthetic data untouched."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -201,3 +203,31 @@ def test_exercise_counts_follow_the_rules():
     params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
     assert exercises.count(3, params) == REDACTED and exercises.count(1646, params) == "1,645"
     assert exercises.count(3, dict(params, cohort_kind="synthetic")) == "3"
+
+
+def _cutpoints(hr_low_19=1.49):
+    # The planted real-data cohort's groups at three lower cut-points (patients, composite events): <1.8
+    # holds 7 events and <1.9 one more, so <1.9's ratio is nearly <1.8's and its SE, less the band's
+    # rounded counts, gives the 7 back (the attack in tests/test_real_data.py measured 7.28).
+    return pd.DataFrame({
+        "cut-points": ["1.7 / 2.2", "1.8 / 2.2", "1.9 / 2.2", "2.0 / 2.2", "1.8 / 2.2"],
+        "model": ["Cause-specific"] * 5, "group": ["<1.7", "<1.8", "<1.9", "<2.0", ">2.2"],
+        "participants": [17, 37, 63, 120, 330], "events": [2, 7, 8, 20, 25],
+        "reference_participants": [493, 473, 447, 390, 473], "reference_events": [44, 39, 38, 27, 39],
+        "hr": [0.9, 1.6, hr_low_19, 1.2, 0.95], "lower": [0.2, 0.7, 0.68, 0.7, 0.57], "upper": [3.9, 3.6, 3.30, 2.1, 1.59],
+        "p": [0.9, 0.25, 0.32, 0.5, 0.84], "note": [""] * 5})
+
+
+def test_a_cut_points_group_one_small_band_away_from_a_withheld_one_is_withheld_too():
+    from helpers.report import declarations
+
+    for name in ("sweep", "cutpoint_sensitivity"):
+        table = _cutpoints().rename(columns={"hr": "HR or sHR (95% CI)"}) if name == "cutpoint_sensitivity" else _cutpoints()
+        out, withheld = disclosure.model_outputs(table, declarations.TABLES[name], REAL)
+        ratio = out.columns[out.columns.str.startswith(("hr", "HR"))][0]
+        assert withheld == 3, name  # <1.7 and <1.8 on their own cells; <1.9 as their neighbour
+        assert out[ratio].isna().tolist() == [True, True, True, False, False], name
+        assert "another cut-point" in out.at[2, "note"] and "1 to 7" in out.at[1, "note"]
+    # the same table without the nesting rule publishes <1.9, the leak the rule closes
+    plain = dataclasses.replace(declarations.TABLES["sweep"], nested=())
+    assert disclosure.model_outputs(_cutpoints(), plain, REAL)[0]["hr"].notna().tolist() == [False, False, True, True, True]

@@ -18,7 +18,10 @@ of data. With synthetic data the declarations change nothing; with real data
   or strata that row's contrast involves. A row whose cell holds 1 to threshold patients or events (or,
   with ``non_events``, as many patients without the event, for a logistic model) is withheld, with the
   reason in ``reason`` (and ``flag`` set False); with ``together``, every row sharing that column's value
-  is withheld with it, since the others and a published total would give it back. The other estimates
+  is withheld with it, since the others and a published total would give it back; with ``nested``
+  (the model column, the group column), the groups of one model at different cut-points are nested, and a
+  row whose cells differ from a withheld row's by 1 to threshold (a small band between two cut-points) is
+  withheld too, since its estimate is nearly the withheld one. The other estimates
   are rounded (``decimals``) so that a standard error cannot be inverted into an exact count. Columns in
   ``drop`` serve the decision only and are not published; with ``drop_withheld`` a withheld row is left
   out rather than emptied (the lines of a figure).
@@ -54,6 +57,7 @@ class Table:
     cells: tuple = ()
     non_events: tuple = ()
     together: str | None = None
+    nested: tuple = ()
     reason: str = "reason"
     flag: str | None = None
     decimals: int = 2
@@ -127,7 +131,7 @@ TABLES: dict[str, Table] = {
     "cutpoint_sensitivity": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                                   estimates=("HR or sHR (95% CI)", "P"),
                                   cells=("participants", "events", "reference_participants", "reference_events"),
-                                  reason="note"),
+                                  nested=("model", "group"), reason="note"),
     "cutpoint_sensitivity_display": Table(counts=("Participants", "Events", "Reference participants", "Reference events")),
     "km_versus_aalen_johansen": DERIVED,
     # Each time term rests on its group's cells (both causes) and the reference's; the joint test on both groups'.
@@ -136,7 +140,8 @@ TABLES: dict[str, Table] = {
     "proportional_subdistribution_hazards_display": DERIVED,
     "sweep": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                    estimates=("hr", "lower", "upper", "p"),
-                   cells=("participants", "events", "reference_participants", "reference_events"), reason="note"),
+                   cells=("participants", "events", "reference_participants", "reference_events"),
+                   nested=("model", "group"), reason="note"),
     # progression
     "progression_cac": LOGISTIC, "progression_pwv": LOGISTIC,
     "progression_ratios": DERIVED,

@@ -306,9 +306,11 @@ def _small(values: pd.Series, threshold: int) -> pd.Series:
     return (v >= 1) & (v <= threshold)
 
 
-def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Series, pd.Series]:
-    """Which rows' estimates rest on a small cell, and which are withheld only because a row they share
-    ``declared.together`` with is (a complement that, with a published total, would give it back)."""
+def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Which rows' estimates rest on a small cell (own); which are withheld only because a row they share
+    ``declared.together`` with is (complement: with a published total it would give that row back); and
+    which only because their group is nested with a withheld row's and differs from it by a small cell
+    (neighbour: ``declared.nested``, the groups of two cut-points, whose estimates are nearly the same)."""
     cells = [c for c in declared.cells if c in table.columns]
     own = pd.Series(False, index=table.index)
     for column in cells:
@@ -317,17 +319,44 @@ def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Seri
         if patients in table.columns and events in table.columns:
             own |= _small(pd.to_numeric(table[patients], errors="coerce") - pd.to_numeric(table[events], errors="coerce"),
                           rules_.threshold)
+    complement = pd.Series(False, index=table.index)
     if declared.together and declared.together in table.columns and own.any():
         both = own.groupby(table[declared.together], sort=False).transform("any").astype(bool)
-        return own, both & ~own
-    return own, pd.Series(False, index=table.index)
+        complement = both & ~own
+    return own, complement, _neighbours(table, declared, cells, own | complement, rules_.threshold)
 
 
-def withhold_reason(threshold: int, complement: bool = False) -> str:
+def _neighbours(table: pd.DataFrame, declared, cells: list, hit: pd.Series, threshold: int) -> pd.Series:
+    """Rows of nested groups (same ``declared.nested`` key: the model, and the side of the reference the
+    group lies on) whose counts differ from a withheld row's by 1 to ``threshold``: the withheld group is
+    the published one less a small band, so both estimates, or their difference, would give it back.
+    Repeated until no row is added (a chain of cut-points)."""
+    if not declared.nested or not hit.any() or not set(declared.nested) <= set(table.columns):
+        return pd.Series(False, index=table.index)
+    model, group = declared.nested
+    family = table[model].astype(str) + "|" + table[group].astype(str).str[0]
+    counts = table[cells].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    withheld, added = hit.to_numpy().copy(), np.zeros(len(table), bool)
+    keys = family.to_numpy()
+    changed = True
+    while changed:
+        changed = False
+        for i in np.flatnonzero(~withheld):
+            peers = np.flatnonzero(withheld & (keys == keys[i]))
+            gaps = np.abs(counts[peers] - counts[i])
+            if ((gaps >= 1) & (gaps <= threshold)).any():
+                withheld[i] = added[i] = changed = True
+    return pd.Series(added, index=table.index)
+
+
+def withhold_reason(threshold: int, complement: bool = False, neighbour: bool = False) -> str:
     """The words a withheld estimate carries."""
     if complement:
         return ("withheld: another stratum of this subgroup rests on a small cell, and this one with the "
                 "whole cohort's estimate would give it back")
+    if neighbour:
+        return (f"withheld: this group differs by 1 to {threshold} patients or events from a group withheld at "
+                "another cut-point, and would give it back")
     return f"withheld: it rests on a group with 1 to {threshold} patients or events (disclosure control)"
 
 
@@ -359,8 +388,8 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
     estimates = [c for c in declared.estimates if c in out.columns]
     if not estimates:
         return out, 0
-    own, complement = withheld_rows(out, declared, rules_)
-    hit = own | complement
+    own, complement, neighbour = withheld_rows(out, declared, rules_)
+    hit = own | complement | neighbour
     for column in estimates:
         values = out[column]
         if pd.api.types.is_numeric_dtype(values):  # stays numeric: a withheld value is NaN
@@ -371,6 +400,7 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
         reasons = out[declared.reason].astype(object) if declared.reason in out.columns else pd.Series("", index=out.index, dtype=object)
         reasons[own] = withhold_reason(rules_.threshold)
         reasons[complement] = withhold_reason(rules_.threshold, complement=True)
+        reasons[neighbour] = withhold_reason(rules_.threshold, neighbour=True)
         out[declared.reason] = reasons
         if declared.flag in out.columns:
             out[declared.flag] = out[declared.flag].astype(bool) & ~hit
