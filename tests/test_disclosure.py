@@ -145,10 +145,14 @@ def test_a_single_event_does_not_show_as_its_own_step():
     assert step["time"].round(6).tolist() == [1.1]
 
 
-def test_histogram_redacts_small_bins():
+def test_histogram_redacts_small_bins_and_draws_no_extreme():
+    values = [1.0] * 3 + [2.0] * 12 + [3.0] * 2 + [4.0] * 40 + [5.0] * 1
+    edges, heights, redacted = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5], REAL)
+    # an inner bin of 2 is drawn empty and flagged; the outer bins of 3 and 1 are left out with their
+    # edges, so the axis does not say where the lowest and the highest patient lie
+    assert heights.tolist() == [10, 0, 40] and redacted.tolist() == [False, True, False]
+    assert edges.tolist() == [1.5, 2.5, 3.5, 4.5]
     values = [1.0] * 3 + [2.0] * 12 + [3.0] * 40
-    edges, heights, redacted = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], REAL)
-    assert heights.tolist() == [0, 10, 40] and redacted.tolist() == [True, False, False]
     _, exact, none = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], SYNTHETIC)
     assert exact.tolist() == [3, 12, 40] and not none.any()
 
@@ -231,3 +235,29 @@ def test_a_cut_points_group_one_small_band_away_from_a_withheld_one_is_withheld_
     # the same table without the nesting rule publishes <1.9, the leak the rule closes
     plain = dataclasses.replace(declarations.TABLES["sweep"], nested=())
     assert disclosure.model_outputs(_cutpoints(), plain, REAL)[0]["hr"].notna().tolist() == [False, False, True, True, True]
+
+
+def test_spline_knots_only_where_enough_patients_lie_beyond_the_outer_ones():
+    from helpers.report import declarations
+
+    table = pd.DataFrame({"model": ["a", "b", "c"], "n": [139, 140, 60], "events": [20, 20, 20],
+                          "knots": ["1.8, 2.1, 2.3, 2.5", "1.8, 2.1, 2.3, 2.5", "1.9, 2.1, 2.4"]})
+    out, _ = disclosure.model_outputs(table, declarations.TABLES["dose_response"], REAL)
+    # 4 knots sit at the 5th and 95th centiles: 0.05 * 139 < 7 <= 0.05 * 140; 3 knots at the 10th and 90th
+    assert out["knots"].str.startswith("withheld").tolist() == [True, False, True]
+    assert disclosure.model_outputs(table, declarations.TABLES["dose_response"], SYNTHETIC)[0]["knots"].equals(table["knots"])
+    assert disclosure.centile_allowed(0.1, 70, REAL) and not disclosure.centile_allowed(0.1, 69, REAL)
+
+
+def test_a_schoenfeld_test_resting_on_a_small_group_is_withheld_with_the_global_test():
+    from helpers.report import declarations
+
+    fits = pd.DataFrame({"term": ["mg_low", "mg_high", "age"], "n_group": [37, 330, np.nan], "events_group": [7, 25, np.nan],
+                         "n_reference": [473, 473, np.nan], "events_reference": [39, 39, np.nan]})
+    ph = pd.DataFrame({"Covariate": ["mg_low", "mg_high", "age", "GLOBAL"], "rho": [-0.145, 0.073, -0.078, np.nan],
+                       "chisq": [1.53, 0.4, 0.42, 10.05], "df": [1, 1, 1, 12], "p": ["0.216", "0.526", "0.517", "0.611"]})
+    table = disclosure.cells_of_terms(ph, "Covariate", fits, "GLOBAL", declarations.MODEL_CELLS)
+    assert table.loc[3, "events_group"] == 7 and table.loc[1, "events_group"] == 25
+    out, withheld = disclosure.model_outputs(table, declarations.TABLES["proportional_hazards"], REAL)
+    assert withheld == 2 and out.loc[[0, 3], "chisq"].isna().all() and out.loc[[0, 3], "p"].isna().all()
+    assert out.loc[1, "chisq"] == 0.4 and out.loc[2, "p"] == "0.517" and "events_group" not in out

@@ -13,7 +13,7 @@ of data. With synthetic data the declarations change nothing; with real data
   table is such a comparison);
 - ``extremes``: one patient's value (a group's minimum or maximum, or a share that gives a count back),
   left out; ``centiles``: (column, p) pairs, shown only where min(p, 1 − p) · n ≥ the threshold, ``n``
-  read from the column ``centile_n``;
+  read from the column ``centile_n`` (p ``"rcs knots"``: a column of spline knots, p their outer quantile);
 - ``estimates``: model outputs (estimate, SE, limits, P) of a row, and ``cells``: the counts of the groups
   or strata that row's contrast involves. A row whose cell holds 1 to threshold patients or events (or,
   with ``non_events``, as many patients without the event, for a logistic model) is withheld, with the
@@ -110,7 +110,8 @@ TABLES: dict[str, Table] = {
     "dose_response": Table(counts=("n", "events"),
                            estimates=tuple(f"{e}_{g}" for g in ("low_median", "high_median") for e in ("ratio", "lower", "upper")),
                            cells=("n_low", "events_low", "n_high", "events_high"),
-                           drop=("n_low", "events_low", "n_high", "events_high")),
+                           drop=("n_low", "events_low", "n_high", "events_high"),
+                           centiles=(("knots", "rcs knots"),)),
     "dose_response_curves": Table(estimates=("log_hr", "se", "hr", "lower", "upper"), cells=("n_beyond", "events_beyond"),
                                   drop=("n_beyond", "events_beyond"), drop_withheld=True, decimals=3),
     "complete_cases": Table(counts=("Patients used", "Left out", "Why")),
@@ -120,7 +121,8 @@ TABLES: dict[str, Table] = {
     "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),),
                               centiles=(("Median follow-up, years [Q1–Q3]", 0.25),), centile_n="Participants"),
     "cumulative_incidence": DERIVED,
-    "proportional_hazards": DERIVED,
+    # The Schoenfeld test of a group's term rests on its cells; the global test on every group's.
+    "proportional_hazards": Table(estimates=("rho", "chisq", "p"), cells=MODEL_CELLS, drop=MODEL_CELLS, decimals=3),
     # sensitivity
     "fine_gray": MODEL,
     "table_2_2_3": DERIVED,

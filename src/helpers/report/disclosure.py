@@ -285,13 +285,25 @@ def cumulative_incidence(df, duration, event, cause, group, rules_: Rules) -> pd
 
 def histogram(values, bins, rules_: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts of a histogram as they may be drawn: (edges, heights, redacted) — bins from 1 to the
-    threshold have height 0 and are flagged, the others are rounded."""
+    threshold have height 0 and are flagged, the others are rounded. With real data the bins beyond the
+    outermost bins of more than the threshold are left out (edges included), so that the axis does not
+    show where the lowest or highest patient lies."""
     heights, edges = np.histogram(pd.Series(values, dtype=float).dropna(), bins=bins)
     if not rules_.active:
         return edges, heights, np.zeros(len(heights), bool)
     shown = [rules_.count(int(h)) for h in heights]
     redacted = np.array([h == REDACTED for h in shown])
-    return edges, np.array([0 if r else h for h, r in zip(shown, redacted)]), redacted
+    heights = np.array([0 if r else h for h, r in zip(shown, redacted)])
+    kept = np.flatnonzero(heights > 0)
+    if not len(kept):
+        return edges[:1], heights[:0], redacted[:0]
+    first, last = kept[0], kept[-1] + 1
+    return edges[first:last + 1], heights[first:last], redacted[first:last]
+
+
+def centile_allowed(p: float, n: int, rules_: Rules) -> bool:
+    """Whether the centile ``p`` of ``n`` patients may be published: min(p, 1 − p) · n reaches the threshold."""
+    return not rules_.active or min(p, 1 - p) * n >= rules_.threshold
 
 
 def summary_allowed(n: int, rules_: Rules) -> bool:
@@ -349,6 +361,17 @@ def _neighbours(table: pd.DataFrame, declared, cells: list, hit: pd.Series, thre
     return pd.Series(added, index=table.index)
 
 
+def cells_of_terms(table: pd.DataFrame, key: str, fits: pd.DataFrame, joint: str, cells) -> pd.DataFrame:
+    """``table`` (one row per model term, named in column ``key``) with the ``cells`` each term's contrast
+    rests on, read from a tidy model frame ``fits`` (its ``term`` and cells columns, one model); the joint
+    row ``joint`` (a global test) rests on every term's cells, so it carries the smallest of each."""
+    cells = [c for c in cells if c in fits.columns]
+    by_term = fits.drop_duplicates("term").set_index("term")[cells].apply(pd.to_numeric, errors="coerce")
+    out = table.join(by_term, on=key)
+    out.loc[out[key] == joint, cells] = by_term.min().to_numpy()
+    return out
+
+
 def withhold_reason(threshold: int, complement: bool = False, neighbour: bool = False) -> str:
     """The words a withheld estimate carries."""
     if complement:
@@ -378,10 +401,23 @@ def model_outputs(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Data
     return out.drop(columns=[c for c in declared.drop if c in out.columns]), withheld
 
 
+KNOTS = "rcs knots"  # a centile declaration's p for a column of spline knots ('1.8, 2.1, 2.3, 2.5')
+
+
+def _knot_centile(knots: pd.Series) -> pd.Series:
+    """The outer quantile at which ``rms::rcs`` places the listed knots (0.05 for 4 to 6 knots)."""
+    from helpers.stats.spline import knot_quantiles
+
+    sizes = knots.astype(str).str.split(",").str.len()
+    # a cell that lists no knots (the spline not estimable) stands at no outer centile
+    return sizes.map(lambda k: knot_quantiles(k)[0] if 3 <= k <= 7 else 0.5).astype(float)
+
+
 def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataFrame, int]:
     for column, p in declared.centiles:
         if column in out.columns and declared.centile_n in out.columns:
-            few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * min(p, 1 - p) < rules_.threshold
+            p = _knot_centile(out[column]) if p == KNOTS else pd.Series(float(p), index=out.index)
+            few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * np.minimum(p, 1 - p) < rules_.threshold
             # a number stays a number (NaN); a text cell (a median with its quartiles) says why it is empty
             out[column] = out[column].where(~few, np.nan if pd.api.types.is_numeric_dtype(out[column])
                                             else f"withheld: fewer than {rules_.threshold} patients beyond a centile")
