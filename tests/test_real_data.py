@@ -24,7 +24,7 @@ import pytest
 from helpers import paths, survival
 from helpers.analysis import models, subgroups
 from helpers.pipeline import params, runs, validate
-from helpers.report import outputs
+from helpers.report import disclosure, outputs
 from helpers.report.disclosure import LOG_NAME, REDACTED
 
 pytestmark = pytest.mark.book
@@ -514,3 +514,36 @@ def test_no_redacted_low_group_count_comes_back_from_any_model_table(real_build,
         for estimate in (_events_from(se, reference), 1 / se ** 2):
             assert all(abs(estimate - t) > 0.5 for t in truths), (name, row.iloc[:3].tolist(), estimate)
     assert tried or name == "e_values"
+
+
+def _low_group_curve(data, rules_) -> pd.DataFrame:
+    curves = disclosure.cumulative_incidence(data, "followup_years", "status", 1, "mg_group", rules_)
+    return curves[curves["group"].astype(str) == "<1.8"][["time", "cif"]].round(12).reset_index(drop=True)
+
+
+def _events_moved(data, low, k: int) -> pd.DataFrame:
+    """The cohort with the low group's last |k| events censored (k < 0) or its last k censored patients
+    given an event (k > 0), at their own times: a cohort whose low group has 7 + k events."""
+    moved = data.copy()
+    status = 1 if k > 0 else 0
+    pool = data[low & (data["status"] == (0 if k > 0 else 1))].sort_values("followup_years")
+    moved.loc[pool.index[len(pool) - abs(k):], "status"] = status
+    return moved
+
+
+def test_a_published_curve_does_not_tell_a_redacted_count(real_build, analysed):
+    """Differencing two points of a published curve (a step times the number at risk) reads a count off
+    it; with counts rounded up to the base in time, what it reads is a multiple of the base. The low group
+    has 7 composite events (redacted): its published curve is the one of a cohort with 6, 7, 8 or 9, so
+    with the redaction (1 to 7) two values stay possible; the exact curve (rules off) tells 7 alone."""
+    published = pd.read_csv(real_build / "tables" / "cumulative_incidence.csv")
+    rounded = disclosure.Rules(active=True, threshold=THRESHOLD, base=BASE)
+    ours = _low_group_curve(analysed, rounded)
+    shown = published[published["group"] == "<1.8"]
+    np.testing.assert_allclose(shown["cif"], ours["cif"], atol=1e-12)  # the build publishes this curve
+    low = analysed["mg_group"].astype(str) == "<1.8"
+    assert int((analysed.loc[low, "status"] == 1).sum()) == 7
+    for rules_, possible in ((rounded, {6, 7}), (disclosure.Rules(active=False), {7})):
+        curve = _low_group_curve(analysed, rules_)
+        same = {7 + k for k in range(-6, 1) if _low_group_curve(_events_moved(analysed, low, k), rules_).equals(curve)}
+        assert same == possible, (rules_.active, same)
