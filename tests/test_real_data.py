@@ -370,6 +370,20 @@ def test_published_standard_errors_and_estimates_are_rounded(real_build):
         assert all(len(v.split(".")[-1]) <= 2 for v in table[column] if v), column
     page = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
     assert "withheld" in page  # the planted cells' estimates, with the reason
+    # Every CSV: estimates, SEs, limits, P values, test statistics and curve values at most 4 decimals (the
+    # issue's leak was an SE of 0.393706); the variance of a curve from rounded counts at most 6.
+    for path in sorted((real_build / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in [c for c in table.columns if ESTIMATE.search(str(c)) or str(c).startswith(("chisq", "p_"))]:
+            places = table[column].str.extract(r"^-?\d+\.(\d+)$")[0].dropna().str.len()
+            assert (places <= 4).all(), (path.name, column, table[column].head(3).tolist())
+        if "var" in table.columns:
+            assert (table["var"].str.extract(r"\.(\d+)$")[0].dropna().str.len() <= 6).all(), path.name
+    # Every page, outside code listings: no number with 6 or more decimals.
+    for path in (real_build / "html").rglob("*.html"):
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<div class=\"highlight.*?</div>", "",
+                      path.read_text(encoding="utf-8"), flags=re.S)
+        assert not re.findall(r"(?<![\w.])-?\d+\.\d{6,}(?![\w.])", re.sub(r"<[^>]+>", " ", text)), path.name
 
 
 def test_no_single_patients_value_is_published(real_build):
@@ -423,7 +437,7 @@ def _true_events(analysed, label: str, cause: int = 1) -> int:
     return int((analysed.loc[members, "status"] == cause).sum())
 
 
-ESTIMATE = re.compile(r"^(coef|se|se_\w+|hr|or|ratio\w*|rr\w*|estimate|lower\w*|upper\w*|p|p_interaction\w*(?<!_note)|"
+ESTIMATE = re.compile(r"^(?!\w*_cut$)(coef|se|se_\w+|hr|or|ratio\w*|rr\w*|estimate|lower\w*|upper\w*|p|p_interaction\w*(?<!_note)|"
                       r"log_hr|cif|e_point|e_ci|statistic|chisq|rho|boot_\w+)$|\(95% CI\)|^P$|^Efron|^Breslow")
 # Tables whose cells were left out after the decision: the rows that rest on the low Mg group (7 events,
 # redacted in incidence.csv), named by their label.
@@ -450,6 +464,17 @@ def test_no_published_estimate_rests_on_a_redacted_cell(real_build):
             assert table.loc[hit, column].isin(["", REDACTED]).all(), (path.name, column, table.loc[hit, column].tolist())
         checked += int(hit.sum()) if estimates else 0
     assert checked > 50
+
+
+def test_tests_across_groups_resting_on_the_low_group_are_withheld(real_build):
+    # Gray's test compares the three groups' curves, one of which has 7 events: glued text and figure
+    # say why it is withheld, and the disclosure log records it.
+    hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", hazards))
+    assert re.search(r"Gray’s test: withheld|Gray's test: withheld", text), re.findall(r"Gray.{0,80}", text)[:3]
+    assert not re.search(r"Gray.s test: χ²", text)
+    log = pd.read_csv(real_build / "tables" / LOG_NAME, dtype=str, keep_default_na=False)
+    assert (log["Output"] == "glued text: gray_test").any()
 
 
 def _ratio_se(row) -> float | None:
@@ -490,8 +515,8 @@ def test_no_redacted_count_comes_back_across_cut_points(real_build, analysed, na
             for b in band:
                 attacks += 1
                 assert abs(inverted - b - truth) > 0.5, (name, table.at[x, "group"], table.at[a, "group"], inverted, b)
-    if name == "cutpoint_sensitivity":
-        assert attacks, "the high groups' rows must be attacked"
+    if name == "cutpoint_sensitivity":  # <1.9 is now withheld as <1.8's neighbour: nothing left to invert
+        assert not attacks and table.loc[table["group"] == "<1.9", "note"].str.contains("another cut-point").all()
 
 
 @pytest.mark.parametrize("name, cause", [("cause_specific_kidney", 2), ("fine_gray", 1), ("marker_models", 1),
@@ -540,7 +565,7 @@ def test_a_published_curve_does_not_tell_a_redacted_count(real_build, analysed):
     rounded = disclosure.Rules(active=True, threshold=THRESHOLD, base=BASE)
     ours = _low_group_curve(analysed, rounded)
     shown = published[published["group"] == "<1.8"]
-    np.testing.assert_allclose(shown["cif"], ours["cif"], atol=1e-12)  # the build publishes this curve
+    np.testing.assert_allclose(shown["cif"], ours["cif"], atol=5e-5)  # the build publishes this curve (4 decimals)
     low = analysed["mg_group"].astype(str) == "<1.8"
     assert int((analysed.loc[low, "status"] == 1).sum()) == 7
     for rules_, possible in ((rounded, {6, 7}), (disclosure.Rules(active=False), {7})):

@@ -24,7 +24,8 @@ of data. With synthetic data the declarations change nothing; with real data
   withheld too, since its estimate is nearly the withheld one. The other estimates
   are rounded (``decimals``) so that a standard error cannot be inverted into an exact count. Columns in
   ``drop`` serve the decision only and are not published; with ``drop_withheld`` a withheld row is left
-  out rather than emptied (the lines of a figure).
+  out rather than emptied (the lines of a figure). ``rounded``: (column, decimals) pairs of statistics that
+  rest on no small cell (a test on the whole cohort, a curve from rounded counts), rounded with real data.
 
 ``patients=False`` marks a table that counts no patient (validation runs, the parameters). Figures are
 declared in ``FIGURES`` the same way; ``points`` says whether a figure may draw one point per patient.
@@ -58,6 +59,7 @@ class Table:
     non_events: tuple = ()
     together: str | None = None
     nested: tuple = ()
+    rounded: tuple = ()
     reason: str = "reason"
     flag: str | None = None
     decimals: int = 2
@@ -111,7 +113,8 @@ TABLES: dict[str, Table] = {
                            estimates=tuple(f"{e}_{g}" for g in ("low_median", "high_median") for e in ("ratio", "lower", "upper")),
                            cells=("n_low", "events_low", "n_high", "events_high"),
                            drop=("n_low", "events_low", "n_high", "events_high"),
-                           centiles=(("knots", "rcs knots"),)),
+                           centiles=(("knots", "rcs knots"),),
+                           rounded=tuple((f"{s}_{t}", 3 if s == "p" else 2) for t in ("overall", "nonlinear") for s in ("chisq", "p"))),
     "dose_response_curves": Table(estimates=("log_hr", "se", "hr", "lower", "upper"), cells=("n_beyond", "events_beyond"),
                                   drop=("n_beyond", "events_beyond"), drop_withheld=True, decimals=3),
     "complete_cases": Table(counts=("Patients used", "Left out", "Why")),
@@ -120,7 +123,9 @@ TABLES: dict[str, Table] = {
     # Quartiles of a group's follow-up: shown only where a quarter of its patients reach the threshold.
     "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),),
                               centiles=(("Median follow-up, years [Q1–Q3]", 0.25),), centile_n="Participants"),
-    "cumulative_incidence": DERIVED,
+    "cumulative_incidence": Table(rounded=(("cif", 4), ("var", 6), ("lower", 4), ("upper", 4))),
+    # Gray's test compares every group's curve: it rests on each group's cells (the smallest of each kind).
+    "gray_test": Table(estimates=("statistic", "p"), cells=MODEL_CELLS, drop=MODEL_CELLS),
     # The Schoenfeld test of a group's term rests on its cells; the global test on every group's.
     "proportional_hazards": Table(estimates=("rho", "chisq", "p"), cells=MODEL_CELLS, drop=MODEL_CELLS, decimals=3),
     # sensitivity

@@ -421,6 +421,9 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
             # a number stays a number (NaN); a text cell (a median with its quartiles) says why it is empty
             out[column] = out[column].where(~few, np.nan if pd.api.types.is_numeric_dtype(out[column])
                                             else f"withheld: fewer than {rules_.threshold} patients beyond a centile")
+    for column, decimals in declared.rounded:
+        if column in out.columns and pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].round(decimals)
     estimates = [c for c in declared.estimates if c in out.columns]
     if not estimates:
         return out, 0
