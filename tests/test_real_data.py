@@ -374,7 +374,9 @@ def test_published_standard_errors_and_estimates_are_rounded(real_build):
     # issue's leak was an SE of 0.393706); the variance of a curve from rounded counts at most 6.
     for path in sorted((real_build / "tables").glob("*.csv")):
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        for column in [c for c in table.columns if ESTIMATE.search(str(c)) or str(c).startswith(("chisq", "p_"))]:
+        # (not the Efron − Breslow difference of one log ratio, 5 decimals: how little the tie method moves it)
+        for column in [c for c in table.columns if (ESTIMATE.search(str(c)) or str(c).startswith(("chisq", "p_")))
+                       and "Efron −" not in str(c)]:
             places = table[column].str.extract(r"^-?\d+\.(\d+)$")[0].dropna().str.len()
             assert (places <= 4).all(), (path.name, column, table[column].head(3).tolist())
         if "var" in table.columns:

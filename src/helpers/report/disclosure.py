@@ -474,9 +474,11 @@ def rules_table(params: dict) -> pd.DataFrame:
                       f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
                       f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
                       f"redacted for groups of {t} or fewer",
-                      f"withheld where a group or stratum of the contrast has 1 to {t} patients or events (and its "
-                      "complement stratum); the others rounded to 2 decimals, P to 3",
-                      f"no minimum, maximum or end of follow-up; a centile p only where min(p, 1 − p) · n ≥ {t}",
+                      f"withheld where a group or stratum of the contrast (or of a test across groups) has 1 to {t} "
+                      "patients or events, with the other strata of its subgroup and the groups of other cut-points "
+                      f"that differ from it by 1 to {t}; the others rounded (2 decimals, P 3)",
+                      f"no minimum, maximum or end of follow-up; a centile p (spline knots included) only where "
+                      f"min(p, 1 − p) · n ≥ {t}",
                       "difference columns and calibration left out", "not offered for download"],
         "Synthetic data": ["exact"] * 9 + ["shown", "offered for download"],
     })
