@@ -261,3 +261,13 @@ def test_a_schoenfeld_test_resting_on_a_small_group_is_withheld_with_the_global_
     out, withheld = disclosure.model_outputs(table, declarations.TABLES["proportional_hazards"], REAL)
     assert withheld == 2 and out.loc[[0, 3], "chisq"].isna().all() and out.loc[[0, 3], "p"].isna().all()
     assert out.loc[1, "chisq"] == 0.4 and out.loc[2, "p"] == "0.517" and "events_group" not in out
+
+
+def test_a_groups_quartiles_only_where_a_quarter_of_it_reaches_the_threshold():
+    table = pd.DataFrame({"Variable": ["Age", "Male"], "<1.8 (n = 27)": ["54.0 [45.0–61.0]", "20 (74.1)"],
+                          "1.8–2.2 (n = 28)": ["54.0 [44.0;62.0]", "20 (71.4)"]})
+    shown, summary = disclosure.disclose_table(table, list(table.columns[1:]), REAL)
+    # 0.25 * 27 < 7 <= 0.25 * 28: the smaller group's median and quartiles are redacted, its counts rounded
+    assert shown["<1.8 (n = 25)"].tolist() == [REDACTED, "20 (80.0)"]
+    assert shown["1.8–2.2 (n = 30)"].tolist() == ["54.0 [44.0;62.0]", "20 (66.7)"]
+    assert summary["redacted"] == 1

@@ -139,6 +139,15 @@ def disclose_cell(value, threshold: int, base: int):
 _GROUP_SIZE = re.compile(r"\(n = (\d[\d,]*)\)")
 
 
+# A median with its quartiles: '54.0 [44.0–63.0]' (or ';' between the quartiles).
+_QUARTILES = re.compile(r"^\s*-?[\d.,]+\s*\[\s*-?[\d.,]+\s*[–;]\s*-?[\d.,]+\s*\]\s*$")
+
+
+def _group_size(column) -> int | None:
+    m = _GROUP_SIZE.search(str(column)) if isinstance(column, str) else None
+    return _number(m[1]) if m else None
+
+
 def _header(column, rules_: Rules) -> tuple[str, bool]:
     """A column name with its '(n = N)' disclosed; and whether that group is too small for summaries."""
     m = _GROUP_SIZE.search(str(column)) if isinstance(column, str) else None
@@ -178,7 +187,9 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
     """The table with its declared ``counts`` columns disclosed; and a summary for the log.
 
     A group size '(n = N)' in a declared column's name is disclosed too, and when the group has no more
-    patients than the threshold every cell of the column (medians and quartiles included) is redacted.
+    patients than the threshold every cell of the column (medians and quartiles included) is redacted; in
+    a group too small for its quartiles (a quarter of it below the threshold), a median with its quartiles
+    is redacted.
     ``rates`` maps a column derived from a count (a rate, a percentage, person-time) to that count's
     column: it is redacted in the rows where the count is. ``rows`` (a boolean Series) limits all this to
     the rows of this run when a table also quotes the thesis's printed counts. Undeclared columns are left
@@ -202,6 +213,10 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
         if small:
             summary["redacted"] += int(len(out))
             out[column] = REDACTED
+        elif (n := _group_size(column)) is not None and not centile_allowed(0.25, n, rules_):
+            quartiles = out[column].astype(str).str.match(_QUARTILES)
+            summary["redacted"] += int(quartiles.sum())
+            out[column] = out[column].astype(object).where(~quartiles, REDACTED)
     summary["columns"] = [names[c] for c in counts]
     return out.rename(columns=names), summary
 
@@ -473,7 +488,7 @@ def rules_table(params: dict) -> pd.DataFrame:
                       "from the rounded counts, or redacted with them",
                       f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
                       f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
-                      f"redacted for groups of {t} or fewer",
+                      f"redacted for groups of {t} or fewer; quartiles only where a quarter of the group is {t} or more",
                       f"withheld where a group or stratum of the contrast (or of a test across groups) has 1 to {t} "
                       "patients or events, with the other strata of its subgroup and the groups of other cut-points "
                       f"that differ from it by 1 to {t}; the others rounded (2 decimals, P 3)",
