@@ -487,7 +487,7 @@ def rules_table(params: dict) -> pd.DataFrame:
         "Real data": [f"1 to {t} redacted ({REDACTED})", f"rounded to a multiple of {b}, each independently",
                       "from the rounded counts, or redacted with them",
                       f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
-                      f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
+                      f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty (at the ends left out), others rounded to {b}",
                       f"redacted for groups of {t} or fewer; quartiles only where a quarter of the group is {t} or more",
                       f"withheld where a group or stratum of the contrast (or of a test across groups) has 1 to {t} "
                       "patients or events, with the other strata of its subgroup and the groups of other cut-points "
