@@ -240,11 +240,12 @@ def test_a_cut_points_group_one_small_band_away_from_a_withheld_one_is_withheld_
 def test_spline_knots_only_where_enough_patients_lie_beyond_the_outer_ones():
     from helpers.report import declarations
 
-    table = pd.DataFrame({"model": ["a", "b", "c"], "n": [139, 140, 60], "events": [20, 20, 20],
-                          "knots": ["1.8, 2.1, 2.3, 2.5", "1.8, 2.1, 2.3, 2.5", "1.9, 2.1, 2.4"]})
+    table = pd.DataFrame({"model": ["a", "b", "c", "d"], "n": [139, 140, 139, 279], "events": [20] * 4,
+                          "knots": ["1.8, 2.1, 2.3, 2.5", "1.8, 2.1, 2.3, 2.5", "1.9, 2.1, 2.4", "1.6, 1.8, 1.9, 2.1, 2.2, 2.3, 2.5"]})
     out, _ = disclosure.model_outputs(table, declarations.TABLES["dose_response"], REAL)
-    # 4 knots sit at the 5th and 95th centiles: 0.05 * 139 < 7 <= 0.05 * 140; 3 knots at the 10th and 90th
-    assert out["knots"].str.startswith("withheld").tolist() == [True, False, True]
+    # 4 knots sit at the 5th and 95th centiles: 0.05 * 139 < 7 <= 0.05 * 140; 3 knots (4 asked for, ties)
+    # may too; 7 knots at the 2.5th and 97.5th: 0.025 * 279 < 7
+    assert out["knots"].str.startswith("withheld").tolist() == [True, False, True, True]
     assert disclosure.model_outputs(table, declarations.TABLES["dose_response"], SYNTHETIC)[0]["knots"].equals(table["knots"])
     assert disclosure.centile_allowed(0.1, 70, REAL) and not disclosure.centile_allowed(0.1, 69, REAL)
 

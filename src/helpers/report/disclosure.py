@@ -419,13 +419,19 @@ def model_outputs(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Data
 KNOTS = "rcs knots"  # a centile declaration's p for a column of spline knots ('1.8, 2.1, 2.3, 2.5')
 
 
-def _knot_centile(knots: pd.Series) -> pd.Series:
-    """The outer quantile at which ``rms::rcs`` places the listed knots (0.05 for 4 to 6 knots)."""
+def outer_knot_centile(n_knots: int) -> float:
+    """The centile the outer knots of ``n_knots`` spline knots may sit at: ``rms::rcs``'s outer quantile
+    (0.10 for 3 knots, 0.05 for 4 to 6, 0.025 for 7), at most 0.05, since ties can leave fewer knots than
+    asked for with the outer ones still at the 5th and 95th centiles."""
     from helpers.stats.spline import knot_quantiles
 
-    sizes = knots.astype(str).str.split(",").str.len()
-    # a cell that lists no knots (the spline not estimable) stands at no outer centile
-    return sizes.map(lambda k: knot_quantiles(k)[0] if 3 <= k <= 7 else 0.5).astype(float)
+    return min(float(knot_quantiles(n_knots)[0]), 0.05) if 3 <= n_knots <= 7 else 0.5
+
+
+def _knot_centile(knots: pd.Series) -> pd.Series:
+    """Per row, the centile of the outer knots listed ('1.8, 2.1, 2.3, 2.5'); a cell that lists no knots
+    (the spline not estimable) stands at no outer centile."""
+    return knots.astype(str).str.split(",").str.len().map(outer_knot_centile).astype(float)
 
 
 def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataFrame, int]:

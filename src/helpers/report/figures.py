@@ -329,7 +329,7 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
         values = pd.Series(exposure_values, dtype=float).dropna()
-        if disclosure.centile_allowed(_outer_knot(fit.knots), len(values), rules or disclosure.Rules(active=False)):
+        if disclosure.centile_allowed(disclosure.outer_knot_centile(len(fit.knots)), len(values), rules or disclosure.Rules(active=False)):
             for knot in fit.knots:  # centiles of Mg: with real data only where enough patients lie beyond
                 ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
@@ -349,13 +349,6 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         hist.set_xlabel(exposure_label)
         fig.tight_layout()
     return finish(fig)
-
-
-def _outer_knot(knots) -> float:
-    """The quantile of the outer knots as ``rms::rcs`` places them (0.05 for 4 knots)."""
-    from helpers.stats.spline import knot_quantiles
-
-    return float(knot_quantiles(len(knots))[0]) if 3 <= len(knots) <= 7 else 0.5
 
 
 def _forest_lines(table: pd.DataFrame) -> list:
