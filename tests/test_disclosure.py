@@ -272,3 +272,15 @@ def test_a_groups_quartiles_only_where_a_quarter_of_it_reaches_the_threshold():
     assert shown["<1.8 (n = 25)"].tolist() == [REDACTED, "20 (80.0)"]
     assert shown["1.8–2.2 (n = 30)"].tolist() == ["54.0 [44.0;62.0]", "20 (66.7)"]
     assert summary["redacted"] == 1
+
+
+def test_a_p_for_trend_is_redacted_with_any_small_cell_of_its_variable():
+    table = pd.DataFrame({
+        "Variable": ["Diuretics", "Male", "Etiology", "   DN", "   GN", "Age", "On dialysis"],
+        "<1.8 (n = 37)": ["4/37 (10.8)", "20 (54.1)", "", "3 (8.1)", "34 (91.9)", "54.0 [45.0–61.0]", "33 (89.2)"],
+        ">1.8 (n = 803)": ["241/758 (31.8)", "495 (61.6)", "", "187 (23.3)", "616 (76.7)", "55.0 [44.0–63.0]", "400 (49.8)"],
+        "P for trend": ["0.098 ↑", "0.333 ↓", "0.003", "", "", "0.183 ↑", "0.001 ↓"]})
+    shown, summary = disclosure.disclose_table(table, list(table.columns[1:3]), REAL, tests=("P for trend",))
+    # Diuretics: a redacted cell; Etiology: a redacted level beneath its heading; On dialysis: 4 of 37 without
+    assert shown["P for trend"].tolist() == [REDACTED, "0.333 ↓", REDACTED, "", "", "0.183 ↑", REDACTED]
+    assert disclosure.disclose_table(table, list(table.columns[1:3]), SYNTHETIC, tests=("P for trend",))[0] is table

@@ -619,3 +619,53 @@ def test_a_published_curve_does_not_tell_a_redacted_count(real_build, analysed):
         curve = _low_group_curve(analysed, rules_)
         same = {7 + k for k in range(-6, 1) if _low_group_curve(_events_moved(analysed, low, k), rules_).equals(curve)}
         assert same == possible, (rules_.active, same)
+
+
+def _lbl_p(events, totals) -> np.ndarray:
+    """P of the linear-by-linear test of a yes/no trait over three ordered groups (scores 1, 2, 3), for
+    arrays of candidate tables: events and totals of shape (..., 3). M² = (N − 1) r² (Mantel)."""
+    from scipy.stats import chi2
+
+    events, totals = np.asarray(events, float), np.asarray(totals, float)
+    scores = np.array([1.0, 2.0, 3.0])
+    n = totals.sum(-1)
+    share, mean = events.sum(-1) / n, (totals * scores).sum(-1) / n
+    cov = (events * scores).sum(-1) / n - share * mean
+    var = (totals * scores ** 2).sum(-1) / n - mean ** 2
+    return chi2.sf((n - 1) * cov ** 2 / (share * (1 - share) * var), 1)
+
+
+@pytest.mark.parametrize("label, column", [("Diuretics", "diuretic"), ("Cardiovascular disease", "cvd")])
+def test_a_p_for_trend_resting_on_a_redacted_count_is_redacted(real_build, analysed, label, column):
+    """Table 2.2.1's P for trend of a yes/no trait rests on every group's count. The attack: knowing the
+    low group's exact denominator (the best case for the attacker), take every other count within the
+    rounding of its published value and keep the low counts (1 to 7) whose table gives the P to three
+    decimals. On the P this row would publish without the rule, it gives the low group's 7 patients with
+    cardiovascular disease back alone (and with exact other counts the 4 diuretic users too): the P of a
+    variable with a redacted group cell is redacted."""
+    from helpers import tables
+
+    baseline = pd.read_csv(real_build / "tables" / "baseline.csv", dtype=str, keep_default_na=False)
+    row = baseline[baseline["Variable"] == label].iloc[0]
+    groups = [c for c in baseline.columns if c.startswith(("<", "1.8", ">"))]
+    assert row[groups[0]] == REDACTED and row["Test"] == "LbL" and row["P for trend"] == REDACTED
+    known = analysed[analysed[column].notna()]
+    exact = [(int(part[column].sum()), len(part)) for _, part in known.groupby("mg_group", observed=True)]
+    would_be = round(tables.linear_by_linear(known[column].astype(int), known["mg_group"]).pvalue, 3)
+    cells = [re.fullmatch(r"([\d,]+)(?:/([\d,]+))? \(([\d.]+)\)", row[g]) for g in groups[1:]]
+    rounded = [(int(m[1]), int(m[2]) if m[2] else round(int(m[1]) * 100 / float(m[3]))) for m in cells]
+
+    def consistent(others, width=BASE // 2):
+        spread = [np.arange(v - width, v + width + 1) for pair in others for v in pair]
+        a2, b2, a3, b3 = (g.ravel() for g in np.meshgrid(*spread, indexing="ij"))
+        keep = []
+        for x in range(1, THRESHOLD + 1):
+            events = np.stack([np.full_like(a2, x), a2, a3], -1)
+            totals = np.stack([np.full_like(a2, exact[0][1]), b2, b3], -1)
+            if (np.round(_lbl_p(events, totals), 3) == would_be).any():
+                keep.append(x)
+        return keep
+
+    assert consistent(exact[1:], width=0) == [exact[0][0]]  # the attack is real
+    if column == "cvd":
+        assert consistent(rounded) == [exact[0][0]] == [7]  # ... even with the other counts rounded

@@ -9,6 +9,8 @@ of data. With synthetic data the declarations change nothing; with real data
 - ``counts``: columns of patient counts, redacted from 1 to the threshold, else rounded. A name with ``*``
   is a pattern (``"*(n = *"``: every column whose header gives a group's size);
 - ``rates``: (column, count column) pairs: a rate, share or summary redacted where its count is;
+  ``tests``: columns of a test across the groups (a P for trend), redacted where a group's cell of that
+  variable is small (see ``disclosure.disclose_table``);
 - ``thesis``: columns comparing this run's counts exactly with the thesis's, left out (``"all"``: the whole
   table is such a comparison);
 - ``extremes``: one patient's value (a group's minimum or maximum, or a share that gives a count back),
@@ -60,6 +62,7 @@ class Table:
     together: str | None = None
     nested: tuple = ()
     rounded: tuple = ()
+    tests: tuple = ()
     reason: str = "reason"
     flag: str | None = None
     decimals: int = 2
@@ -97,7 +100,8 @@ TABLES: dict[str, Table] = {
     # the cohort
     "flow_primary": FLOW, "flow_cac": FLOW, "flow_pwv": FLOW,
     # the baseline table
-    "baseline": Table(counts=("*(n = *", "Missing")),
+    # The P for trend compares the groups: it rests on each group's cells of its variable.
+    "baseline": Table(counts=("*(n = *", "Missing"), tests=("P for trend",)),
     "baseline_vs_published": Table(thesis="all"),
     "baseline_teaching_example": NO_PATIENTS,
     # hazards

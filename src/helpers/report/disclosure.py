@@ -183,7 +183,7 @@ def _disclose_phrases(value: str, threshold: int, base: int) -> str:
 
 
 def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None,
-                   rows=None) -> tuple[pd.DataFrame, dict]:
+                   rows=None, tests=()) -> tuple[pd.DataFrame, dict]:
     """The table with its declared ``counts`` columns disclosed; and a summary for the log.
 
     A group size '(n = N)' in a declared column's name is disclosed too, and when the group has no more
@@ -192,8 +192,10 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
     is redacted.
     ``rates`` maps a column derived from a count (a rate, a percentage, person-time) to that count's
     column: it is redacted in the rows where the count is. ``rows`` (a boolean Series) limits all this to
-    the rows of this run when a table also quotes the thesis's printed counts. Undeclared columns are left
-    as they are.
+    the rows of this run when a table also quotes the thesis's printed counts. ``tests`` are columns of a
+    test across the groups (a P for trend): it rests on every group's cells, so it is redacted where a
+    group's cell of its variable (its row, and the indented level rows beneath a heading) is redacted or
+    leaves 1 to the threshold patients without the trait. Undeclared columns are left as they are.
     """
     summary = {"redacted": 0, "rounded": 0}
     if not rules_.active:
@@ -217,8 +219,36 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
             quartiles = out[column].astype(str).str.match(_QUARTILES)
             summary["redacted"] += int(quartiles.sum())
             out[column] = out[column].astype(object).where(~quartiles, REDACTED)
+    _disclose_tests(table, out, [c for c in counts if _group_size(c) is not None], tests, rules_, summary)
     summary["columns"] = [names[c] for c in counts]
     return out.rename(columns=names), summary
+
+
+def _disclose_tests(table, out, groups, tests, rules_: Rules, summary: dict) -> None:
+    """Redact, in ``out``, the ``tests`` of the variables whose group cells are small (see :func:`disclose_table`)."""
+    tests = [c for c in tests if c in out.columns]
+    if not tests or not groups:
+        return
+    small = out[groups].astype(str).eq(REDACTED).any(axis=1)
+    for column in groups:
+        small |= table[column].map(lambda v: _without(v, rules_.threshold))
+    label = table.iloc[:, 0].astype(str)
+    variable = (~label.str.match(r"^\s")).cumsum()
+    hit = small.groupby(variable).transform("any").astype(bool)
+    for column in tests:
+        shown = out[column].astype(str).str.strip().ne("") & out[column].notna()
+        summary["redacted"] += int((hit & shown).sum())
+        out[column] = out[column].astype(object).where(~(hit & shown), REDACTED)
+
+
+def _without(value, threshold: int) -> bool:
+    """Whether a count cell 'a/b (p)' or 'a (p)' leaves 1 to ``threshold`` patients without the trait."""
+    m = _CELL.match(str(value))
+    if not m or not (m["b"] or m["p"]):
+        return False
+    a = _number(m["a"])
+    b = _number(m["b"]) if m["b"] else (round(a * 100 / float(m["p"])) if float(m["p"]) > 0 else None)
+    return b is not None and 1 <= b - a <= threshold
 
 
 def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.DataFrame:
@@ -496,7 +526,8 @@ def rules_table(params: dict) -> pd.DataFrame:
                       f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty (at the ends left out), others rounded to {b}",
                       f"redacted for groups of {t} or fewer; quartiles only where a quarter of the group is {t} or more",
                       f"withheld where a group or stratum of the contrast (or of a test across groups) has 1 to {t} "
-                      "patients or events, with the other strata of its subgroup and the groups of other cut-points "
+                      "patients or events (a P for trend across groups: where a group's cell of its variable is redacted or "
+                      f"leaves 1 to {t} without the trait), with the other strata of its subgroup and the groups of other cut-points "
                       f"that differ from it by 1 to {t}; the others rounded (2 decimals, P 3)",
                       f"no minimum, maximum or end of follow-up; a centile p (spline knots included) only where "
                       f"min(p, 1 − p) · n ≥ {t}",

@@ -134,7 +134,9 @@ def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict
                                       "with the thesis's (see the Disclosure control page)."]})
         return note, {"redacted": 0, "rounded": 0, "left out": True}
     table = table.drop(columns=[c for c in thesis if c in table.columns])
-    return disclosure.disclose_table(table, [c for c in counts if c not in thesis and c in table.columns], rules_, rates, rows)
+    tests = declarations.TABLES[name].tests if name in declarations.TABLES else ()
+    return disclosure.disclose_table(table, [c for c in counts if c not in thesis and c in table.columns], rules_, rates, rows,
+                                     tests)
 
 
 def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True, counts=None,
