@@ -284,3 +284,15 @@ def test_a_p_for_trend_is_redacted_with_any_small_cell_of_its_variable():
     # Diuretics: a redacted cell; Etiology: a redacted level beneath its heading; On dialysis: 4 of 37 without
     assert shown["P for trend"].tolist() == [REDACTED, "0.333 ↓", REDACTED, "", "", "0.183 ↑", REDACTED]
     assert disclosure.disclose_table(table, list(table.columns[1:3]), SYNTHETIC, tests=("P for trend",))[0] is table
+
+
+def test_a_spline_end_resting_on_few_patients_is_withheld_with_its_knots():
+    from helpers.report import declarations
+
+    rows = pd.DataFrame({"or": [3.1, 1.4], "lower": [0.9, 0.8], "upper": [10.7, 2.5], "n": [120, 400],
+                         "knots": ["1.8, 2.1, 2.3, 2.5"] * 2, "n_beyond": [5, 40], "events_beyond": [2, 12]})
+    out, withheld = disclosure.model_outputs(rows, declarations.TABLES["progression_spline_end"], REAL)
+    # 5 patients at or below the first point: withheld; 120 patients: 0.05 * 120 < 7, the knots withheld too
+    assert withheld == 1 and pd.isna(out.at[0, "or"]) and out.at[1, "or"] == 1.4
+    assert out.at[0, "knots"].startswith("withheld") and out.at[1, "knots"] == "1.8, 2.1, 2.3, 2.5"
+    assert "n_beyond" not in out

@@ -161,6 +161,11 @@ TABLES: dict[str, Table] = {
                                       cells=MODEL_CELLS, non_events=LOGISTIC.non_events),
     "progression_pwv_baseline_display": Table(counts=("Patients",)),
     "progression_counts": GROUP_EVENTS,
+    # The odds ratio at a spline's low end (an exercise's words) rests on the patients at or below it,
+    # with and without progression; its knots are centiles.
+    "progression_spline_end": Table(estimates=("or", "lower", "upper"), cells=("n_beyond", "events_beyond"),
+                                    non_events=(("n_beyond", "events_beyond"),), centiles=(("knots", "rcs knots"),),
+                                    drop=("n_beyond", "events_beyond")),
     "progression_cac_spline": DERIVED, "progression_pwv_spline": DERIVED,
     # subgroups
     "subgroups": Table(counts=("n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"),
