@@ -296,3 +296,23 @@ def test_a_spline_end_resting_on_few_patients_is_withheld_with_its_knots():
     assert withheld == 1 and pd.isna(out.at[0, "or"]) and out.at[1, "or"] == 1.4
     assert out.at[0, "knots"].startswith("withheld") and out.at[1, "knots"] == "1.8, 2.1, 2.3, 2.5"
     assert "n_beyond" not in out
+
+
+def test_a_logistic_spline_curve_loses_the_ends_resting_on_few_patients(tmp_path, monkeypatch):
+    from helpers.stats import regression
+
+    monkeypatch.setenv("MG_TABLES_DIR", str(tmp_path))
+    params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+    mg = np.array([1.6] * 3 + [1.7] * 20 + [2.0] * 100 + [2.5] * 30 + [2.6] * 6)
+    progressed = np.arange(len(mg)) % 3 == 0
+    curve = pd.DataFrame({"mg": [1.6, 1.7, 2.0, 2.5, 2.6], "log_or": [0.9, 0.5, 0.0, -0.2, -0.3], "se": [0.61234567] * 5})
+    curve = curve.assign(**{"or": np.exp(curve["log_or"]), "lower": np.exp(curve["log_or"] - 1), "upper": np.exp(curve["log_or"] + 1)})
+    fit = regression.SplineFit(curve, np.array([1.7, 2.0, 2.3, 2.5]), 2.0, 1.0, 2, 0.6, len(mg), int(progressed.sum()))
+    shown = outputs.publish_curve(fit, mg, progressed, "progression_cac_spline", params)
+    # 1.6: 3 patients at or below it; 2.6: 6 at or above it; 1.7: 23 patients, 8 progressed, 15 not
+    assert shown.curve["mg"].tolist() == [1.7, 2.0, 2.5] and shown.curve["se"].tolist() == [0.612] * 3
+    assert pd.read_csv(tmp_path / "progression_cac_spline.csv")["mg"].tolist() == [1.7, 2.0, 2.5]
+    same = outputs.publish_curve(fit, mg, progressed, "progression_cac_spline", dict(params, cohort_kind="synthetic"))
+    assert same.curve.equals(curve)
+    assert outputs.knots_text([1.7, 2.0, 2.3, 2.5], 139, params).startswith("withheld")
+    assert outputs.knots_text([1.7, 2.0, 2.3, 2.5], 140, params) == "1.70, 2.00, 2.30, 2.50"

@@ -92,6 +92,9 @@ GROUP_EVENTS = Table(counts=("Participants", "Events (%)", "Progressed (%)"))
 GROUP_CELLS = ("n_group", "events_group", "competing_group", "n_reference", "events_reference", "competing_reference")
 STANDARDIZED = Table(counts=GROUP_CELLS, estimates=("estimate", "se", "lower", "upper", "lower_log", "upper_log"),
                      cells=GROUP_CELLS, decimals=3)
+LOGISTIC_CURVE = Table(estimates=("log_or", "se", "or", "lower", "upper"), cells=("n_beyond", "events_beyond"),
+                       non_events=(("n_beyond", "events_beyond"),), drop=("n_beyond", "events_beyond"),
+                       drop_withheld=True, decimals=3)
 # Tables whose every number comes from a model (formatted ratios, curves): the model frame they are made
 # from was published first (``outputs.publish``), so its withheld rows reach them as words.
 DERIVED = Table()
@@ -166,7 +169,8 @@ TABLES: dict[str, Table] = {
     "progression_spline_end": Table(estimates=("or", "lower", "upper"), cells=("n_beyond", "events_beyond"),
                                     non_events=(("n_beyond", "events_beyond"),), centiles=(("knots", "rcs knots"),),
                                     drop=("n_beyond", "events_beyond")),
-    "progression_cac_spline": DERIVED, "progression_pwv_spline": DERIVED,
+    # A logistic spline's point rests on the patients at or beyond it, with and without progression.
+    "progression_cac_spline": LOGISTIC_CURVE, "progression_pwv_spline": LOGISTIC_CURVE,
     # subgroups
     "subgroups": Table(counts=("n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"),
                        estimates=("hr", "lower", "upper", "p", "p_interaction", "p_interaction_low"),

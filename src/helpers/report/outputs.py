@@ -188,6 +188,28 @@ def model_outputs(table: pd.DataFrame, name: str, params: dict, use: str = "glue
     return shown
 
 
+def publish_curve(fit, values, happened, name: str, params: dict):
+    """Publish a spline fit's curve as the declared table ``name``, each point with the patients (and
+    outcomes) it rests on (``spline.support``), and return the fit with its curve as published: with real
+    data the ends resting on 1 to the threshold patients, outcomes or non-outcomes are left out."""
+    import dataclasses
+
+    from helpers.stats.spline import support
+
+    n, happened_n = support(fit.curve.iloc[:, 0], fit.reference, values, happened)
+    shown = publish(fit.curve.assign(n_beyond=n, events_beyond=happened_n), name, params)
+    return dataclasses.replace(fit, curve=shown[[c for c in fit.curve.columns if c in shown.columns]].reset_index(drop=True))
+
+
+def knots_text(knots, n: int, params: dict) -> str:
+    """Spline knots in words ('1.8, 2.1, 2.3, 2.5'); with real data, withheld where too few of the ``n``
+    patients lie beyond the outer ones (they are centiles of the exposure)."""
+    rules_ = disclosure.rules(params)
+    if disclosure.centile_allowed(disclosure.outer_knot_centile(len(knots)), n, rules_):
+        return ", ".join(f"{k:.2f}" for k in knots)
+    return f"withheld: fewer than {rules_.threshold} patients beyond the outer knots"
+
+
 def withhold_reason(params: dict) -> str:
     """The words a model output withheld by disclosure control carries (a curve left out of a figure)."""
     return disclosure.withhold_reason(params["small_count_threshold"])
