@@ -10,7 +10,7 @@ emerges. For any other data the column is left out.
 import pandas as pd
 
 from helpers.analysis import cohort, derive, models
-from helpers.report import formatting, outputs, published
+from helpers.report import declarations, disclosure, formatting, outputs, published
 from helpers.stats import survival
 
 MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "free": "emerges"}
@@ -49,6 +49,12 @@ def _events_and_rates(analysed, labels, params):
     ]
 
 
+def _disclosed(fit: pd.DataFrame, name: str, params: dict) -> pd.DataFrame:
+    """A model frame as the chapter's table ``name`` publishes it (with real data: withheld on a small cell,
+    rounded); the landing page's table and text are logged where they are published."""
+    return disclosure.model_outputs(fit, declarations.table(name), disclosure.rules(params))[0]
+
+
 def _shown(row, ratio="hr") -> str:
     """A row's ratio with its CI as it may be published, else why not (withheld, not estimable)."""
     if pd.notna(row[ratio]):
@@ -63,7 +69,7 @@ def _hazard_ratios(analysed, labels, params):
             (survival.fine_gray, "table_2_2_3", "Fine–Gray", "fg_model4", "fine_gray")):
         fit = models.fit_models(analysed, fitter, "followup_years", "status", models={"Model 4": models.MODEL_4}, cause=1)
         # with real data a ratio resting on a small cell is withheld here as in its chapter's table
-        fit = outputs.model_outputs(fit, declared, params, use="findings at a glance")
+        fit = _disclosed(fit, declared, params)
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
             r = fit[fit["term"] == term].iloc[0]
             p = published.model_hazard(table, group)
@@ -82,9 +88,9 @@ def _progression(analysed, labels, params):
         column = f"{outcome}_progression"
         fit = None
         if len(part) and part[column].nunique() == 2:
-            fit = outputs.model_outputs(models.fit_logistic_models(part, column, models={"Model 4": models.MODEL_4},
-                                                                   extra=models.progression_extra(analysed, outcome)),
-                                        f"progression_{outcome}", params, use="findings at a glance")
+            fit = _disclosed(models.fit_logistic_models(part, column, models={"Model 4": models.MODEL_4},
+                                                        extra=models.progression_extra(analysed, outcome)),
+                             f"progression_{outcome}", params)
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
             got = "" if fit is None else _shown(fit[fit["term"] == term].iloc[0], "or")
             printed = thesis.loc[(outcome, group)]
@@ -121,9 +127,8 @@ def legend(params: dict) -> str:
 def _model4_low(analysed, params):
     """Model 4's cause-specific HR of the low group as it may be published (withheld with real data when it
     rests on a small cell), and that group's events and patients in the fit."""
-    fit = outputs.model_outputs(models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status",
-                                                  models={"Model 4": models.MODEL_4}, cause=1),
-                                "cause_specific", params, use="headline")
+    fit = _disclosed(models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status",
+                                       models={"Model 4": models.MODEL_4}, cause=1), "cause_specific", params)
     row = fit[fit["term"] == "mg_low"].iloc[0]
     used = analysed.dropna(subset=[*models.EXPOSURE, *models.MODEL_4, "followup_years", "status"])
     low = used[used["mg_low"] == 1]
