@@ -244,7 +244,7 @@ def test_solutions_are_hidden_until_clicked(server, browser):
     body.wait_for(state="visible", timeout=5000)
     assert body.is_visible() and "your run should show" in (solution.inner_text())
     exercise = page.locator("#hazards-1")
-    assert exercise.is_visible() and "Exercise" in exercise.inner_text()
+    assert exercise.is_visible() and "Exercise hazards-1" in exercise.inner_text()
     page.close()
     assert errors == [], errors
 
