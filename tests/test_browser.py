@@ -116,6 +116,14 @@ MEASURE = """() => {
     model4_in_view: tables.filter(t => /Model 4/.test(t.innerText))
       .map(t => t.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1),
     stderr: article.querySelectorAll('.output.stderr').length,
+    // What each fold (reference material, run settings, a solution; not a code toggle) holds, opened or not:
+    // its first five words after any table header, which the PDF must print.
+    folds: Array.from(article.querySelectorAll('details:not(.hide), .admonition.dropdown')).map(d => {
+      const body = d.querySelector('.reference-body, .sd-summary-content, section, .admonition-title ~ *');
+      const copy = body ? body.cloneNode(true) : document.createElement('div');
+      copy.querySelectorAll('style, script, thead').forEach(e => e.remove());  // a header may wrap in print
+      return copy.textContent.replace(/\s+/g, ' ').trim().split(' ').slice(0, 5).join(' ');
+    }),
     text: article.innerText,
     cells: tables.flatMap(t => [
       ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
@@ -175,10 +183,16 @@ def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
     assert visit["figures"] >= want_figures, f"{doc}: {visit['figures']} figures"
 
 
-def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_path):
+def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, desktop, tmp_path):
     """make pdf reads like a paper: the pages are rendered back (poppler's pdftotext and pdftoppm) and read for
-    a title page, the contents once, numbered pages, figures and tables, no navigation chrome, buttons or code toggles,
-    and nothing printed into the right margin (a table cut at the sheet's edge would be)."""
+    a title page, the contents once, numbered pages, figures and every table numbered, no navigation chrome,
+    buttons or code toggles, and nothing printed into the right margin (a table cut at the sheet's edge would be).
+
+    A sheet cannot be clicked open, so every fold prints open: the reference material, the run settings and the
+    exercises' solutions, whose first words (read from the HTML pages in the browser) must be in the PDF. The
+    solutions stay because the PDF is the book as built, and this book ships them; a class that must not see
+    them prints the student edition (``mg-book --student --pdf``), which leaves them out of the HTML and the PDF
+    alike. Only the code toggles stay out: the PDF is read, not run."""
     import subprocess
     import sys
 
@@ -204,8 +218,15 @@ def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_pat
     numbered = [i + 1 for i, p in enumerate(pages) if re.search(rf"^\s*{i + 1}\s*$", p.rstrip().splitlines()[-1] if p.strip() else "")]
     assert len(numbered) >= 0.9 * (len(pages) - 1), f"pages without their number at the foot: {len(pages) - len(numbered)}"
     assert re.search(r"Figure 1\.", text) and re.search(r"Figure 1\d\.", text), "figures are not numbered"
-    assert re.search(r"Table 1\.\s", text) and re.search(r"Table 1\d\.\s", text), "tables are not numbered"
+    # Every table of every page, captioned or not, numbered once and in order ("Table 2.2.1" is the thesis's name).
+    tables = sum(desktop(doc)["tables"] for doc in runs.toc_documents())
+    labels = [int(n) for n in re.findall(r"^\s*Table (\d+)\.(?!\d)", text, flags=re.M)]
+    assert tables > 20 and labels == list(range(1, tables + 1)), f"{tables} tables on the pages; printed labels {labels}"
     assert "Table 2.2.1" in text
+    flat = re.sub(r"\s+", " ", text)
+    folded = [(doc, words) for doc in runs.toc_documents() for words in desktop(doc)["folds"] if words not in flat]
+    assert folded == [], f"folds printed shut (page, first words): {folded}"
+    assert "Solution to Exercise hazards-1" in flat
     subprocess.run(["pdftoppm", "-r", "24", "-gray", str(pdf), str(tmp_path / "page")], check=True)
     cut = []
     for image in sorted(tmp_path.glob("page-*.pgm")):
