@@ -124,6 +124,14 @@ MEASURE = """() => {
       copy.querySelectorAll('style, script, thead').forEach(e => e.remove());  // a header may wrap in print
       return copy.textContent.replace(/\s+/g, ' ').trim().split(' ').slice(0, 5).join(' ');
     }),
+    // Each table and figure a code cell made, and the link under the cell to that cell's code (_ext/cell_sources.py).
+    untraced: [...tables, ...articleImages.filter(i => i.naturalWidth > 100)].filter(e => e.closest('.cell_output'))
+      .filter(e => !e.closest('.cell').querySelector(':scope > p.cell-source a'))
+      .map(e => ((e.querySelector && e.querySelector('caption')) || e).innerText || e.alt || '').map(t => t.slice(0, 60)),
+    traced: Array.from(article.querySelectorAll('.cell > p.cell-source a')).map(a => ({
+      href: a.getAttribute('href'), text: a.innerText,
+      captions: Array.from(a.closest('.cell').querySelectorAll('table > caption, figcaption'))
+        .map(c => c.innerText.replace(/^Figure \d+\.\s*/, '').replace(/\s+/g, ' ').trim())})),
     text: article.innerText,
     cells: tables.flatMap(t => [
       ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
@@ -480,3 +488,45 @@ def test_every_figure_has_a_numbered_caption_and_is_shown_once(figures_at_deskto
     assert len(sources) == len(set(sources)), f"{doc}: a figure is shown twice"
     if doc == "book/sweep":
         assert len(found) == 1, f"the sweep page shows {len(found)} images, one heatmap expected"
+
+
+CODE_PAGES = [d for d in runs.toc_documents() if "{code-cell}" in (paths.ROOT / f"{d}.md").read_text(encoding="utf-8")]
+
+
+def _listing_cell(listing: str, number: int) -> str:
+    """The text of cell ``number`` of a code listing (_code/<page>.html), line numbers left out."""
+    import html as html_mod
+
+    block = listing[listing.index(f'id="cell-{number}"'):]
+    block = block[:block.index("</pre></div>")]
+    block = re.sub(r'<a class="no"[^>]*>\d+</a>', "", block)
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", block))
+
+
+@pytest.mark.parametrize("doc", CODE_PAGES)
+def test_every_table_and_figure_links_to_the_cell_that_made_it(built, desktop, doc):
+    """Under each cell that shows a table or a figure, a link opens that very cell in a listing of the page's
+    notebook (``_code/<page>.html#cell-N``, _ext/cell_sources.py): the N-th code cell as jupytext reads the
+    notebook, whose source, or for a figure the caption in its metadata, holds four words in a row of every
+    caption the cell shows."""
+    import jupytext
+
+    out, _, _ = built
+    visit = desktop(doc)
+    assert visit["untraced"] == [], f"{doc}: tables or figures with no link to the cell that made them: {visit['untraced']}"
+    cells = [c for c in jupytext.read(paths.ROOT / f"{doc}.md").cells if c.cell_type == "code"]
+    flat = lambda text: re.sub(r"\s+", " ", text).strip()  # noqa: E731
+    for link in visit["traced"]:
+        href, _, anchor = link["href"].partition("#")
+        number = int(anchor.removeprefix("cell-"))
+        assert link["text"] == f"Code: {doc}.md, cell {number}", link
+        listing = ((out / "html" / doc).parent / href).resolve()
+        assert listing == (out / "html" / "_code" / f"{doc}.html").resolve() and listing.is_file(), link
+        cell = cells[number - 1]
+        assert flat(cell.source) in flat(_listing_cell(listing.read_text(encoding="utf-8"), number)), \
+            f"{doc}: the listing's cell {number} is not the notebook's"
+        said = flat(cell.source + " " + str(cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")))
+        for caption in link["captions"]:  # typed in the cell, or made in it from its pieces (an f-string)
+            words = caption.split()
+            runs_ = [" ".join(words[i:i + 4]) for i in range(max(1, len(words) - 3))]
+            assert any(run in said for run in runs_), f"{doc}: cell {number} does not make the output captioned {caption!r}"
