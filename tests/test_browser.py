@@ -116,6 +116,8 @@ MEASURE = """() => {
     model4_in_view: tables.filter(t => /Model 4/.test(t.innerText))
       .map(t => t.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1),
     stderr: article.querySelectorAll('.output.stderr').length,
+    searches: Array.from(document.querySelectorAll('.search-button-field, .search-button, form.bd-search'))
+      .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length,
     // What each fold (reference material, run settings, a solution; not a code toggle) holds, opened or not:
     // its first five words after any table header, which the PDF must print.
     folds: Array.from(article.querySelectorAll('details:not(.hide), .admonition.dropdown')).map(d => {
@@ -169,6 +171,7 @@ def test_every_page_loads_cleanly(desktop, doc):
     visit = desktop(doc)
     assert visit["broken"] == [], visit["broken"]
     assert visit["errors"] == [], visit["errors"]
+    assert visit["searches"] == 1, f"{doc}: {visit['searches']} search boxes at 1,400 px (one in the sidebar)"
 
 
 # Each chapter's main tables and figures: at least this many rendered (the baseline chapter is a table).
