@@ -72,7 +72,7 @@ def _visit(browser, url):
 
 DESKTOP = {"width": 1400, "height": 1000}
 # Everything the page-by-page tests below look at, measured in one visit per page at 1,400 px.
-MEASURE = """() => {
+MEASURE = r"""() => {
   const article = document.querySelector('article');
   const width = article.getBoundingClientRect().width;
   const images = Array.from(document.images);
