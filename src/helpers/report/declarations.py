@@ -141,7 +141,7 @@ TABLES: dict[str, Table] = {
     # A group's model-implied curve rests on its own events (of both causes) and on the reference group's.
     "fine_gray_implied_incidence": Table(estimates=("cif",), cells=GROUP_CELLS, drop=GROUP_CELLS, drop_withheld=True),
     "mg_continuous": Table(counts=("Patients", "Events"), estimates=("Ratio per 0.1 mg/dL (95% CI)", "P"),
-                           cells=("Patients", "Events")),
+                           cells=("Patients", "Events"), reason="Note"),
     "cutpoint_sensitivity": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                                   estimates=("HR or sHR (95% CI)", "P"),
                                   cells=("participants", "events", "reference_participants", "reference_events"),
