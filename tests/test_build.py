@@ -124,6 +124,35 @@ def test_a_kernel_keeps_tornados_shutdown_race_off_stderr_and_hashes_strings_the
     assert printed == [f"{logging.CRITICAL}\n", "0\n"]
 
 
+def test_a_kernel_is_shut_down_by_request_never_interrupted(tmp_path, monkeypatch, capfd):
+    """jupyter_client's shutdown_kernel sends SIGINT first; landing while the kernel answered papermill's last
+    request, it printed "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on the build's stderr (2 of
+    14 runs of a build). The run is over: the kernel is asked to shut down, once, and never interrupted."""
+    from jupyter_client.manager import KernelManager
+
+    calls = []
+    # The async methods are looked up on the instance by shutdown_kernel; the sync request_shutdown wraps its own.
+    for name, said in (("_async_interrupt_kernel", "interrupt"), ("_async_request_shutdown", "shutdown request")):
+        original = getattr(KernelManager, name)
+
+        async def spy(self, *args, _said=said, _original=original, **kwargs):
+            calls.append(_said)
+            return await _original(self, *args, **kwargs)
+        monkeypatch.setattr(KernelManager, name, spy)
+    request = KernelManager.request_shutdown
+    monkeypatch.setattr(KernelManager, "request_shutdown",
+                        lambda self, *a, **k: (calls.append("shutdown request"), request(self, *a, **k))[1])
+    source = tmp_path / "probe.md"
+    source.write_text('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n'
+                      '  display_name: Python 3\n  language: python\n  name: python3\n---\n\n```{code-cell} ipython3\n'
+                      ':tags: [parameters]\nparams_file = ""\noverrides = {}\n```\n\n```{code-cell} ipython3\nprint(1)\n```\n',
+                      encoding="utf-8")
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path / "tables"))
+    execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
+    assert calls == ["shutdown request"], calls
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
+
+
 # --- What a change executes again: the build's plan (cache.outdated) against a cache holding every run ------
 
 def _cached_book(tmp_path):

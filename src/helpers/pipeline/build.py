@@ -281,7 +281,7 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
 def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> tuple[dict, dict]:
     """Validate the input files, then make the checks of their parameters that the pages to be executed
     (not those current in the cache) would make; return the data digests and each planned run's inputs."""
-    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"])
+    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"], params["lab_units"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
     data = cache_mod.data_digests(params)
