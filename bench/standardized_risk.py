@@ -62,12 +62,12 @@ def _child(path: str, out: str) -> None:
     from helpers.stats.standardized import standardized_risk
 
     data = pd.read_csv(path, float_precision="round_trip")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = standardized_risk(data, "time", "status", "group", COVARIATES, TIMES, cause=1)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result.to_csv(out, index=False)
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mb": peak_mb}))
 
 
 def _ours(path: str, out: str) -> dict:
@@ -134,7 +134,8 @@ def main() -> None:
               f"events cause 1 {counts.get(1, 0)}, cause 2 {counts.get(2, 0)}, censored {counts.get(0, 0)}; "
               f"{data.loc[data['status'] > 0, 'time'].nunique()} distinct event times; {P} covariates; times {TIMES}")
         ours = _ours(path, os.path.join(tmp, "ours.csv"))
-        print(f"standardized_risk, n = {args.n}: {ours['seconds']:.1f} s, peak memory {ours['peak_mb']:.0f} MB")
+        print(f"standardized_risk, n = {args.n}: {ours['seconds']:.1f} s ({ours['cpu']:.1f} CPU s), peak memory {ours['peak_mb']:.0f} MB "
+              f"(target < 30 s at 100,000; machine load {os.getloadavg()[0]:.1f})", flush=True)
 
         if args.no_r:
             print("R: skipped (--no-r)")
@@ -152,7 +153,7 @@ def main() -> None:
         theirs = pd.read_csv(os.path.join(tmp, "r.csv"))
         both = theirs.merge(mine, on=["time", "group", "kind"], suffixes=("_r", ""), validate="one_to_one")
         print(f"riskRegression::ate, n = {n_r}: {seconds:.1f} s; standardized_risk on the same data: "
-              f"{ours_r['seconds']:.1f} s, peak {ours_r['peak_mb']:.0f} MB")
+              f"{ours_r['seconds']:.1f} s, peak {ours_r['peak_mb']:.0f} MB (machine load {os.getloadavg()[0]:.1f})")
         print(f"largest differences against R ({len(both)} rows): estimate "
               f"{np.max(np.abs(both['estimate'] - both['estimate_r'])):.1e} absolute, se "
               f"{np.max(np.abs(both['se'] / both['se_r'] - 1)):.1e} relative")
