@@ -316,7 +316,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
     out = Path(out) if out else paths.BUILD
-    with _validated_once(out / ".validated"):
+    with _validated_once(out):
         index = _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository,
                        student)
     stamp.record(out, quick)
@@ -324,9 +324,11 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
 
 
 @contextlib.contextmanager
-def _validated_once(folder: Path):
-    """The cohort is read and checked once per build: the notebooks take the validated frame from ``folder``
-    (:data:`validate.VALIDATED_ENV`), which is removed when the build ends."""
+def _validated_once(out: Path):
+    """The cohort is read and checked once per build: the notebooks take the validated frame from
+    ``out/.validated`` (:data:`validate.VALIDATED_ENV`), which is removed when the build ends (and ``out``
+    with it when the build made it and failed before writing anything else)."""
+    folder, made = out / ".validated", not out.exists()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     before = os.environ.get(validate.VALIDATED_ENV)
@@ -339,6 +341,8 @@ def _validated_once(folder: Path):
         else:
             os.environ[validate.VALIDATED_ENV] = before
         shutil.rmtree(folder, ignore_errors=True)
+        if made and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
 
 
 def _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository, student):
