@@ -4,7 +4,9 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import shutil
+import time
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -104,10 +106,20 @@ def rebuilds_the_shared_book(tmp_path_factory):
 # the browser tests, which only read the shared book, go last, when it is long built.
 FIRST = ("tests/test_book.py", "tests/test_real_data.py")
 LAST = ("tests/test_browser.py",)
+# Modules whose tests share no module-scoped fixture and take seconds each are dealt a test at a time, so
+# that both workers share them: the real-shaped cohorts (about 150 CPU seconds in all) would otherwise keep
+# one worker busy long after the other has run out of work.
+BY_TEST = ("tests/test_cohorts.py",)
 
 
 def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
+
+
+def _unit(nodeid: str) -> str:
+    """The unit of work a worker is dealt: the test's module, or the test itself for a module of BY_TEST."""
+    module = _module(nodeid)
+    return nodeid if module in BY_TEST else module
 
 
 # The fast tier (`make test-fast`, `-m "not book and not slow"`) leaves out, besides the book builds, the
@@ -138,6 +150,13 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if _slow(item.nodeid):
             item.add_marker(pytest.mark.slow)
+        if _module(item.nodeid) in BY_TEST:
+            shared = [name for name, defs in item._fixtureinfo.name2fixturedefs.items()
+                      if defs[-1].scope in ("module", "package", "class")]
+            if shared:
+                raise pytest.UsageError(f"{item.nodeid} uses the module-scoped fixture(s) {', '.join(shared)}, but its "
+                                        "module is dealt to the workers a test at a time (BY_TEST in tests/conftest.py): "
+                                        "each worker would make them again; take the module out of BY_TEST")
 
     def rank(item):
         module = _module(item.nodeid)
@@ -150,9 +169,33 @@ def pytest_collection_modifyitems(items):
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
-    class ByModule(LoadScopeScheduling):
+    class ByUnit(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            return _module(nodeid)
+            return _unit(nodeid)
 
     config.option.loadscopereorder = False  # keep the order above
-    return ByModule(config, log)
+    return ByUnit(config, log)
+
+
+# bench/tests.py asks (MG_BENCH_CPU, a file) for each test's CPU seconds beside its wall time: on a shared
+# machine wall time says more about the neighbours than about the test. CPU counts this process and every
+# process it waited for (a build, its kernels, R, the browser), in user and system time.
+BENCH_CPU = os.environ.get("MG_BENCH_CPU")
+
+
+def _cpu_seconds() -> float:
+    own, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not BENCH_CPU:
+        yield
+        return
+    cpu, wall = _cpu_seconds(), time.perf_counter()
+    yield
+    record = {"test": item.nodeid, "cpu": _cpu_seconds() - cpu, "wall": time.perf_counter() - wall,
+              "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+    with open(BENCH_CPU, "a", encoding="utf-8") as log:  # one short line per write: the workers' lines never mix
+        log.write(json.dumps(record) + "\n")

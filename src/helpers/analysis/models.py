@@ -227,19 +227,47 @@ def fine_gray_time_terms(df, duration, event, covariates, cause=1) -> pd.DataFra
     and ``tf = log``): one row per Mg indicator × log(time) (``term, coef, se, lower, upper, p``) and a row
     ``both`` with the joint Wald test (``statistic, df, p``), each with the cells it rests on: the term's
     group and the reference (patients, events, competing events; for ``both``, the smaller of the groups',
-    since it rests on each)."""
+    since it rests on each).
+
+    A test that cannot be made keeps its rows, with the cells, empty numbers and why in ``reason``
+    ('not estimable: no event in the low-Mg group', '… the model did not converge', or the fitter's own
+    message, such as a singular information matrix); ``reason`` is '' where the numbers stand.
+    """
     from helpers.stats import finegray_time
 
-    fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+    cells = {term: _curve_cells(df, [duration, event, *covariates], event, cause, term) for term in EXPOSURE}
+    why = {term: _no_event(cells[term], term) for term in EXPOSURE}
+    fit = None
+    try:
+        fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+        failed = "" if fit.converged else "not estimable: the model did not converge"
+    except np.linalg.LinAlgError:
+        failed = "not estimable: the information matrix is singular (a term does not vary among the patients at risk)"
+    except (ValueError, RuntimeError) as exc:
+        failed = f"not estimable: {exc}"
     rows = []
     for term in EXPOSURE:
-        r = fit.summary.loc[f"{term}:log(t)"]
-        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - Z95 * r["se"],
-                     "upper": r["coef"] + Z95 * r["se"], "p": r["p"],
-                     **_curve_cells(df, [duration, event, *covariates], event, cause, term)})
-    both = pd.DataFrame(rows)[list(rows[0])[6:]].min().to_dict()
-    rows.append({"term": "both", "statistic": fit.statistic, "df": fit.df, "p": fit.pvalue, **both})
+        r = fit.summary.loc[f"{term}:log(t)"] if fit is not None else pd.Series(dtype=float)
+        reason = why[term] or failed or ("" if np.isfinite(r["se"]) else "not estimable: no finite standard error")
+        values = {"coef": r["coef"], "se": r["se"], "lower": r["coef"] - Z95 * r["se"],
+                  "upper": r["coef"] + Z95 * r["se"], "p": r["p"]} if not reason else dict.fromkeys(_TERM_NUMBERS, np.nan)
+        rows.append({"term": term, **values, **cells[term], "reason": reason})
+    joint = failed or next((row["reason"] for row in rows if row["reason"]), "")
+    both = pd.DataFrame([cells[t] for t in EXPOSURE]).min().to_dict()
+    numbers = {"statistic": fit.statistic, "df": fit.df, "p": fit.pvalue} if not joint else \
+        {"statistic": np.nan, "df": len(EXPOSURE), "p": np.nan}
+    rows.append({"term": "both", **numbers, **both, "reason": joint})
     return pd.DataFrame(rows)
+
+
+_TERM_NUMBERS = ("coef", "se", "lower", "upper", "p")
+
+
+def _no_event(cells: dict, term: str) -> str:
+    """'not estimable: no event in …' where a term's group or its reference has no event of the cause."""
+    if cells["events_group"] == 0:
+        return f"not estimable: no event in {GROUP_WORDS.get(term, term)}"
+    return "not estimable: no event in the reference group" if cells["events_reference"] == 0 else ""
 
 
 def _curve_cells(df, used, event, cause, term) -> dict:

@@ -5,6 +5,8 @@ to five offending rows (as line numbers of the CSV file, with the patient_id); i
 """
 
 import argparse
+import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -234,10 +236,36 @@ def cohorts(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     return cohort, cohort_mod.analysis_cohort(cohort, params["mg_cutpoints"], params["mg_exclude_at_or_above"])
 
 
+# A build validates the cohort once and names, in this variable, a folder of its own where the validated frame
+# is kept for the build's notebooks (each would otherwise read and check the same file again: about a minute
+# per page on a million patients). The folder lives as long as the build's staging folder.
+VALIDATED_ENV = "MG_VALIDATED_COHORTS"
+
+
 def load_cohort(path: str | Path, mg_unit: str = "mg/dL", lab_units=None) -> pd.DataFrame:
     """Read and validate the cohort file (``lab_units``: see :func:`validate_cohort`). Extra columns are
-    kept; column order does not matter."""
-    return validate_cohort(read_csv(path), mg_unit, where=paths.shown(path), lab_units=lab_units)
+    kept; column order does not matter.
+
+    Inside a build (``MG_VALIDATED_COHORTS`` set), a file whose bytes the build has validated already is
+    taken from the build's folder instead of being checked again."""
+    kept = _kept(path, mg_unit, lab_units)
+    if kept is not None and kept.is_file():
+        return pd.read_pickle(kept)
+    typed = validate_cohort(read_csv(path), mg_unit, where=paths.shown(path), lab_units=lab_units)
+    if kept is not None:
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        typed.to_pickle(partial)
+        os.replace(partial, kept)
+    return typed
+
+
+def _kept(path, mg_unit: str, lab_units=None) -> Path | None:
+    folder, path = os.environ.get(VALIDATED_ENV), paths.resolve(path)
+    if not folder or not Path(folder).is_dir() or not path.is_file():
+        return None
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
+    units = hashlib.sha256(repr((mg_unit, sorted((lab_units or {}).items()))).encode()).hexdigest()[:12]
+    return Path(folder) / f"{content}-{units}.pkl"
 
 
 def _standardization(params: dict, analysed: pd.DataFrame) -> None:

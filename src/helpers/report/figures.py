@@ -334,14 +334,15 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
-        for knot in fit.knots:
-            ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
+        values = pd.Series(exposure_values, dtype=float).dropna()
+        if disclosure.centile_allowed(disclosure.outer_knot_centile(len(fit.knots)), len(values), rules or disclosure.Rules(active=False)):
+            for knot in fit.knots:  # centiles of Mg: with real data only where enough patients lie beyond
+                ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
                 f"P = {format_p(fit.nonlinearity_p)}")
         overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
         note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
         ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
-        values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
         edges, heights, redacted = disclosure.histogram(values, bins, rules or disclosure.Rules(active=False))

@@ -24,6 +24,8 @@ memory stays bounded (no n × n matrix anywhere). Checked against R in ``tests/t
 golden values made by ``tests/golden/standardized.R``.
 """
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import pandas as pd
 
@@ -83,8 +85,27 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
 
 # --- input ----------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
 class _Data:
     """The analysed cohort, sorted by time: design matrix (centred), group index, times and event codes."""
+
+    time: np.ndarray
+    status: np.ndarray
+    gidx: np.ndarray  # each patient's group level (index into levels)
+    centre: np.ndarray  # the design's column means, taken off x
+    x: np.ndarray
+    n_group_columns: int  # the group's indicators: the design's first columns
+    levels: list
+    ref: int  # the reference level's index
+    taus: np.ndarray  # the times asked for
+    causes: list
+    cause: float  # the cause of interest
+    n: int
+    n_dropped: int
+    columns: dict  # cause -> the design columns its model holds (boolean mask)
+    grid: np.ndarray  # distinct event times (any cause) up to the last τ
+    nle: np.ndarray  # grid times ≤ each patient's time
+    jt: np.ndarray  # grid times ≤ each τ
 
 
 def _prepare(df, duration, event, group, covariates, times, cause, reference, competing=None) -> _Data:
@@ -105,23 +126,16 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference, co
     taus = _check_times(times, time, duration)
 
     order = np.argsort(time, kind="stable")
-    out = _Data()
-    out.time, out.status, out.gidx = time[order], status[order], gidx[order]
-    out.centre = x.mean(axis=0)
-    out.x = x[order] - out.centre
-    out.n_group_columns = len(levels) - 1
-    out.levels, out.ref, out.taus = levels, ref, taus
-    out.causes, out.cause = list(causes), cause
-    out.n, out.n_dropped = len(d), n_dropped
+    time, status, centre = time[order], status[order], x.mean(axis=0)
     # The design columns each cause's model holds: the group's, and its own covariates'.
-    out.columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners])
-                   for k in out.causes}
+    columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners]) for k in causes}
     # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
-    event_times = np.unique(out.time[out.status != 0])
-    out.grid = event_times[event_times <= taus.max()]
-    out.nle = np.searchsorted(out.grid, out.time, side="right")  # grid times ≤ each patient's time
-    out.jt = np.searchsorted(out.grid, taus, side="right")  # grid times ≤ each τ
-    return out
+    event_times = np.unique(time[status != 0])
+    grid = event_times[event_times <= taus.max()]
+    return _Data(time=time, status=status, gidx=gidx[order], centre=centre, x=x[order] - centre,
+                 n_group_columns=len(levels) - 1, levels=levels, ref=ref, taus=taus, causes=list(causes),
+                 cause=cause, n=len(d), n_dropped=n_dropped, columns=columns, grid=grid,
+                 nle=np.searchsorted(grid, time, side="right"), jt=np.searchsorted(grid, taus, side="right"))
 
 
 def _complete_rows(df, used, group, covariates):
@@ -212,8 +226,21 @@ def _check_times(times, time, duration):
 
 # --- cause-specific Cox models ----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
 class _Fit:
     """One cause's model: coefficients, baseline hazard on the grid and the pieces of its influence function."""
+
+    beta: np.ndarray
+    w: np.ndarray  # each patient's relative hazard exp(x β), 0 in a level without an event of the cause
+    alive_levels: np.ndarray  # the group levels with an event of the cause
+    ifbeta: np.ndarray  # influence function of β (patients × design columns)
+    hazard: np.ndarray  # baseline hazard on the grid (0 off the cause's events)
+    mean: np.ndarray  # E(t) = S1/S0 on the grid
+    cumhazard: np.ndarray
+    hazard_s0: np.ndarray  # λ/S0, zero off this cause's events
+    q: np.ndarray  # Σ_{u ≤ t} λ(u)/S0(u)
+    r: np.ndarray  # Σ_{u ≤ t} E(u) λ(u)
+    delta_s0: np.ndarray  # δ_m / S0(T_m) for this cause's events, 0 for the other patients
 
 
 def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
@@ -221,12 +248,13 @@ def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
     over every column of the design, zero in the columns it does not hold."""
     fit = _fit_cause_own(data, k, iid_ties, data.x[:, data.columns[k]])
     used, p = data.columns[k], data.x.shape[1]
-    for name in ("beta", "ifbeta", "mean", "r"):
-        value = getattr(fit, name)
+
+    def widened(value):
         full = np.zeros((*value.shape[:-1], p))
         full[..., used] = value
-        setattr(fit, name, full)
-    return fit
+        return full
+
+    return replace(fit, beta=widened(fit.beta), ifbeta=widened(fit.ifbeta), mean=widened(fit.mean), r=widened(fit.r))
 
 
 def _fit_limit(data: _Data, k, x, alive_levels):
@@ -279,28 +307,18 @@ def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
     u = -w[:, None] * (x * cum0[deaths.nle][:, None] - cum1[deaths.nle])
     u[deaths.idx] += x[deaths.idx] - mean[deaths.group]
 
-    fit = _Fit()
-    fit.beta, fit.w, fit.alive_levels = beta, w, alive_levels
-    fit.ifbeta = u @ inverse
     # Baseline hazard and risk-set quantities on the grid (zero where this cause has no event).
     grid, J = data.grid, len(data.grid)
     keep = deaths.times <= (grid[-1] if J else -np.inf)
     pos = np.searchsorted(grid, deaths.times[keep])
-    fit.hazard = np.zeros(J)
-    fit.hazard[pos] = hazard[keep]
-    s0_grid = np.ones(J)
-    s0_grid[pos] = s0[keep]
-    mean_grid = np.zeros((J, x.shape[1]))
-    mean_grid[pos] = mean[keep]
-    fit.mean = mean_grid
-    fit.cumhazard = np.cumsum(fit.hazard)
-    fit.hazard_s0 = fit.hazard / s0_grid  # λ/S0, zero off this cause's events
-    fit.q = np.cumsum(fit.hazard_s0)  # Σ_{u ≤ t} λ(u)/S0(u)
-    fit.r = np.cumsum(mean_grid * fit.hazard[:, None], axis=0)  # Σ_{u ≤ t} E(u) λ(u)
-    # δ_m / S0(T_m) for this cause's events.
-    fit.delta_s0 = np.zeros(len(time))
-    fit.delta_s0[deaths.idx] = 1.0 / s0[deaths.group]
-    return fit
+    hazard_grid, s0_grid, mean_grid = np.zeros(J), np.ones(J), np.zeros((J, x.shape[1]))
+    hazard_grid[pos], s0_grid[pos], mean_grid[pos] = hazard[keep], s0[keep], mean[keep]
+    hazard_s0 = hazard_grid / s0_grid
+    delta_s0 = np.zeros(len(time))
+    delta_s0[deaths.idx] = 1.0 / s0[deaths.group]
+    return _Fit(beta=beta, w=w, alive_levels=alive_levels, ifbeta=u @ inverse, hazard=hazard_grid, mean=mean_grid,
+                cumhazard=np.cumsum(hazard_grid), hazard_s0=hazard_s0, q=np.cumsum(hazard_s0),
+                r=np.cumsum(mean_grid * hazard_grid[:, None], axis=0), delta_s0=delta_s0)
 
 
 # --- standardization ---------------------------------------------------------------------------------------
@@ -322,8 +340,15 @@ def _standardize(data: _Data, fits, a):
     return mean_risk, g / n + (sweep.risk - mean_risk) / n
 
 
+@dataclass(frozen=True)
 class _Sweep:
     """What one pass over the patients leaves: risks, the sums the influence function needs, the jumps."""
+
+    jumps: np.ndarray  # grid times with an event of the cause of interest
+    risk: np.ndarray  # each patient's risk at each τ (patients × τ)
+    y: np.ndarray  # Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1}) (causes × patients × τ)
+    col_a: np.ndarray  # Σ_i W_ij at the jumps
+    col_c: np.ndarray  # Σ_i W_ij e_ik at the jumps (causes × jumps)
 
 
 def _sweep(data: _Data, fits, e, c) -> _Sweep:
@@ -338,8 +363,7 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     """
     n, J, T, K = data.n, len(data.grid), len(data.taus), len(fits)
     lam = fits[c].hazard
-    out = _Sweep()
-    out.jumps = jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
+    jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
     rows = jumps[-1] + 1 if len(jumps) else 0  # survival is needed up to the last jump only
     before = (np.arange(J)[:, None] < data.jt[None, :])[:rows]  # t_j ≤ τ
     prev_cum = [np.concatenate([[0.0], f.cumhazard[:-1]])[:rows] for f in fits]  # Λ_k(t_{j-1})
@@ -359,9 +383,7 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
         risk[s:s + len(eb)] = risks[:T].T
         y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
     inverse = inverse.reshape(-1)
-    out.risk, out.y = risk[inverse], y[:, inverse]
-    out.col_a, out.col_c = sums[jumps, 0], sums[jumps, 1:].T  # Σ_i W_ij and Σ_i W_ij e_ik
-    return out
+    return _Sweep(jumps=jumps, risk=risk[inverse], y=y[:, inverse], col_a=sums[jumps, 0], col_c=sums[jumps, 1:].T)
 
 
 def _tile_sweep(minus_hazard, eb, weights, weighted, sums):
