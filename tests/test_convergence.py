@@ -66,6 +66,8 @@ def test_perfect_separation_is_not_estimable():
         warnings.simplefilter("ignore")
         results = models.fit_logistic_models(data, "y", models={"Model": ["age"]})
     assert results["or"].isna().all() and results["reason"].str.contains("separates").all()
+    shown = model_tables.ratio_table(results, CUTS, "OR")
+    assert all("separates" in shown.iloc[0, c] for c in (2, 4))
 
 
 def test_quasi_complete_separation_is_not_estimable():
@@ -76,6 +78,8 @@ def test_quasi_complete_separation_is_not_estimable():
         results = models.fit_logistic_models(data, "y", models={"Model": ["age"]})
     low = results[results["term"] == "mg_low"].iloc[0]
     assert np.isnan(low["or"]) and "separation" in low["reason"]
+    shown = model_tables.ratio_table(results, CUTS, "OR")  # the page's table: the reason where the ratio would be
+    assert "separation" in shown.iloc[0, 2] and not any(ch.isdigit() for ch in shown.iloc[0, 2])
 
 
 def test_a_well_behaved_logistic_fit_is_published():
