@@ -316,14 +316,13 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
     fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
-    table = fit.table()
-    table.attrs.update(infinite=[c for c, flag in zip(covariates, fit.solution.infinite) if flag], not_estimable=fit.not_estimable)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     rows = []
     for t in terms:
-        reason = models.not_estimable(table, cells[t], t) if t in cells else ""
-        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else table.loc[t, ["hr", "lower", "upper", "p"]].to_dict()
+        reason = models.not_estimable(fit, cells[t], t) if t in cells else ""
+        estimate = models.estimates(fit, t, ("ratio", "lower", "upper", "p"))
+        estimate = dict.fromkeys(estimate, np.nan) if reason else estimate
         rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.n, "events": fit.events,
                      "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank), "reason": reason})
     return rows
@@ -468,9 +467,9 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     ignores the competing risk. ``curve_data`` (default ``df``) is what the curves are estimated from: a
     report passes the disclosed data there (real data: counts rounded in time).
     """
-    fit = survival.cause_specific_cox(df, DURATION, EVENT, covariates, cause=cause)
+    fit = survival.fit_cox(df, DURATION, EVENT, covariates, cause=cause)
     curve_data = df if curve_data is None else curve_data
-    hr, lower, upper = (float(fit.at[term, c]) for c in ("hr", "lower", "upper"))
+    hr, lower, upper = (float(fit.summary.at[term, c]) for c in ("ratio", "lower", "upper"))
     cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
     reason = models.not_estimable(fit, cells, term)
     curves = pd.concat([survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause).assign(group="All patients"),
