@@ -36,7 +36,7 @@ class Shape:
     extra_columns: int = 0
     drop_optional: tuple = ()
     missing_share: float = 0.0  # of patients, each without one covariate of COVARIATES
-    low_group_size: int | None = None  # patients below 1.8 mg/dL
+    low_group_size: int | None = None  # patients below 1.8 mg/dL (0: two Mg groups)
     no_composite_in: str | None = None  # 'low' or 'high': that group without a composite event
     no_competing_in: str | None = None  # 'low' or 'high': that group without a competing (kidney) event
     women_low_no_competing: bool = False  # a subgroup stratum (women, low Mg) without a competing event
@@ -45,6 +45,7 @@ class Shape:
     zero_followup: int = 0  # patients with follow-up 0 and no event
     zero_followup_event: int = 0  # patients with follow-up 0 and a composite event at 0
     single_group: bool = False  # every patient in the middle Mg group
+    lab_units: tuple = ()  # laboratory columns in their other unit (derive.LAB_UNITS), declared by lab_units
     note: str = field(default="", compare=False)
 
     def with_(self, **changes) -> "Shape":
@@ -120,6 +121,9 @@ def _layout(df: pd.DataFrame, shape: Shape, rng) -> pd.DataFrame:
     if shape.mg_unit != "mg/dL":
         factor = derive.MG_UNIT_FACTORS[shape.mg_unit]
         df["mg"] = [f"{v / factor:.3f}" if np.isfinite(v) else "" for v in _numbers(df, "mg")]
+    for column in shape.lab_units:
+        factor = derive.LAB_UNITS[column][1]
+        df[column] = [f"{v / factor:.6g}" if np.isfinite(v) else "" for v in _numbers(df, column)]
     df = df.drop(columns=[c for c in shape.drop_optional if c in df.columns])
     for i in range(shape.extra_columns):
         df[f"site_note_{i}"] = rng.choice(["a", "b", "c, with a comma"], len(df))
@@ -146,7 +150,9 @@ def write(shape: Shape, folder) -> "paths.Path":
     make(shape).to_csv(data, index=False)
     params = folder / "params.yml"
     params.write_text(f"cohort_csv: {data}\nvsmc_csv: null\ndata_kind: real\nmg_unit: {shape.mg_unit}\n"
-                      "imputations: 2\nsweep_grid: {lower: [1.7, 1.8], upper: [2.2, 2.3]}\n", encoding="utf-8")
+                      "imputations: 2\nsweep_grid: {lower: [1.7, 1.8], upper: [2.2, 2.3]}\n"
+                      f"lab_units: {{{', '.join(f'{c}: {derive.LAB_UNITS[c][0]}' for c in shape.lab_units)}}}\n",
+                      encoding="utf-8")
     return params
 
 
@@ -190,4 +196,8 @@ CASES: list[tuple[Shape, tuple]] = [
     (Shape(30, n=150, missing_share=0.3, low_group_size=2, ties=True), ("02_baseline", *CORE, "04_sensitivity")),
     (Shape(31, n=5000, mg_unit="mEq/L", drop_optional=tuple(OPTIONAL)), ("02_baseline", "03_hazards")),
     (Shape(32, n=500, no_composite_in="high", no_competing_in="low", women_low_no_competing=True), ("04_sensitivity", *CORE)),
+    (Shape(33, n=300, low_group_size=0, note="two Mg groups: none below 1.8"), (*ALL, "05_progression", "sweep")),
+    (Shape(34, n=200, single_group=True, mg_unit="mmol/L", missing_share=0.1), ("05_progression", "sweep", "data")),
+    (Shape(35, n=400, mg_unit="mmol/L", lab_units=("ipth", "vitd25", "hscrp", "phosphate", "proteinuria"),
+           note="SI units throughout"), ("02_baseline", "08_beyond")),
 ]

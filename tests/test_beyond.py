@@ -71,11 +71,22 @@ def test_bad_input_is_one_message_naming_it(analysed, change, fragment):
     assert fragment in str(err.value) and err.value.__cause__ is None
 
 
-def test_a_group_without_patients_names_the_cut_points():
+def test_a_group_without_patients_says_why_and_the_others_are_as_without_that_level():
+    from helpers.stats.standardized import standardized_risk
+
     the_cohort = validate.load_cohort(paths.DATA / "cohort.csv")
     data = cohort_mod.analysis_cohort(the_cohort, [1.0, 2.2], 2.6)  # nobody below 1.0 mg/dL
-    with pytest.raises(InputError, match=r"mg_cutpoints: \[1.0, 2.2\] leave the Mg group <1 mg/dL with no patients"):
-        beyond.standardized_risks(data, [3], [1.0, 2.2])
+    risks = beyond.standardized_risks(data, [3], [1.0, 2.2])
+    low = risks[risks["group"] == "<1"]
+    assert len(low) == 3 and (low["reason"] == "not estimable: no patient in the <1 mg/dL group").all()
+    assert low["estimate"].isna().all()
+    # The two groups with patients: as the same data with a group column that has only their two levels.
+    two = standardized_risk(data.assign(mg_group=data["mg_group"].astype(str)), "followup_years", "status", "mg_group",
+                            list(beyond.ADJUSTMENT), [3], reference="1–2.2")
+    both = risks.merge(two, on=["time", "group", "kind"], suffixes=("", "_two"))
+    assert len(both) == len(two) == 4
+    np.testing.assert_allclose(both["estimate"], both["estimate_two"], rtol=1e-12)
+    np.testing.assert_allclose(both["se"], both["se_two"], rtol=1e-12)
 
 
 def test_a_group_without_a_composite_event_is_estimated_as_ate_estimates_it(analysed):

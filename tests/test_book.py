@@ -29,6 +29,7 @@ def test_build_reports_each_notebook_and_the_book(built):
         assert any(ln.endswith(f"{doc}: to execute; changed: not in the cache") for ln in lines), doc
     assert lines[-1] == f"The book: {out / 'html' / 'index.html'}"
     assert "Traceback" not in result.stderr
+    assert "KeyboardInterrupt" not in result.stderr  # kernels are shut down by request (test_build.py)
 
 
 def test_every_page_of_the_toc_is_built(built):

@@ -72,7 +72,7 @@ def _visit(browser, url):
 
 DESKTOP = {"width": 1400, "height": 1000}
 # Everything the page-by-page tests below look at, measured in one visit per page at 1,400 px.
-MEASURE = """() => {
+MEASURE = r"""() => {
   const article = document.querySelector('article');
   const width = article.getBoundingClientRect().width;
   const images = Array.from(document.images);
@@ -116,6 +116,24 @@ MEASURE = """() => {
     model4_in_view: tables.filter(t => /Model 4/.test(t.innerText))
       .map(t => t.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1),
     stderr: article.querySelectorAll('.output.stderr').length,
+    searches: Array.from(document.querySelectorAll('.search-button-field, .search-button, form.bd-search'))
+      .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length,
+    // What each fold (reference material, run settings, a solution; not a code toggle) holds, opened or not:
+    // its first five words after any table header, which the PDF must print.
+    folds: Array.from(article.querySelectorAll('details:not(.hide), .admonition.dropdown')).map(d => {
+      const body = d.querySelector('.reference-body, .sd-summary-content, section, .admonition-title ~ *');
+      const copy = body ? body.cloneNode(true) : document.createElement('div');
+      copy.querySelectorAll('style, script, thead').forEach(e => e.remove());  // a header may wrap in print
+      return copy.textContent.replace(/\s+/g, ' ').trim().split(' ').slice(0, 5).join(' ');
+    }),
+    // Each table and figure a code cell made, and the link under the cell to that cell's code (_ext/cell_sources.py).
+    untraced: [...tables, ...articleImages.filter(i => i.naturalWidth > 100)].filter(e => e.closest('.cell_output'))
+      .filter(e => !e.closest('.cell').querySelector(':scope > p.cell-source a'))
+      .map(e => ((e.querySelector && e.querySelector('caption')) || e).innerText || e.alt || '').map(t => t.slice(0, 60)),
+    traced: Array.from(article.querySelectorAll('.cell > p.cell-source a')).map(a => ({
+      href: a.getAttribute('href'), text: a.innerText,
+      captions: Array.from(a.closest('.cell').querySelectorAll('table > caption, figcaption'))
+        .map(c => c.innerText.replace(/^Figure \d+\.\s*/, '').replace(/\s+/g, ' ').trim())})),
     text: article.innerText,
     cells: tables.flatMap(t => [
       ...Array.from(t.querySelectorAll('thead th')).map(c => c.innerText.trim()),
@@ -153,6 +171,7 @@ def test_every_page_loads_cleanly(desktop, doc):
     visit = desktop(doc)
     assert visit["broken"] == [], visit["broken"]
     assert visit["errors"] == [], visit["errors"]
+    assert visit["searches"] == 1, f"{doc}: {visit['searches']} search boxes at 1,400 px (one in the sidebar)"
 
 
 # Each chapter's main tables and figures: at least this many rendered (the baseline chapter is a table).
@@ -175,10 +194,16 @@ def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
     assert visit["figures"] >= want_figures, f"{doc}: {visit['figures']} figures"
 
 
-def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_path):
+def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, desktop, tmp_path):
     """make pdf reads like a paper: the pages are rendered back (poppler's pdftotext and pdftoppm) and read for
-    a title page, the contents once, numbered pages, figures and tables, no navigation chrome, buttons or code toggles,
-    and nothing printed into the right margin (a table cut at the sheet's edge would be)."""
+    a title page, the contents once, numbered pages, figures and every table numbered, no navigation chrome,
+    buttons or code toggles, and nothing printed into the right margin (a table cut at the sheet's edge would be).
+
+    A sheet cannot be clicked open, so every fold prints open: the reference material, the run settings and the
+    exercises' solutions, whose first words (read from the HTML pages in the browser) must be in the PDF. The
+    solutions stay because the PDF is the book as built, and this book ships them; a class that must not see
+    them prints the student edition (``mg-book --student --pdf``), which leaves them out of the HTML and the PDF
+    alike. Only the code toggles stay out: the PDF is read, not run."""
     import subprocess
     import sys
 
@@ -204,8 +229,15 @@ def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, tmp_pat
     numbered = [i + 1 for i, p in enumerate(pages) if re.search(rf"^\s*{i + 1}\s*$", p.rstrip().splitlines()[-1] if p.strip() else "")]
     assert len(numbered) >= 0.9 * (len(pages) - 1), f"pages without their number at the foot: {len(pages) - len(numbered)}"
     assert re.search(r"Figure 1\.", text) and re.search(r"Figure 1\d\.", text), "figures are not numbered"
-    assert re.search(r"Table 1\.\s", text) and re.search(r"Table 1\d\.\s", text), "tables are not numbered"
+    # Every table of every page, captioned or not, numbered once and in order ("Table 2.2.1" is the thesis's name).
+    tables = sum(desktop(doc)["tables"] for doc in runs.toc_documents())
+    labels = [int(n) for n in re.findall(r"^\s*Table (\d+)\.(?!\d)", text, flags=re.M)]
+    assert tables > 20 and labels == list(range(1, tables + 1)), f"{tables} tables on the pages; printed labels {labels}"
     assert "Table 2.2.1" in text
+    flat = re.sub(r"\s+", " ", text)
+    folded = [(doc, words) for doc in runs.toc_documents() for words in desktop(doc)["folds"] if words not in flat]
+    assert folded == [], f"folds printed shut (page, first words): {folded}"
+    assert "Solution to Exercise hazards-1" in flat
     subprocess.run(["pdftoppm", "-r", "24", "-gray", str(pdf), str(tmp_path / "page")], check=True)
     cut = []
     for image in sorted(tmp_path.glob("page-*.pgm")):
@@ -244,7 +276,7 @@ def test_solutions_are_hidden_until_clicked(server, browser):
     body.wait_for(state="visible", timeout=5000)
     assert body.is_visible() and "your run should show" in (solution.inner_text())
     exercise = page.locator("#hazards-1")
-    assert exercise.is_visible() and "Exercise" in exercise.inner_text()
+    assert exercise.is_visible() and "Exercise hazards-1" in exercise.inner_text()
     page.close()
     assert errors == [], errors
 
@@ -459,3 +491,45 @@ def test_every_figure_has_a_numbered_caption_and_is_shown_once(figures_at_deskto
     assert len(sources) == len(set(sources)), f"{doc}: a figure is shown twice"
     if doc == "book/sweep":
         assert len(found) == 1, f"the sweep page shows {len(found)} images, one heatmap expected"
+
+
+CODE_PAGES = [d for d in runs.toc_documents() if "{code-cell}" in (paths.ROOT / f"{d}.md").read_text(encoding="utf-8")]
+
+
+def _listing_cell(listing: str, number: int) -> str:
+    """The text of cell ``number`` of a code listing (_code/<page>.html), line numbers left out."""
+    import html as html_mod
+
+    block = listing[listing.index(f'id="cell-{number}"'):]
+    block = block[:block.index("</pre></div>")]
+    block = re.sub(r'<a class="no"[^>]*>\d+</a>', "", block)
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", block))
+
+
+@pytest.mark.parametrize("doc", CODE_PAGES)
+def test_every_table_and_figure_links_to_the_cell_that_made_it(built, desktop, doc):
+    """Under each cell that shows a table or a figure, a link opens that very cell in a listing of the page's
+    notebook (``_code/<page>.html#cell-N``, _ext/cell_sources.py): the N-th code cell as jupytext reads the
+    notebook, whose source, or for a figure the caption in its metadata, holds four words in a row of every
+    caption the cell shows."""
+    import jupytext
+
+    out, _, _ = built
+    visit = desktop(doc)
+    assert visit["untraced"] == [], f"{doc}: tables or figures with no link to the cell that made them: {visit['untraced']}"
+    cells = [c for c in jupytext.read(paths.ROOT / f"{doc}.md").cells if c.cell_type == "code"]
+    flat = lambda text: re.sub(r"\s+", " ", text).strip()  # noqa: E731
+    for link in visit["traced"]:
+        href, _, anchor = link["href"].partition("#")
+        number = int(anchor.removeprefix("cell-"))
+        assert link["text"] == f"Code: {doc}.md, cell {number}", link
+        listing = ((out / "html" / doc).parent / href).resolve()
+        assert listing == (out / "html" / "_code" / f"{doc}.html").resolve() and listing.is_file(), link
+        cell = cells[number - 1]
+        assert flat(cell.source) in flat(_listing_cell(listing.read_text(encoding="utf-8"), number)), \
+            f"{doc}: the listing's cell {number} is not the notebook's"
+        said = flat(cell.source + " " + str(cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")))
+        for caption in link["captions"]:  # typed in the cell, or made in it from its pieces (an f-string)
+            words = caption.split()
+            runs_ = [" ".join(words[i:i + 4]) for i in range(max(1, len(words) - 3))]
+            assert any(run in said for run in runs_), f"{doc}: cell {number} does not make the output captioned {caption!r}"

@@ -124,6 +124,35 @@ def test_a_kernel_keeps_tornados_shutdown_race_off_stderr_and_hashes_strings_the
     assert printed == [f"{logging.CRITICAL}\n", "0\n"]
 
 
+def test_a_kernel_is_shut_down_by_request_never_interrupted(tmp_path, monkeypatch, capfd):
+    """jupyter_client's shutdown_kernel sends SIGINT first; landing while the kernel answered papermill's last
+    request, it printed "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on the build's stderr (2 of
+    14 runs of a build). The run is over: the kernel is asked to shut down, once, and never interrupted."""
+    from jupyter_client.manager import KernelManager
+
+    calls = []
+    # The async methods are looked up on the instance by shutdown_kernel; the sync request_shutdown wraps its own.
+    for name, said in (("_async_interrupt_kernel", "interrupt"), ("_async_request_shutdown", "shutdown request")):
+        original = getattr(KernelManager, name)
+
+        async def spy(self, *args, _said=said, _original=original, **kwargs):
+            calls.append(_said)
+            return await _original(self, *args, **kwargs)
+        monkeypatch.setattr(KernelManager, name, spy)
+    request = KernelManager.request_shutdown
+    monkeypatch.setattr(KernelManager, "request_shutdown",
+                        lambda self, *a, **k: (calls.append("shutdown request"), request(self, *a, **k))[1])
+    source = tmp_path / "probe.md"
+    source.write_text('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n'
+                      '  display_name: Python 3\n  language: python\n  name: python3\n---\n\n```{code-cell} ipython3\n'
+                      ':tags: [parameters]\nparams_file = ""\noverrides = {}\n```\n\n```{code-cell} ipython3\nprint(1)\n```\n',
+                      encoding="utf-8")
+    monkeypatch.setenv(paths.TABLES_ENV, str(tmp_path / "tables"))
+    execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
+    assert calls == ["shutdown request"], calls
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
+
+
 # --- What a change executes again: the build's plan (cache.outdated) against a cache holding every run ------
 
 def _cached_book(tmp_path):
@@ -218,3 +247,42 @@ def test_the_log_names_what_changed(tmp_path):
     assert cache.changes(where, run, inputs) == ["parameter mg_cutpoints"]
     assert cache.changes(tmp_path / "empty", run, inputs) == ["not in the cache"]
     assert cache.described([f"input {i}" for i in range(6)]) == "input 0, input 1, input 2, input 3 and 2 more"
+
+
+def test_the_quick_no_change_check_sees_every_source_and_the_named_data(tmp_path, monkeypatch):
+    """mg-book stops early only when the fingerprint of the sources equals the one the book was built from:
+    any edit of a source, of the parameters or of the data they name gives another fingerprint; bytecode
+    does not; and a book that is gone, or a PDF asked for and missing, is never 'current'."""
+    from helpers.pipeline import stamp
+
+    root = tmp_path / "repo"
+    for name in ("notebooks/01_cohort.md", "src/helpers/x.py", "data/cohort.csv", "params/default.yml", "_toc.yml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    other = tmp_path / "elsewhere.csv"
+    other.write_text("a,b\n1,2\n")
+    (root / "params/mine.yml").write_text(f"cohort_csv: {other}\n")
+    monkeypatch.setattr(paths, "ROOT", root)
+    options = {"out": "x", "only": [], "pdf": False}
+    first = stamp.fingerprint("params/mine.yml", options)
+    assert first == stamp.fingerprint("params/mine.yml", options)
+    (root / "src/helpers/__pycache__").mkdir()
+    (root / "src/helpers/__pycache__/x.pyc").write_text("bytecode")
+    assert stamp.fingerprint("params/mine.yml", options) == first
+    changed = []
+    for edit in (lambda: (root / "notebooks/01_cohort.md").write_text("edited"), lambda: other.write_text("a,b\n1,3\n"),
+                 lambda: (root / "src/helpers/y.py").write_text("new"), lambda: (root / "params/mine.yml").write_text(
+                     f"cohort_csv: {other}\nseed: 2\n")):
+        edit()
+        changed.append(stamp.fingerprint("params/mine.yml", options))
+    assert len({first, *changed}) == 5
+    assert stamp.fingerprint("params/mine.yml", {**options, "only": ["hazards"]}) != changed[-1]
+    out = tmp_path / "book"
+    stamp.record(out, changed[-1])
+    assert not stamp.current(out, changed[-1])  # no book in place
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "index.html").write_text("book")
+    assert stamp.current(out, changed[-1]) and not stamp.current(out, first) and not stamp.current(out, None)
+    assert not stamp.current(out, changed[-1], pdf=True)
+    (root / "params/mine.yml").write_text("cohort_csv: missing.csv\n")
+    assert stamp.fingerprint("params/mine.yml", options) is None  # the full check then reports the missing file

@@ -3,7 +3,6 @@
 as "not estimable" with the reason, never as a number; the other terms of the same fit stay published
 where R publishes them."""
 
-import dataclasses
 import warnings
 
 import numpy as np
@@ -87,8 +86,25 @@ def test_a_well_behaved_logistic_fit_is_published():
 
 
 def test_a_fine_gray_fit_that_did_not_converge_is_not_estimable(analysed):
-    def stalled(*args, **kwargs):  # as fit_fine_gray reports a stalled optimiser
-        return dataclasses.replace(finegray.fit_fine_gray(*args, **kwargs), converged=False)
+    def stalled(*args, **kwargs):  # one Newton step: the optimiser's own verdict is 'not converged'
+        return finegray.fit_fine_gray(*args, **kwargs, max_iter=1)
 
     results = models.fit_models(analysed, stalled, "followup_years", "status", models={"Crude": []})
     assert results["hr"].isna().all() and results["reason"].str.contains("did not converge").all()
+
+
+def test_a_fine_gray_fit_run_to_its_optimum_converges(analysed):
+    from helpers.stats import finegray
+
+    fit = finegray.fit_fine_gray(analysed, "followup_years", "status", models.covariates("Crude"))
+    assert fit.converged and not finegray.fit_fine_gray(analysed, "followup_years", "status",
+                                                        models.covariates("Crude"), max_iter=1).converged
+
+
+@pytest.mark.parametrize("fitter", [survival.cause_specific_cox, survival.fine_gray], ids=["cox", "fine-gray"])
+def test_without_a_patient_in_the_reference_group_every_contrast_says_why(analysed, fitter):
+    # Every patient low or high: the two indicators sum to 1, so neither has a contrast with the reference.
+    data = analysed.assign(mg_low=(analysed["mg"] < 2.0).astype(float), mg_high=(analysed["mg"] >= 2.0).astype(float))
+    results = models.fit_models(data, fitter, "followup_years", "status", models={"Model 1": models.MODEL_1})
+    assert results["hr"].isna().all()
+    assert (results["reason"] == "not estimable: no patient in the reference group").all()

@@ -1,6 +1,8 @@
 """Disclosure control: counts redacted or rounded, cells with percentages recomputed, curves from rounded
 counts, synthetic data untouched."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -143,10 +145,14 @@ def test_a_single_event_does_not_show_as_its_own_step():
     assert step["time"].round(6).tolist() == [1.1]
 
 
-def test_histogram_redacts_small_bins():
+def test_histogram_redacts_small_bins_and_draws_no_extreme():
+    values = [1.0] * 3 + [2.0] * 12 + [3.0] * 2 + [4.0] * 40 + [5.0] * 1
+    edges, heights, redacted = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5], REAL)
+    # an inner bin of 2 is drawn empty and flagged; the outer bins of 3 and 1 are left out with their
+    # edges, so the axis does not say where the lowest and the highest patient lie
+    assert heights.tolist() == [10, 0, 40] and redacted.tolist() == [False, True, False]
+    assert edges.tolist() == [1.5, 2.5, 3.5, 4.5]
     values = [1.0] * 3 + [2.0] * 12 + [3.0] * 40
-    edges, heights, redacted = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], REAL)
-    assert heights.tolist() == [0, 10, 40] and redacted.tolist() == [True, False, False]
     _, exact, none = disclosure.histogram(values, [0.5, 1.5, 2.5, 3.5], SYNTHETIC)
     assert exact.tolist() == [3, 12, 40] and not none.any()
 
@@ -201,3 +207,112 @@ def test_exercise_counts_follow_the_rules():
     params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
     assert exercises.count(3, params) == REDACTED and exercises.count(1646, params) == "1,645"
     assert exercises.count(3, dict(params, cohort_kind="synthetic")) == "3"
+
+
+def _cutpoints(hr_low_19=1.49):
+    # The planted real-data cohort's groups at three lower cut-points (patients, composite events): <1.8
+    # holds 7 events and <1.9 one more, so <1.9's ratio is nearly <1.8's and its SE, less the band's
+    # rounded counts, gives the 7 back (the attack in tests/test_real_data.py measured 7.28).
+    return pd.DataFrame({
+        "cut-points": ["1.7 / 2.2", "1.8 / 2.2", "1.9 / 2.2", "2.0 / 2.2", "1.8 / 2.2"],
+        "model": ["Cause-specific"] * 5, "group": ["<1.7", "<1.8", "<1.9", "<2.0", ">2.2"],
+        "participants": [17, 37, 63, 120, 330], "events": [2, 7, 8, 20, 25],
+        "reference_participants": [493, 473, 447, 390, 473], "reference_events": [44, 39, 38, 27, 39],
+        "hr": [0.9, 1.6, hr_low_19, 1.2, 0.95], "lower": [0.2, 0.7, 0.68, 0.7, 0.57], "upper": [3.9, 3.6, 3.30, 2.1, 1.59],
+        "p": [0.9, 0.25, 0.32, 0.5, 0.84], "note": [""] * 5})
+
+
+def test_a_cut_points_group_one_small_band_away_from_a_withheld_one_is_withheld_too():
+    from helpers.report import declarations
+
+    for name in ("sweep", "cutpoint_sensitivity"):
+        table = _cutpoints().rename(columns={"hr": "HR or sHR (95% CI)"}) if name == "cutpoint_sensitivity" else _cutpoints()
+        out, withheld = disclosure.model_outputs(table, declarations.TABLES[name], REAL)
+        ratio = out.columns[out.columns.str.startswith(("hr", "HR"))][0]
+        assert withheld == 3, name  # <1.7 and <1.8 on their own cells; <1.9 as their neighbour
+        assert out[ratio].isna().tolist() == [True, True, True, False, False], name
+        assert "another cut-point" in out.at[2, "note"] and "1 to 7" in out.at[1, "note"]
+    # the same table without the nesting rule publishes <1.9, the leak the rule closes
+    plain = dataclasses.replace(declarations.TABLES["sweep"], nested=())
+    assert disclosure.model_outputs(_cutpoints(), plain, REAL)[0]["hr"].notna().tolist() == [False, False, True, True, True]
+
+
+def test_spline_knots_only_where_enough_patients_lie_beyond_the_outer_ones():
+    from helpers.report import declarations
+
+    table = pd.DataFrame({"model": ["a", "b", "c", "d"], "n": [139, 140, 139, 279], "events": [20] * 4,
+                          "knots": ["1.8, 2.1, 2.3, 2.5", "1.8, 2.1, 2.3, 2.5", "1.9, 2.1, 2.4", "1.6, 1.8, 1.9, 2.1, 2.2, 2.3, 2.5"]})
+    out, _ = disclosure.model_outputs(table, declarations.TABLES["dose_response"], REAL)
+    # 4 knots sit at the 5th and 95th centiles: 0.05 * 139 < 7 <= 0.05 * 140; 3 knots (4 asked for, ties)
+    # may too; 7 knots at the 2.5th and 97.5th: 0.025 * 279 < 7
+    assert out["knots"].str.startswith("withheld").tolist() == [True, False, True, True]
+    assert disclosure.model_outputs(table, declarations.TABLES["dose_response"], SYNTHETIC)[0]["knots"].equals(table["knots"])
+    assert disclosure.centile_allowed(0.1, 70, REAL) and not disclosure.centile_allowed(0.1, 69, REAL)
+
+
+def test_a_schoenfeld_test_resting_on_a_small_group_is_withheld_with_the_global_test():
+    from helpers.report import declarations
+
+    fits = pd.DataFrame({"term": ["mg_low", "mg_high", "age"], "n_group": [37, 330, np.nan], "events_group": [7, 25, np.nan],
+                         "n_reference": [473, 473, np.nan], "events_reference": [39, 39, np.nan]})
+    ph = pd.DataFrame({"Covariate": ["mg_low", "mg_high", "age", "GLOBAL"], "rho": [-0.145, 0.073, -0.078, np.nan],
+                       "chisq": [1.53, 0.4, 0.42, 10.05], "df": [1, 1, 1, 12], "p": ["0.216", "0.526", "0.517", "0.611"]})
+    table = disclosure.cells_of_terms(ph, "Covariate", fits, "GLOBAL", declarations.MODEL_CELLS)
+    assert table.loc[3, "events_group"] == 7 and table.loc[1, "events_group"] == 25
+    out, withheld = disclosure.model_outputs(table, declarations.TABLES["proportional_hazards"], REAL)
+    assert withheld == 2 and out.loc[[0, 3], "chisq"].isna().all() and out.loc[[0, 3], "p"].isna().all()
+    assert out.loc[1, "chisq"] == 0.4 and out.loc[2, "p"] == "0.517" and "events_group" not in out
+
+
+def test_a_groups_quartiles_only_where_a_quarter_of_it_reaches_the_threshold():
+    table = pd.DataFrame({"Variable": ["Age", "Male"], "<1.8 (n = 27)": ["54.0 [45.0–61.0]", "20 (74.1)"],
+                          "1.8–2.2 (n = 28)": ["54.0 [44.0;62.0]", "20 (71.4)"]})
+    shown, summary = disclosure.disclose_table(table, list(table.columns[1:]), REAL)
+    # 0.25 * 27 < 7 <= 0.25 * 28: the smaller group's median and quartiles are redacted, its counts rounded
+    assert shown["<1.8 (n = 25)"].tolist() == [REDACTED, "20 (80.0)"]
+    assert shown["1.8–2.2 (n = 30)"].tolist() == ["54.0 [44.0;62.0]", "20 (66.7)"]
+    assert summary["redacted"] == 1
+
+
+def test_a_p_for_trend_is_redacted_with_any_small_cell_of_its_variable():
+    table = pd.DataFrame({
+        "Variable": ["Diuretics", "Male", "Etiology", "   DN", "   GN", "Age", "On dialysis"],
+        "<1.8 (n = 37)": ["4/37 (10.8)", "20 (54.1)", "", "3 (8.1)", "34 (91.9)", "54.0 [45.0–61.0]", "33 (89.2)"],
+        ">1.8 (n = 803)": ["241/758 (31.8)", "495 (61.6)", "", "187 (23.3)", "616 (76.7)", "55.0 [44.0–63.0]", "400 (49.8)"],
+        "P for trend": ["0.098 ↑", "0.333 ↓", "0.003", "", "", "0.183 ↑", "0.001 ↓"]})
+    shown, summary = disclosure.disclose_table(table, list(table.columns[1:3]), REAL, tests=("P for trend",))
+    # Diuretics: a redacted cell; Etiology: a redacted level beneath its heading; On dialysis: 4 of 37 without
+    assert shown["P for trend"].tolist() == [REDACTED, "0.333 ↓", REDACTED, "", "", "0.183 ↑", REDACTED]
+    assert disclosure.disclose_table(table, list(table.columns[1:3]), SYNTHETIC, tests=("P for trend",))[0] is table
+
+
+def test_a_spline_end_resting_on_few_patients_is_withheld_with_its_knots():
+    from helpers.report import declarations
+
+    rows = pd.DataFrame({"or": [3.1, 1.4], "lower": [0.9, 0.8], "upper": [10.7, 2.5], "n": [120, 400],
+                         "knots": ["1.8, 2.1, 2.3, 2.5"] * 2, "n_beyond": [5, 40], "events_beyond": [2, 12]})
+    out, withheld = disclosure.model_outputs(rows, declarations.TABLES["progression_spline_end"], REAL)
+    # 5 patients at or below the first point: withheld; 120 patients: 0.05 * 120 < 7, the knots withheld too
+    assert withheld == 1 and pd.isna(out.at[0, "or"]) and out.at[1, "or"] == 1.4
+    assert out.at[0, "knots"].startswith("withheld") and out.at[1, "knots"] == "1.8, 2.1, 2.3, 2.5"
+    assert "n_beyond" not in out
+
+
+def test_a_logistic_spline_curve_loses_the_ends_resting_on_few_patients(tmp_path, monkeypatch):
+    from helpers.stats import regression
+
+    monkeypatch.setenv("MG_TABLES_DIR", str(tmp_path))
+    params = {"cohort_kind": "real", "small_count_threshold": 7, "rounding_base": 5}
+    mg = np.array([1.6] * 3 + [1.7] * 20 + [2.0] * 100 + [2.5] * 30 + [2.6] * 6)
+    progressed = np.arange(len(mg)) % 3 == 0
+    curve = pd.DataFrame({"mg": [1.6, 1.7, 2.0, 2.5, 2.6], "log_or": [0.9, 0.5, 0.0, -0.2, -0.3], "se": [0.61234567] * 5})
+    curve = curve.assign(**{"or": np.exp(curve["log_or"]), "lower": np.exp(curve["log_or"] - 1), "upper": np.exp(curve["log_or"] + 1)})
+    fit = regression.SplineFit(curve, np.array([1.7, 2.0, 2.3, 2.5]), 2.0, 1.0, 2, 0.6, len(mg), int(progressed.sum()))
+    shown = outputs.publish_curve(fit, mg, progressed, "progression_cac_spline", params)
+    # 1.6: 3 patients at or below it; 2.6: 6 at or above it; 1.7: 23 patients, 8 progressed, 15 not
+    assert shown.curve["mg"].tolist() == [1.7, 2.0, 2.5] and shown.curve["se"].tolist() == [0.612] * 3
+    assert pd.read_csv(tmp_path / "progression_cac_spline.csv")["mg"].tolist() == [1.7, 2.0, 2.5]
+    same = outputs.publish_curve(fit, mg, progressed, "progression_cac_spline", dict(params, cohort_kind="synthetic"))
+    assert same.curve.equals(curve)
+    assert outputs.knots_text([1.7, 2.0, 2.3, 2.5], 139, params).startswith("withheld")
+    assert outputs.knots_text([1.7, 2.0, 2.3, 2.5], 140, params) == "1.70, 2.00, 2.30, 2.50"

@@ -5,6 +5,8 @@ tests/golden/edges.R on R's pbc data, grouped by edema, whose edema = 1 level ha
   hazard of that level is 0); so does ``helpers.stats.standardized.standardized_risk``.
 - ``survival::coxph`` prints a large arbitrary coefficient for the level without events; the book shows it
   as not estimable, and every finite coefficient equals R's.
+- ``survival::coxph`` gives NA to an indicator of a level without patients (0 for everyone) and estimates
+  the others; the book says "no patient in the group" and its other ratios equal R's.
 """
 
 import numpy as np
@@ -57,6 +59,19 @@ def test_a_coefficient_of_a_level_without_events_is_not_estimable_and_the_rest_e
     np.testing.assert_allclose(fit.loc[finite, "coef"], gold.loc[finite, "estimate"], rtol=0, atol=2e-6)
     np.testing.assert_allclose(fit.loc[finite, "se"], gold.loc[finite, "se"], rtol=0, atol=2e-6)
     assert abs(gold.at["edema1", "estimate"]) > 10  # R's arbitrary large number, which the book never shows
+
+
+def test_an_indicator_of_a_group_without_patients_is_not_estimable_and_the_rest_equal_coxph():
+    # R gives the all-zero indicator NA ("X matrix deemed to be singular") and estimates the others.
+    d = DATA.assign(edema05=(DATA["edema"] == 0.5).astype(float), nobody=0.0)
+    results = models.fit_models(d, survival.cause_specific_cox, "time", "status", models={"M": COVARIATES},
+                                exposure=["edema05", "nobody"], cause=2)
+    nobody, edema05 = results.set_index("term").loc["nobody"], results.set_index("term").loc["edema05"]
+    assert nobody["reason"] == "not estimable: no patient in the group" and np.isnan(nobody["hr"])
+    gold = GOLD[GOLD["case"] == "coxph_empty_level"].set_index("group")
+    assert edema05["reason"] == "" and edema05["events"] == (d["status"] == 2).sum()
+    np.testing.assert_allclose([edema05["coef"], edema05["se"]], gold.loc["edema05", ["estimate", "se"]].astype(float),
+                               rtol=0, atol=2e-6)
 
 
 def test_golden_values_are_what_r_makes(tmp_path):

@@ -178,13 +178,24 @@ def test_only_reuses_a_left_out_run_only_when_its_cache_is_current(tmp_path):
 
 @pytest.mark.book
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
-def test_students_see_each_exercises_label_beside_its_number(built, page):
-    """The teachers page and the parameters files name exercises by label; the built page shows that label in
-    each exercise's heading, 'Exercise 5 (hazards-1)' (the local extension _ext/exercise_labels.py)."""
+def test_students_see_each_exercise_by_the_label_the_teacher_uses(built, page):
+    """The teachers page and the parameters files name exercises by label; the built page heads each exercise
+    'Exercise hazards-1' and its solution 'Solution to Exercise hazards-1', with no running number beside it
+    (the local extension _ext/exercise_labels.py), and the teachers page's links to exercises say the same."""
     out, _, _ = built
     html = (out / "html" / page.relative_to(paths.ROOT).with_suffix(".html")).read_text(encoding="utf-8")
-    for label in EXERCISE.findall(page.read_text(encoding="utf-8")):
-        assert re.search(rf'caption-number">Exercise \d+ </span> \({re.escape(label)}\)', html), label
+    labels = EXERCISE.findall(page.read_text(encoding="utf-8"))
+    for label in labels:
+        heading = re.search(rf'<div class="[^"]*\bexercise\b[^"]*" id="{re.escape(label)}">\s*<p class="admonition-title">(.*?)</p>',
+                            html, flags=re.S)
+        assert heading and re.sub(r"<[^>]+>", "", heading.group(1)).strip() == f"Exercise {label}", (label, heading)
+        assert re.search(rf'Solution to<a [^>]*href="#{re.escape(label)}"[^>]*> Exercise {re.escape(label)}</a>', html), label
+    assert not re.search(r'caption-number">Exercise \d', html), "an exercise still shows a running number"
+    teachers = (out / "html" / "book" / "teachers.html").read_text(encoding="utf-8")
+    for label in re.findall(r"\{ref\}`[^`<]*<([\w-]+)>`", (paths.ROOT / "book" / "teachers.md").read_text(encoding="utf-8")):
+        if label in labels:
+            assert re.search(rf'href="[^"]*#{re.escape(label)}"[^>]*><span class="std std-ref">Exercise {re.escape(label)}</span>',
+                             teachers), f"the teachers page's link to {label} does not read 'Exercise {label}'"
 
 
 @pytest.mark.book

@@ -1,6 +1,8 @@
 """Multiple imputation and Rubin's rules (helpers.stats.imputation) against R's mice
 (tests/golden/imputation.R), and the behaviour of the multiply imputed Cox model."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -189,6 +191,21 @@ def test_fast_design_matrices_give_statsmodels_own_imputations():
     seed = np.random.SeedSequence(4)
     fast = imputation._impute_once(frame, seed, cycles=3, donors=5)
     stock = imputation._impute_once(frame, seed, cycles=3, donors=5, engine=MICEData)
+    pd.testing.assert_frame_equal(fast, stock, check_exact=True)
+
+
+def test_fast_imputations_equal_statsmodels_when_a_design_is_not_of_full_rank():
+    """A column that is twice another: the fast fits hand over to statsmodels' pseudo-inverse, same draws."""
+    from statsmodels.imputation.mice import MICEData
+
+    d = cohort_with_missing_markers(n=300)
+    frame = imputation.imputation_frame(d, "time", "status", COVARIATES, MARKERS)
+    frame["twice"] = 2.0 * frame[COVARIATES[0]]
+    seed = np.random.SeedSequence(7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = imputation._impute_once(frame, seed, cycles=3, donors=5)
+        stock = imputation._impute_once(frame, seed, cycles=3, donors=5, engine=MICEData)
     pd.testing.assert_frame_equal(fast, stock, check_exact=True)
 
 

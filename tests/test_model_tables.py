@@ -85,3 +85,47 @@ def test_short_values_are_kept_on_one_line_and_long_text_may_wrap():
     assert "_col1" in style and "_col2" not in style and "_col0" not in style
     short_labels = outputs.show(table.assign(Label="Model 1")).to_html()
     assert "_col0" in short_labels[:short_labels.index("</style>")]
+
+
+def _time_terms(low_events=True, low_group=True):
+    """models.fine_gray_time_terms on test_declarations' planted cohort (20 low, 80 high, 200 reference), its low
+    group's events removed or the group emptied when asked."""
+    from test_declarations import _planted
+
+    df = _planted()
+    if not low_events:
+        df.loc[df["mg_low"] == 1, "status"] = 0
+    if not low_group:
+        df["mg_low"] = 0.0
+    return models.fine_gray_time_terms(df, "followup_years", "status", models.EXPOSURE)
+
+
+def test_the_time_interaction_test_is_shown_as_a_table_and_a_sentence():
+    """Numbers typed as the thesis prints them (two decimals, en-dash CI, U+2212 minus, P to three), a withheld
+    row's reason in its place; the joint test in words."""
+    terms = pd.DataFrame({"term": ["mg_low", "mg_high", "both"], "coef": [-0.2421, np.nan, np.nan],
+                          "lower": [-0.6323, np.nan, np.nan], "upper": [0.1480, np.nan, np.nan], "p": [0.2238, np.nan, 0.4164],
+                          "statistic": [np.nan, np.nan, 1.752], "df": [np.nan, np.nan, 2],
+                          "reason": ["", "withheld: a cell under 11 patients", ""]})
+    shown = model_tables.time_interaction_table(terms, [1.8, 2.2])
+    assert shown.table.to_dict("list") == {
+        "Term": ["Mg <1.8 × log(years)", "Mg >2.2 × log(years)"],
+        "Coefficient (95% CI)": ["−0.24 (−0.63–0.15)", "withheld: a cell under 11 patients"], "P": ["0.224", "–"]}
+    assert shown.text == "Both time terms together: χ² = 1.75, 2 df, P = 0.416."
+
+
+def test_a_time_interaction_test_that_cannot_be_made_says_why_and_keeps_the_other_term():
+    """A group without an event has no finite time term (crr's would run off to infinity): its row and the joint
+    test say so, the other group's term stands; an empty group makes the information matrix singular, and every
+    row says why. Never an exception: the chapter goes on."""
+    terms = _time_terms(low_events=False)
+    assert terms["reason"].tolist()[0] == terms["reason"].tolist()[2] == "not estimable: no event in the low-Mg group"
+    assert terms.loc[[0, 2], ["coef", "p", "statistic"]].isna().all().all() and terms.at[1, "reason"] == ""
+    assert np.isfinite(terms.at[1, "coef"]) and terms.at[1, "lower"] < terms.at[1, "coef"] < terms.at[1, "upper"]
+    shown = model_tables.time_interaction_table(terms, [1.8, 2.2])
+    assert shown.table["Coefficient (95% CI)"].tolist()[0] == "not estimable: no event in the low-Mg group"
+    assert shown.table["P"].tolist()[0] == "–" and shown.table["P"].tolist()[1] != "–"
+    assert shown.text == "Both time terms together: not estimable: no event in the low-Mg group."
+    empty = _time_terms(low_group=False)
+    assert empty["reason"].str.startswith("not estimable").all() and empty[["coef", "p", "statistic"]].isna().all().all()
+    assert "singular" in empty.at[1, "reason"] and empty.at[0, "n_group"] == 0

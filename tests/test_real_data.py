@@ -24,7 +24,7 @@ import pytest
 from helpers import paths, survival
 from helpers.analysis import models, subgroups
 from helpers.pipeline import params, runs, validate
-from helpers.report import outputs
+from helpers.report import disclosure, outputs
 from helpers.report.disclosure import LOG_NAME, REDACTED
 
 pytestmark = pytest.mark.book
@@ -370,6 +370,22 @@ def test_published_standard_errors_and_estimates_are_rounded(real_build):
         assert all(len(v.split(".")[-1]) <= 2 for v in table[column] if v), column
     page = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
     assert "withheld" in page  # the planted cells' estimates, with the reason
+    # Every CSV: estimates, SEs, limits, P values, test statistics and curve values at most 4 decimals (the
+    # issue's leak was an SE of 0.393706); the variance of a curve from rounded counts at most 6.
+    for path in sorted((real_build / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        # (not the Efron − Breslow difference of one log ratio, 5 decimals: how little the tie method moves it)
+        for column in [c for c in table.columns if (ESTIMATE.search(str(c)) or str(c).startswith(("chisq", "p_")))
+                       and "Efron −" not in str(c)]:
+            places = table[column].str.extract(r"^-?\d+\.(\d+)$")[0].dropna().str.len()
+            assert (places <= 4).all(), (path.name, column, table[column].head(3).tolist())
+        if "var" in table.columns:
+            assert (table["var"].str.extract(r"\.(\d+)$")[0].dropna().str.len() <= 6).all(), path.name
+    # Every page, outside code listings: no number with 6 or more decimals.
+    for path in (real_build / "html").rglob("*.html"):
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<div class=\"highlight.*?</div>", "",
+                      path.read_text(encoding="utf-8"), flags=re.S)
+        assert not re.findall(r"(?<![\w.])-?\d+\.\d{6,}(?![\w.])", re.sub(r"<[^>]+>", " ", text)), path.name
 
 
 def test_no_single_patients_value_is_published(real_build):
@@ -400,3 +416,271 @@ def test_findings_at_a_glance_carry_no_synthetic_marks(real_build):
     assert list(table.columns) == ["Finding", "Thesis", "This run"]
     intro = (real_build / "html" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "Findings at a glance" in intro and "synthetic_design.yml" not in intro
+
+
+def test_the_landing_page_withholds_the_low_groups_ratio(real_build):
+    # The headline and the findings at a glance quote Model 4's ratios: the low group's (7 events) is
+    # withheld there as in the hazards chapter. (Main at 532845b published 2.57 (1.09–6.06) in both.)
+    table = pd.read_csv(real_build / "tables" / "findings_at_a_glance.csv", dtype=str, keep_default_na=False)
+    low = table[table["Finding"].str.contains("Mg <1.8")]
+    assert len(low) >= 2 and not low["This run"].map(lambda v: bool(TRIPLE.search(v))).any(), low["This run"].tolist()
+    assert low["This run"].str.startswith(("withheld", "not estimable")).all()
+    intro = (real_build / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", intro))
+    assert "Withheld on these data" in text and "Hazard ratio" not in text.split("The answer in one line")[1][:200]
+
+
+# --- every published model output, attacked -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def analysed(builds):
+    """The planted cohort's analysed patients, exact: the attacker's targets are their small counts."""
+    return validate.cohorts(params.load(builds[1].parent / "synthetic.yml"))[1]
+
+
+def _true_events(analysed, label: str, cause: int = 1) -> int:
+    """Exact events of cause ``cause`` in a group named by its cut-point ('<1.8', '>2.2', '1.8–2.2')."""
+    mg = analysed["mg"]
+    if label.startswith("<"):
+        members = mg < float(label[1:])
+    elif label.startswith(">"):
+        members = mg > float(label[1:])
+    else:
+        low, high = (float(x) for x in label.split("–"))
+        members = (mg >= low) & (mg <= high)
+    return int((analysed.loc[members, "status"] == cause).sum())
+
+
+ESTIMATE = re.compile(r"^(?!\w*_cut$)(coef|se|se_\w+|hr|or|ratio\w*|rr\w*|estimate|lower\w*|upper\w*|p|p_interaction\w*(?<!_note)|"
+                      r"log_hr|cif|e_point|e_ci|statistic|chisq|rho|boot_\w+)$|\(95% CI\)|^P$|^Efron|^Breslow")
+# Tables whose cells were left out after the decision: the rows that rest on the low Mg group (7 events,
+# redacted in incidence.csv), named by their label.
+LOW_GROUP_ROWS = {"proportional_hazards.csv": ("Covariate", r"^(?:mg_low|GLOBAL)$"),
+                  "proportional_subdistribution_hazards.csv": ("term", r"^(?:mg_low|both)$"),
+                  "ties_efron_breslow.csv": ("Term", r"below"), "map_formula.csv": ("Formula", r"."),
+                  "dose_response.csv": ("model", r"."), "standardized_curves.csv": ("group", r"^<"),
+                  "fine_gray_implied_incidence.csv": ("profile", r"^<")}
+
+
+def test_no_published_estimate_rests_on_a_redacted_cell(real_build):
+    # Directly: in every CSV, a row that shows a redacted cell, or that rests on the low group whose
+    # events are redacted, publishes no ratio, SE, limit, P or curve value for an attacker to invert.
+    checked = 0
+    for path in sorted((real_build / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        estimates = [c for c in table.columns if ESTIMATE.search(str(c)) and not c.startswith("mg_")]
+        hit = table.apply(lambda row: (row == REDACTED).any(), axis=1)
+        if path.name in LOW_GROUP_ROWS:
+            column, pattern = LOW_GROUP_ROWS[path.name]
+            hit |= table[column].str.contains(pattern)
+            estimates = [c for c in estimates if not c.endswith("high_median")]
+        for column in estimates:
+            assert table.loc[hit, column].isin(["", REDACTED]).all(), (path.name, column, table.loc[hit, column].tolist())
+        checked += int(hit.sum()) if estimates else 0
+    assert checked > 50
+
+
+def test_tests_across_groups_resting_on_the_low_group_are_withheld(real_build):
+    # Gray's test compares the three groups' curves, one of which has 7 events: glued text and figure
+    # say why it is withheld, and the disclosure log records it.
+    hazards = (real_build / "html" / "notebooks" / "03_hazards.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", hazards))
+    assert re.search(r"Gray’s test: withheld|Gray's test: withheld", text), re.findall(r"Gray.{0,80}", text)[:3]
+    assert not re.search(r"Gray.s test: χ²", text)
+    log = pd.read_csv(real_build / "tables" / LOG_NAME, dtype=str, keep_default_na=False)
+    assert (log["Output"] == "glued text: gray_test").any()
+
+
+TRIPLE = re.compile(r"(\d+\.\d+)\s*\((\d+\.\d+)\s*(?:–|-|to)\s*(\d+\.\d+)\)")
+
+
+def _triples(frame: pd.DataFrame) -> set:
+    """Every 'ratio (lower–upper)' of a table: in text cells, or in ratio and limit columns."""
+    found = set()
+    for _, row in frame.iterrows():
+        for value in row:
+            found |= {tuple(float(x) for x in m.groups()) for m in TRIPLE.finditer(str(value))}
+        for r in ("hr", "ratio", "or", "estimate", "cif"):
+            for low, high in (("lower", "upper"), ("lower_log", "upper_log"), ("boot_lower", "boot_upper")):
+                if {r, low, high} <= set(frame.columns) and all(re.fullmatch(r"-?[\d.]+", row[c]) for c in (r, low, high)):
+                    found.add((float(row[r]), float(row[low]), float(row[high])))
+    return found
+
+
+def test_every_ratio_a_page_shows_is_in_an_attacked_csv(real_build):
+    # The attacks above read the CSVs; a ratio with its interval that a page (text, tables, glued numbers)
+    # shows is one of theirs, to the page's rounding (or a share of theirs in %), or the thesis's printed
+    # one. Left aside: exercise solutions (computed on the shipped synthetic file, whatever the book's
+    # data) and the diabetes coefficient quoted for scale (a covariate over every patient, no Mg group).
+    from bs4 import BeautifulSoup
+
+    def read(folder):
+        return set().union(*(_triples(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in folder.glob("*.csv")))
+
+    # (not the findings at a glance: a summary of the model tables, which it must quote, not add to)
+    tables = real_build / "tables"
+    known = set().union(*(_triples(pd.read_csv(p, dtype=str, keep_default_na=False)) for p in tables.glob("*.csv")
+                          if p.name != "findings_at_a_glance.csv")) | read(paths.DATA / "published")
+
+    def near(f):
+        return any(all(abs(a - b) <= 0.0051 for a, b in zip(f, g)) or all(abs(a - 100 * b) <= 0.051 for a, b in zip(f, g))
+                   for g in known)
+
+    shown = 0
+    for path in sorted((real_build / "html").rglob("*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.select("script, style, div.highlight, div.solution"):
+            tag.decompose()
+        text = re.sub(r"diabetes, a strong measured risk factor, has a hazard ratio of\s+[\d.]+ \([^)]*\)", "",
+                      re.sub(r"\s+", " ", soup.get_text(" ")))
+        found = {tuple(float(x) for x in m.groups()) for m in TRIPLE.finditer(text)}
+        shown += len(found)
+        assert all(near(f) for f in found), (path.name, sorted(f for f in found if not near(f)))
+    assert shown > 50
+
+
+def _ratio_se(row) -> float | None:
+    """The standard error of a published log ratio: from 'r (l–u)' text or the 'lower'/'upper' columns."""
+    for value in row.to_numpy():
+        m = re.fullmatch(r"\s*[\d.]+ \(([\d.]+)–([\d.]+)\)\s*", str(value))
+        if m and float(m[1]) > 0:
+            return (np.log(float(m[2])) - np.log(float(m[1]))) / (2 * Z)
+    if {"lower", "upper"} <= set(row.index) and pd.notna(pd.to_numeric(row["lower"], errors="coerce")):
+        return _se(row.apply(pd.to_numeric, errors="coerce"))
+    return None
+
+
+@pytest.mark.parametrize("name", ["sweep", "cutpoint_sensitivity"])
+def test_no_redacted_count_comes_back_across_cut_points(real_build, analysed, name):
+    """The groups of two lower cut-points are nested: <1.8 holds 7 composite events (redacted), <1.9 one
+    more. Before the 'nested' rule, cutpoint_sensitivity.csv published <1.9's ratio 1.49 (0.68–3.30) with
+    its reference's 40 events (rounded): 1/(se² − 1/40) = 7.28 gives the withheld 7 back to within 0.5,
+    and less the references' difference (45 − 40) the 2 of <1.7; this test failed on that build (main at
+    532845b). For every withheld group
+    and every published group of the same model and side, the attacker inverts the published one and
+    subtracts the band between them read from the published reference counts."""
+    table = pd.read_csv(real_build / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+    side = table["group"].str[0]
+    withheld, attacks = table["note"].str.startswith("withheld"), 0
+    assert withheld.any()
+    for x in table.index[withheld]:
+        truth = _true_events(analysed, table.at[x, "group"])
+        peers = table.index[~withheld & (table["model"] == table.at[x, "model"]) & (side == side[x])]
+        for a in peers:
+            se = _ratio_se(table.loc[a])
+            if se is None or table.at[a, "reference_events"] in ("", REDACTED):
+                continue
+            inverted = _events_from(se, float(table.at[a, "reference_events"]))
+            band = [0.0]
+            if table.at[x, "reference_events"] not in ("", REDACTED):
+                band.append(float(table.at[x, "reference_events"]) - float(table.at[a, "reference_events"]))
+            for b in band:
+                attacks += 1
+                assert abs(inverted - b - truth) > 0.5, (name, table.at[x, "group"], table.at[a, "group"], inverted, b)
+    if name == "cutpoint_sensitivity":  # <1.9 is now withheld as <1.8's neighbour: nothing left to invert
+        assert not attacks and table.loc[table["group"] == "<1.9", "note"].str.contains("another cut-point").all()
+
+
+@pytest.mark.parametrize("name, cause", [("cause_specific_kidney", 2), ("fine_gray", 1), ("marker_models", 1),
+                                         ("e_values", 1), ("cause_specific", 1)])
+def test_no_redacted_low_group_count_comes_back_from_any_model_table(real_build, analysed, name, cause):
+    # Directly, on the tables beyond the three above: every published ratio's SE (published, or from its
+    # limits), inverted with its reference group's published events, misses every redacted count of the
+    # low groups (every lower cut-point, both causes) by more than 0.5.
+    truths = {_true_events(analysed, f"<{c}", k) for c in (1.7, 1.8, 1.9) for k in (1, 2)}
+    truths = {t for t in truths if 1 <= t <= THRESHOLD}
+    assert truths
+    table = pd.read_csv(real_build / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+    tried = 0
+    for _, row in table.iterrows():
+        se = _ratio_se(row)
+        reference = pd.to_numeric(row.get("events_reference"), errors="coerce")
+        if se is None or not reference > 0:
+            continue
+        tried += 1
+        for estimate in (_events_from(se, reference), 1 / se ** 2):
+            assert all(abs(estimate - t) > 0.5 for t in truths), (name, row.iloc[:3].tolist(), estimate)
+    assert tried or name == "e_values"
+
+
+def _low_group_curve(data, rules_) -> pd.DataFrame:
+    curves = disclosure.cumulative_incidence(data, "followup_years", "status", 1, "mg_group", rules_)
+    return curves[curves["group"].astype(str) == "<1.8"][["time", "cif"]].round(12).reset_index(drop=True)
+
+
+def _events_moved(data, low, k: int) -> pd.DataFrame:
+    """The cohort with the low group's last |k| events censored (k < 0) or its last k censored patients
+    given an event (k > 0), at their own times: a cohort whose low group has 7 + k events."""
+    moved = data.copy()
+    status = 1 if k > 0 else 0
+    pool = data[low & (data["status"] == (0 if k > 0 else 1))].sort_values("followup_years")
+    moved.loc[pool.index[len(pool) - abs(k):], "status"] = status
+    return moved
+
+
+def test_a_published_curve_does_not_tell_a_redacted_count(real_build, analysed):
+    """Differencing two points of a published curve (a step times the number at risk) reads a count off
+    it; with counts rounded up to the base in time, what it reads is a multiple of the base. The low group
+    has 7 composite events (redacted): its published curve is the one of a cohort with 6, 7, 8 or 9, so
+    with the redaction (1 to 7) two values stay possible; the exact curve (rules off) tells 7 alone."""
+    published = pd.read_csv(real_build / "tables" / "cumulative_incidence.csv")
+    rounded = disclosure.Rules(active=True, threshold=THRESHOLD, base=BASE)
+    ours = _low_group_curve(analysed, rounded)
+    shown = published[published["group"] == "<1.8"]
+    np.testing.assert_allclose(shown["cif"], ours["cif"], atol=5e-5)  # the build publishes this curve (4 decimals)
+    low = analysed["mg_group"].astype(str) == "<1.8"
+    assert int((analysed.loc[low, "status"] == 1).sum()) == 7
+    for rules_, possible in ((rounded, {6, 7}), (disclosure.Rules(active=False), {7})):
+        curve = _low_group_curve(analysed, rules_)
+        same = {7 + k for k in range(-6, 1) if _low_group_curve(_events_moved(analysed, low, k), rules_).equals(curve)}
+        assert same == possible, (rules_.active, same)
+
+
+def _lbl_p(events, totals) -> np.ndarray:
+    """P of the linear-by-linear test of a yes/no trait over three ordered groups (scores 1, 2, 3), for
+    arrays of candidate tables: events and totals of shape (..., 3). M² = (N − 1) r² (Mantel)."""
+    from scipy.stats import chi2
+
+    events, totals = np.asarray(events, float), np.asarray(totals, float)
+    scores = np.array([1.0, 2.0, 3.0])
+    n = totals.sum(-1)
+    share, mean = events.sum(-1) / n, (totals * scores).sum(-1) / n
+    cov = (events * scores).sum(-1) / n - share * mean
+    var = (totals * scores ** 2).sum(-1) / n - mean ** 2
+    return chi2.sf((n - 1) * cov ** 2 / (share * (1 - share) * var), 1)
+
+
+@pytest.mark.parametrize("label, column", [("Diuretics", "diuretic"), ("Cardiovascular disease", "cvd")])
+def test_a_p_for_trend_resting_on_a_redacted_count_is_redacted(real_build, analysed, label, column):
+    """Table 2.2.1's P for trend of a yes/no trait rests on every group's count. The attack: knowing the
+    low group's exact denominator (the best case for the attacker), take every other count within the
+    rounding of its published value and keep the low counts (1 to 7) whose table gives the P to three
+    decimals. On the P this row would publish without the rule, it gives the low group's 7 patients with
+    cardiovascular disease back alone (and with exact other counts the 4 diuretic users too): the P of a
+    variable with a redacted group cell is redacted."""
+    from helpers import tables
+
+    baseline = pd.read_csv(real_build / "tables" / "baseline.csv", dtype=str, keep_default_na=False)
+    row = baseline[baseline["Variable"] == label].iloc[0]
+    groups = [c for c in baseline.columns if c.startswith(("<", "1.8", ">"))]
+    assert row[groups[0]] == REDACTED and row["Test"] == "LbL" and row["P for trend"] == REDACTED
+    known = analysed[analysed[column].notna()]
+    exact = [(int(part[column].sum()), len(part)) for _, part in known.groupby("mg_group", observed=True)]
+    would_be = round(tables.linear_by_linear(known[column].astype(int), known["mg_group"]).pvalue, 3)
+    cells = [re.fullmatch(r"([\d,]+)(?:/([\d,]+))? \(([\d.]+)\)", row[g]) for g in groups[1:]]
+    rounded = [(int(m[1]), int(m[2]) if m[2] else round(int(m[1]) * 100 / float(m[3]))) for m in cells]
+
+    def consistent(others, width=BASE // 2):
+        spread = [np.arange(v - width, v + width + 1) for pair in others for v in pair]
+        a2, b2, a3, b3 = (g.ravel() for g in np.meshgrid(*spread, indexing="ij"))
+        keep = []
+        for x in range(1, THRESHOLD + 1):
+            events = np.stack([np.full_like(a2, x), a2, a3], -1)
+            totals = np.stack([np.full_like(a2, exact[0][1]), b2, b3], -1)
+            if (np.round(_lbl_p(events, totals), 3) == would_be).any():
+                keep.append(x)
+        return keep
+
+    assert consistent(exact[1:], width=0) == [exact[0][0]]  # the attack is real
+    if column == "cvd":
+        assert consistent(rounded) == [exact[0][0]] == [7]  # ... even with the other counts rounded

@@ -248,8 +248,12 @@ def test_the_template_is_current_and_valid():
     assert len(validate.load_cohort(paths.DATA / "template_cohort.csv")) == 3
 
 
-@pytest.mark.parametrize("column, factor, other", [("phosphate", 3.097, "mmol/L"), ("proteinuria", 1000.0, "g/day"),
-                                                   ("albumin", 0.1, "g/L"), ("calcium", 4.008, "mmol/L")])
+OTHER_UNITS = [("phosphate", 3.097, "mmol/L"), ("proteinuria", 1000.0, "g/day"), ("albumin", 0.1, "g/L"),
+               ("calcium", 4.008, "mmol/L"), ("hscrp", 10.0, "mg/dL"), ("ipth", 9.43, "pmol/L"),
+               ("vitd25", 1 / 2.496, "nmol/L")]  # factors from the molar masses (PTH 9,425 g/mol; 25-OH D 400.6)
+
+
+@pytest.mark.parametrize("column, factor, other", OTHER_UNITS)
 def test_a_laboratory_column_in_another_countrys_unit_stops_with_one_message(column, factor, other):
     from helpers.pipeline.validate import read_csv
 
@@ -262,8 +266,23 @@ def test_a_laboratory_column_in_another_countrys_unit_stops_with_one_message(col
     # Phosphate in mmol/L and proteinuria in g/day lie inside the per-value ranges: the median check
     # stops them; albumin in g/L and calcium in mmol/L already fall outside the ranges.
     assert message.startswith(f"mine.csv: column '{column}' has ") and "\n" not in message
-    if column in ("phosphate", "proteinuria"):
-        assert "median" in message and other in message
+    if column not in ("albumin", "calcium"):
+        assert "median" in message and f"lab_units: {{{column}: {other}}}" in message
+
+
+@pytest.mark.parametrize("column, factor, other", OTHER_UNITS)
+def test_a_laboratory_column_in_another_unit_declared_by_lab_units_is_converted(column, factor, other, tmp_path):
+    from helpers.pipeline import params as params_mod
+    from helpers.pipeline.validate import read_csv
+
+    text = read_csv(paths.DATA / "cohort.csv")
+    original = pd.to_numeric(text[column], errors="coerce")
+    text[column] = [f"{v:.6g}" if pd.notna(v) else "" for v in original / factor]
+    text.to_csv(tmp_path / "mine.csv", index=False)
+    (tmp_path / "params.yml").write_text(f"cohort_csv: {tmp_path / 'mine.csv'}\nlab_units: {{{column}: {other}}}\n")
+    settings = params_mod.load(tmp_path / "params.yml")
+    cohort, _ = validate.cohorts(settings)  # what the build reads before any notebook
+    pd.testing.assert_series_equal(cohort[column], original, check_names=False, rtol=1e-5)
 
 
 def test_the_shipped_cohorts_laboratory_units_pass():

@@ -4,6 +4,7 @@
 #    standardized risks of death (status 2) and of transplant in every level.
 # 2. survival::coxph with a level without events: R prints a large arbitrary coefficient for it (with a
 #    warning); the other coefficients are finite and are compared.
+# 3. survival::coxph with an indicator of an empty level (0 for everyone): NA for it, the others estimated.
 # Run from the repository root:  Rscript tests/golden/edges.R [output folder, default tests/golden]
 suppressPackageStartupMessages({library(survival); library(riskRegression); library(data.table)})
 args <- commandArgs(trailingOnly = TRUE)
@@ -35,7 +36,16 @@ cx <- suppressWarnings(coxph(Surv(time, status == 1) ~ edema05 + edema1 + age + 
 s <- summary(cx)$coefficients
 cox <- data.frame(case = "coxph_zero_level", time = NA, group = rownames(s), kind = "coef",
                   estimate = s[, "coef"], se = s[, "se(coef)"])
+# 3. survival::coxph with an exposure indicator that is 0 for every patient (a group without patients): R gives
+#    it NA ("X matrix deemed to be singular") and estimates the others; death (status 2) by edema = 0.5.
+d$nobody <- 0
+cx0 <- suppressWarnings(coxph(Surv(time, status == 2) ~ edema05 + nobody + age + logbili + albumin, data = d, ties = "efron"))
+s0 <- summary(cx0)$coefficients
+cox0 <- data.frame(case = "coxph_empty_level", time = NA, group = rownames(s0), kind = "coef",
+                   estimate = s0[, "coef"], se = s0[, "se(coef)"])
+stopifnot(is.na(cox0$estimate[cox0$group == "nobody"]))
+cox0 <- cox0[cox0$group != "nobody", ]
 fmt <- function(df) { for (c in c("estimate", "se")) df[[c]] <- sprintf("%.17g", df[[c]]); df }
-write.csv(fmt(rbind(do.call(rbind, results), cox)), file.path(out_dir, "edges.csv"), row.names = FALSE, quote = FALSE)
+write.csv(fmt(rbind(do.call(rbind, results), cox, cox0)), file.path(out_dir, "edges.csv"), row.names = FALSE, quote = FALSE)
 cat(R.version.string, "; survival", as.character(packageVersion("survival")), "; riskRegression",
     as.character(packageVersion("riskRegression")), "\n", file = file.path(out_dir, "edges.version"))

@@ -9,6 +9,7 @@ come from a specification (the published table's rows, read and formatted by
 import numpy as np
 import pandas as pd
 
+from helpers.analysis import cohort
 from helpers.stats import trend as tables
 
 # Causes of CKD have no order: a trend test across them has no meaning, so the table gives the
@@ -74,8 +75,12 @@ def trend(kind: str, variable: str, column: pd.Series, groups: pd.Series, level=
 
     Continuous: Jonckheere–Terpstra; binary: linear-by-linear on the indicator; categorical:
     linear-by-linear on the levels' order, with the chi-square test as the P of a nominal variable.
-    ``z`` > 0 means higher values (or later levels) with higher Mg.
+    ``z`` > 0 means higher values (or later levels) with higher Mg. With the values in one group only,
+    there is no test: ``test`` says why and P is missing.
     """
+    single = cohort.one_group(groups[column.notna()])
+    if single:
+        return {"test": single, "p": np.nan, "p_trend": np.nan, "z": np.nan}
     if kind == "continuous":
         res = tables.jonckheere_terpstra(column, groups)
         return {"test": "JT", "p": res.pvalue, "p_trend": res.pvalue, "z": res.z}

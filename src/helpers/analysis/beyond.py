@@ -73,20 +73,14 @@ def adjustment_sets(params: dict, df: pd.DataFrame | None = None) -> tuple[list,
 
 def check_standardization(df, times, cutpoints, covariates=ADJUSTMENT, source="the cohort", competing=None) -> None:
     """One :class:`InputError` naming the parameter or column for the inputs standardization cannot use:
-    a time in ``risk_times`` beyond the last follow-up, an Mg group with no patients, a covariate constant
-    over the patients analysed."""
+    a time in ``risk_times`` beyond the last follow-up, a covariate constant over the patients analysed.
+    (An Mg group without patients is no stop: its rows say why they have no estimate.)"""
     last = float(df[DURATION].max())
     beyond = [t for t in times if t > last]
     if beyond:
         raise InputError(
             f"risk_times: {beyond[0]:g} years is beyond the last follow-up of the {len(df):,} patients analysed "
             f"in {source} ({last:.1f} years); give times within follow-up, such as [3, 5].")
-    counts = df[GROUP].value_counts()
-    for label in derive.mg_group_labels(cutpoints):
-        if counts.get(label, 0) == 0:
-            raise InputError(
-                f"mg_cutpoints: {list(cutpoints)} leave the Mg group {label} mg/dL with no patients in {source}; "
-                "choose cut-points that put patients in all three groups.")
     covariates = list(dict.fromkeys([*covariates, *(competing or [])]))
     complete = df[covariates].dropna()
     for column in covariates:
@@ -111,12 +105,46 @@ def with_log_ratio_limits(table: pd.DataFrame, z: float = Z95) -> pd.DataFrame:
     return out
 
 
-def _standardize(df, times, cutpoints, covariates, cause, source, competing=None):
-    try:
-        return standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
-                                 reference=reference_group(cutpoints), competing_covariates=competing)
-    except ValueError as exc:
-        raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
+def _standardize(df, times, cutpoints, covariates, cause, source, competing=None, **options):
+    """``standardized_risk`` over the Mg groups with patients (every covariate recorded); a group without
+    them gets rows without numbers that say why, and so do the contrasts when the reference group or all but
+    one group is empty (``reason``: '' on estimated rows)."""
+    from helpers.analysis import cohort
+
+    labels, reference = derive.mg_group_labels(cutpoints), reference_group(cutpoints)
+    used = df[[DURATION, EVENT, GROUP, *covariates, *(competing or [])]].dropna()
+    present = [g for g in labels if (used[GROUP] == g).any()]
+    single = cohort.one_group(used[GROUP])
+    missing = {g: single or f"not estimable: no patient in the {g} mg/dL group" for g in labels if single or g not in present}
+    if reference not in present and not single:
+        missing[reference] = f"not estimable: no patient in the reference group ({reference} mg/dL)"
+    estimated = pd.DataFrame(columns=["time", "group", "kind", "estimate", "se", "lower", "upper"], dtype=float)
+    if not single:
+        data = df.assign(**{GROUP: df[GROUP].cat.remove_unused_categories()}) if len(present) < len(labels) else df
+        try:
+            estimated = standardized_risk(data[data[GROUP].isin(present)], DURATION, EVENT, GROUP, list(covariates), times,
+                                          cause=cause, reference=reference if reference in present else present[0],
+                                          competing_covariates=competing, **options).assign(reason="")
+        except ValueError as exc:
+            raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
+    return _with_missing_groups(estimated, times, labels, reference, missing)
+
+
+def _with_missing_groups(estimated, times, labels, reference, missing):
+    """The estimated rows with, for each group of ``missing`` (label: reason), its risk rows and contrast rows
+    with that reason (every contrast's when the reference is among them), in the groups' order."""
+    rows = [{"time": float(t), "group": g, "kind": kind, "reason": why} for g, why in missing.items() if g != reference
+            for t in times for kind in ("risk", "difference", "ratio")]
+    rows += [{"time": float(t), "group": reference, "kind": "risk", "reason": missing[reference]} for t in times
+             if reference in missing and reference in labels]
+    out = pd.concat([estimated, pd.DataFrame(rows)], ignore_index=True) if rows else estimated
+    if reference in missing and len(out):
+        contrast = out["kind"].isin(["difference", "ratio"])
+        out.loc[contrast, ["estimate", "se", "lower", "upper"]] = np.nan
+        out.loc[contrast, "reason"] = missing[reference]
+    kinds, order = {"risk": 0, "difference": 1, "ratio": 2}, {g: i for i, g in enumerate(labels)}
+    return out.sort_values(["time", "kind", "group"], key=lambda s: s.map(kinds) if s.name == "kind" else
+                           s.map(order) if s.name == "group" else s, kind="stable").reset_index(drop=True)
 
 
 def group_cells(table: pd.DataFrame, df, cutpoints, covariates=ADJUSTMENT) -> pd.DataFrame:
@@ -155,14 +183,11 @@ def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, com
     event time counted once in the influence function of the Cox coefficients) and counting every tied
     event (the usual form; its coefficient variance agrees with ``coxph(robust = TRUE)``). One row per time,
     group and kind, with ``se_ate``, ``se_counted`` and their ratio; without tied event times the two agree."""
-    from helpers.stats import standardized
-
-    fits = {name: standardized.standardized_risk(df, DURATION, EVENT, GROUP, list(covariates), times, cause=cause,
-                                                 reference=reference_group(cutpoints), iid_ties=name,
-                                                 competing_covariates=competing)
+    fits = {name: _standardize(df, times, cutpoints, covariates, cause, "the cohort", competing, iid_ties=name)
             for name in ("ate", "counted")}
     out = fits["ate"][["time", "group", "kind", "se"]].rename(columns={"se": "se_ate"})
-    out["se_counted"] = fits["counted"]["se"].to_numpy()
+    out["se_counted"] = fits["counted"]["se"].to_numpy(float)
+    out["reason"] = fits["ate"]["reason"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):  # a level without events of a cause: both 0
         out["ratio"] = out["se_counted"] / out["se_ate"]
     return group_cells(out, df, cutpoints, covariates)
@@ -315,20 +340,24 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
+    covariates = models.fitted_terms(data, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
     fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     rows = []
     for t in terms:
         reason = models.not_estimable(fit, cells[t], t) if t in cells else ""
-        estimate = models.estimates(fit, t, ("ratio", "lower", "upper", "p"))
-        estimate = dict.fromkeys(estimate, np.nan) if reason else estimate
+        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else \
+            models.estimates(fit, t, ("ratio", "lower", "upper", "p"))
         rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.n, "events": fit.events,
                      "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank), "reason": reason})
     return rows
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
+    adjustment = [c for c in covariates if c not in models.EXPOSURE]  # the imputed markers' gaps aside:
+    covariates = [*models.fitted_terms(data, [DURATION, EVENT], [c for c in adjustment if c not in impute]),
+                  *[c for c in adjustment if c in impute]]
     result = imputation.multiple_imputation_cox(data, DURATION, EVENT, covariates, impute, imputations=imputations,
                                                 seed=seed, cause=cause, map=map)
     table = result.table.set_index("term")
@@ -337,7 +366,8 @@ def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, c
     rows = []
     for t in terms:
         c = cells.get(t, blank)
-        reason = "not estimable: no event in the group or its reference" if 0 in (c["events_group"], c["events_reference"]) else ""
+        reason = ("not estimable: no patient in the group or its reference" if 0 in (c["n_group"], c["n_reference"]) else
+                  "not estimable: no event in the group or its reference" if 0 in (c["events_group"], c["events_reference"]) else "")
         values = ({"hr": table.at[t, "hr"], "lower": table.at[t, "hr_lower"], "upper": table.at[t, "hr_upper"], "p": table.at[t, "p"],
                    "df": table.at[t, "df"], "fmi": table.at[t, "fmi"]} if not reason else
                   dict.fromkeys(["hr", "lower", "upper", "p", "df", "fmi"], np.nan))
@@ -467,11 +497,15 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     ignores the competing risk. ``curve_data`` (default ``df``) is what the curves are estimated from: a
     report passes the disclosed data there (real data: counts rounded in time).
     """
-    fit = survival.fit_cox(df, DURATION, EVENT, covariates, cause=cause)
+    from helpers.analysis import cohort
+
+    terms = models.fitted_terms(df, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
+    fit = survival.fit_cox(df, DURATION, EVENT, terms, cause=cause)
     curve_data = df if curve_data is None else curve_data
-    hr, lower, upper = (float(fit.summary.at[term, c]) for c in ("ratio", "lower", "upper"))
+    hr, lower, upper = (float(fit.summary.at[term, c]) if term in fit.summary.index else np.nan
+                        for c in ("ratio", "lower", "upper"))
     cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
-    reason = models.not_estimable(fit, cells, term)
+    reason = cohort.one_group(df[GROUP]) or models.not_estimable(fit, cells, term)
     curves = pd.concat([survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause).assign(group="All patients"),
                         survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause, group=GROUP)])
     end = curves.groupby("group", sort=False).tail(1)[["group", "time", "cif"]].reset_index(drop=True)

@@ -19,6 +19,18 @@ def analysis_cohort(cohort: pd.DataFrame, cutpoints, exclude_at_or_above) -> pd.
     return derive.add_derived(cohort[keep], cutpoints)
 
 
+def one_group(groups: pd.Series) -> str:
+    """Why no contrast between Mg groups can be made: 'not estimable: only one Mg group (1.8–2.2 mg/dL)'
+    when every patient of ``groups`` (an Mg group column; missing values aside) is in one group, else ''.
+    A cohort may be so (a narrow range of Mg, or cut-points outside it): the book still builds, and each
+    group contrast (a ratio, a test for trend, a sweep cell) says this instead of a number."""
+    present = pd.Series(groups).dropna().unique()
+    if len(present) >= 2:
+        return ""
+    where = f" ({present[0]} mg/dL)" if len(present) else ""
+    return f"not estimable: only one Mg group{where}"
+
+
 def _primary_masks(cohort, exclude_at_or_above):
     mg_missing = cohort["mg"].isna()
     if exclude_at_or_above is None:

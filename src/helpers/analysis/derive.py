@@ -5,6 +5,21 @@ import pandas as pd
 
 # Serum magnesium: 1 mmol/L = 2.431 mg/dL (molar mass 24.305 g/mol); 1 mEq/L = 0.5 mmol/L = 1.2155 mg/dL.
 MG_UNIT_FACTORS = {"mg/dL": 1.0, "mmol/L": 2.431, "mEq/L": 1.2155}
+# Laboratory columns whose unit differs between countries (parameter lab_units): the other unit each may be
+# given in, and the factor that converts it into the data dictionary's unit.
+LAB_UNITS = {
+    "phosphate": ("mmol/L", 3.097),  # mg/dL; P 30.97 g/mol
+    "calcium": ("mmol/L", 4.008),  # mg/dL; Ca 40.08 g/mol
+    "albumin": ("g/L", 0.1),  # g/dL
+    "hemoglobin": ("g/L", 0.1),  # g/dL
+    "total_chol": ("mmol/L", 38.67),  # mg/dL
+    "triglycerides": ("mmol/L", 88.57),  # mg/dL
+    "creatinine": ("µmol/L", 1 / 88.42),  # mg/dL
+    "proteinuria": ("g/day", 1000.0),  # mg/day
+    "hscrp": ("mg/dL", 10.0),  # mg/L
+    "ipth": ("pmol/L", 9.43),  # pg/mL; PTH(1-84) 9,425 g/mol
+    "vitd25": ("nmol/L", 1 / 2.496),  # ng/mL; 25-OH vitamin D 400.6 g/mol
+}
 
 
 def mg_to_mgdl(values, unit: str):

@@ -94,10 +94,7 @@ def curves(fits: dict, df: pd.DataFrame, cause: int = 1) -> pd.DataFrame:
     frames = []
     for model, fit in fits.items():
         curve = fit.curve.copy()
-        x = curve.iloc[:, 0].to_numpy(float)
-        beyond = [np.where(v < fit.reference, mg <= v, mg >= v) if v != fit.reference else None for v in x]
-        curve["n_beyond"] = [float(b.sum()) if b is not None else np.nan for b in beyond]
-        curve["events_beyond"] = [float((b & happened).sum()) if b is not None else np.nan for b in beyond]
+        curve["n_beyond"], curve["events_beyond"] = spline.support(curve.iloc[:, 0], fit.reference, mg, happened)
         frames.append(curve.assign(model=MODELS[model]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

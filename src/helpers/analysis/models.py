@@ -45,7 +45,7 @@ def fit_object(fitter):
     """The function giving the fit object (:class:`helpers.stats._common.Fit`) behind ``fitter``: for the
     public ``survival.cause_specific_cox`` and ``survival.fine_gray``, whose tables carry the fit's verdict
     in ``attrs``, ``fit_cox`` and ``fit_fine_gray`` (the same fit, its verdict in named fields); any other
-    ``fitter`` is taken to return a fit object itself."""
+    ``fitter`` (``regression.fit_logistic``, say) is taken to return a fit object itself."""
     from helpers.stats import finegray, survival
 
     return {survival.cause_specific_cox: survival.fit_cox, finegray.fine_gray: finegray.fit_fine_gray}.get(fitter, fitter)
@@ -57,12 +57,51 @@ def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **
 
     Returns a tidy frame: one row per model and exposure term with ``coef, se, hr, lower, upper, p``,
     ``n`` (patients used), ``n_dropped`` and ``dropped_reason`` (those left out, and why) and ``events``.
+    An exposure term without patients in its group or the reference is left out of the fit (:func:`varying`)
+    and its rows say why; with one Mg group only, every term's row says so.
     """
     happened = df[event] == options.get("cause", 1)
-    fit = fit_object(fitter)
-    return _tidy(((name, fit(df, duration, event, [*exposure, *adjustment], **options),
+    return _tidy(((name, _fit(fitter, df, [duration, event], exposure, adjustment, duration, event, **options),
                    contrast_cells(df, [duration, event, *exposure, *adjustment], happened, exposure))
-                  for name, adjustment in models.items()), exposure, "hr")
+                  for name, adjustment in models.items()), exposure, "hr", _one_group(df))
+
+
+def varying(df, used, exposure=EXPOSURE) -> list[str]:
+    """The exposure terms that take more than one value among the patients with every column of ``used``
+    recorded. An Mg group without patients leaves its indicator constant; R's ``coxph`` and ``glm`` give
+    such a column NA and estimate the others, and so does a fit here that leaves it out. Without a patient in
+    the reference group (every 0/1 indicator at 0), no indicator is fitted: none has a contrast to estimate."""
+    complete = df[list(dict.fromkeys([*used, *exposure]))].dropna()
+    indicators = [t for t in exposure if complete[t].isin([0, 1]).all()]
+    if len(indicators) > 1 and not (complete[indicators] == 0).all(axis=1).any():
+        return [t for t in exposure if t not in indicators]  # no patient in the reference: no contrast with it
+    return [t for t in exposure if complete[t].nunique() > 1]
+
+
+def fitted_terms(df, outcome, adjustment, exposure=EXPOSURE) -> list[str]:
+    """The covariates a fit holds: the exposure terms that vary among the patients with the ``outcome``
+    columns and ``adjustment`` recorded (:func:`varying`), then ``adjustment`` (a list, or a model's name)."""
+    adjustment = list(WITH_CRUDE[adjustment]) if isinstance(adjustment, str) else list(adjustment)
+    return [*varying(df, [*outcome, *adjustment], exposure), *adjustment]
+
+
+def _fit(fitter, df, outcome, exposure, adjustment, *args, **options) -> Fit:
+    """The fit object of ``fitter(df, *args, terms)`` (:func:`fit_object`) on the exposure terms that vary and
+    the adjustment set; without any such term, an empty fit that records the patients and events (each term
+    then says why it has no estimate)."""
+    terms = fitted_terms(df, outcome, adjustment, exposure)
+    if terms:
+        return fit_object(fitter)(df, *args, terms, **options)
+    complete = df[list(dict.fromkeys([*outcome, *exposure]))].dropna()
+    return Fit(pd.DataFrame(columns=SUMMARY_COLUMNS, dtype=float), n=len(complete), n_dropped=len(df) - len(complete),
+               dropped_reason="", events=int((complete[outcome[-1]] == options.get("cause", 1)).sum()),
+               loglik=float("nan"), converged=True)
+
+
+def _one_group(df) -> str:
+    from helpers.analysis import cohort
+
+    return cohort.one_group(df["mg_group"]) if "mg_group" in df else ""
 
 
 def contrast_cells(df, used, happened, exposure=EXPOSURE) -> dict:
@@ -89,14 +128,17 @@ GROUP_WORDS = {"mg_low": "the low-Mg group", "mg_high": "the high-Mg group"}
 def not_estimable(fit: Fit, cells: dict, term: str, logistic: bool = False) -> str:
     """Why a term's estimate cannot be published as a number ('' when it can).
 
-    Its group or the reference has no event (the coefficient is infinite: R's ``coxph`` prints a large
+    Its group or the reference has no patient (the term was left out of the fit, as R's ``coxph`` gives it NA),
+    or no event (the coefficient is infinite: R's ``coxph`` prints a large
     arbitrary number with a warning), or, for a logistic model, every patient of one of them had the outcome
     (separation); the fit did not converge (the optimiser's verdict, the fit object's fields: where only
     another term's coefficient runs off to infinity, this term's is finite and equals R's, as coxph reports
     it); or its standard error is not finite.
     """
     group, outcome = GROUP_WORDS.get(term, "the group"), "outcome" if logistic else "event"
-    checks = [(cells["events_group"] == 0, f"no {outcome} in {group}"),
+    checks = [(cells["n_group"] == 0, f"no patient in {group}"),
+              (cells["n_reference"] == 0, "no patient in the reference group"),
+              (cells["events_group"] == 0, f"no {outcome} in {group}"),
               (cells["events_reference"] == 0, f"no {outcome} in the reference group"),
               (logistic and cells["events_group"] == cells["n_group"], f"every patient of {group} had the outcome (separation)"),
               (logistic and cells["events_reference"] == cells["n_reference"], "every patient of the reference group had the outcome (separation)")]
@@ -118,14 +160,16 @@ def estimates(fit: Fit, term: str, columns=SUMMARY_COLUMNS, ratio: str = "hr") -
     return {ratio if c == "ratio" else c: fit.summary.at[term, c] for c in columns}
 
 
-def _tidy(fits, exposure, ratio) -> pd.DataFrame:
+def _tidy(fits, exposure, ratio, single="") -> pd.DataFrame:
+    """One row per model and term; ``single``, when the cohort has one Mg group, is every term's reason."""
     rows = []
     for name, fit, cells in fits:
         for term in exposure:
-            reason = not_estimable(fit, cells[term], term, logistic=ratio == "or")
-            values = estimates(fit, term, ratio=ratio)
+            reason = single or not_estimable(fit, cells[term], term, logistic=ratio == "or")
+            values = dict.fromkeys(["coef", "se", ratio, "lower", "upper", "p"], np.nan) if reason else \
+                estimates(fit, term, ratio=ratio)
             rows.append({
-                "model": name, "term": term, **(dict.fromkeys(values, np.nan) if reason else values),
+                "model": name, "term": term, **values,
                 "n": fit.n, "n_dropped": fit.n_dropped, "dropped_reason": fit.dropped_reason,
                 "events": fit.events, **cells[term], "reason": reason,
             })
@@ -142,10 +186,10 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
     from helpers.stats import regression
 
     happened = df[outcome] == 1
-    fits = ((name, regression.fit_logistic(df, outcome, [*exposure, *adjustment, *extra]),
+    fits = ((name, _fit(regression.fit_logistic, df, [outcome], exposure, [*adjustment, *extra], outcome),
              contrast_cells(df, [outcome, *exposure, *adjustment, *extra], happened, exposure))
             for name, adjustment in models.items())
-    return _tidy(fits, exposure, "or")
+    return _tidy(fits, exposure, "or", _one_group(df))
 
 
 def group_profiles(df, covariates, cutpoints) -> pd.DataFrame:
@@ -170,19 +214,23 @@ def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, ca
     the mean taken at each event time. Like the Aalen–Johansen curves, a population average, not the curve
     of a mean-covariate profile (which no patient has: a binary covariate at 0.61). Returns ``profile, time,
     cif`` (``profile`` the group label), the frame of ``survival.fine_gray_cumulative_incidence``, and the
-    cells each curve rests on (``GROUP_CELLS`` of ``helpers.report.declarations``)."""
+    cells each curve rests on (``GROUP_CELLS`` of ``helpers.report.declarations``). A group without
+    patients gets no curve (the model would extrapolate to it)."""
     from helpers.stats import finegray
 
-    fit = finegray.fit_fine_gray(df, duration, event, covariates, cause)
+    terms = fitted_terms(df, [duration, event], [c for c in covariates if c not in EXPOSURE])
+    fit = finegray.fit_fine_gray(df, duration, event, terms, cause)
     complete = df[[duration, event, *covariates]].dropna()[covariates].reset_index(drop=True)
     low, mid, high = derive.mg_group_labels(cutpoints)
     frames = []
     for label, flags, cells in ((low, (1.0, 0.0), _curve_cells(df, [duration, event, *covariates], event, cause, "mg_low")),
                                 (mid, (0.0, 0.0), _curve_cells(df, [duration, event, *covariates], event, cause, None)),
                                 (high, (0.0, 1.0), _curve_cells(df, [duration, event, *covariates], event, cause, "mg_high"))):
+        if cells["n_group"] == 0:
+            continue
         rows = complete.copy()
         rows[EXPOSURE] = flags
-        curves = fit.cumulative_incidence(rows)
+        curves = fit.cumulative_incidence(rows[terms])
         mean = curves.groupby("time", sort=True)["cif"].mean()
         frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy(), **cells}))
     return pd.concat(frames, ignore_index=True)
@@ -193,19 +241,47 @@ def fine_gray_time_terms(df, duration, event, covariates, cause=1) -> pd.DataFra
     and ``tf = log``): one row per Mg indicator × log(time) (``term, coef, se, lower, upper, p``) and a row
     ``both`` with the joint Wald test (``statistic, df, p``), each with the cells it rests on: the term's
     group and the reference (patients, events, competing events; for ``both``, the smaller of the groups',
-    since it rests on each)."""
+    since it rests on each).
+
+    A test that cannot be made keeps its rows, with the cells, empty numbers and why in ``reason``
+    ('not estimable: no event in the low-Mg group', '… the model did not converge', or the fitter's own
+    message, such as a singular information matrix); ``reason`` is '' where the numbers stand.
+    """
     from helpers.stats import finegray_time
 
-    fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+    cells = {term: _curve_cells(df, [duration, event, *covariates], event, cause, term) for term in EXPOSURE}
+    why = {term: _no_event(cells[term], term) for term in EXPOSURE}
+    fit = None
+    try:
+        fit = finegray_time.fine_gray_time_interaction(df, duration, event, covariates, EXPOSURE, cause=cause)
+        failed = "" if fit.converged else "not estimable: the model did not converge"
+    except np.linalg.LinAlgError:
+        failed = "not estimable: the information matrix is singular (a term does not vary among the patients at risk)"
+    except (ValueError, RuntimeError) as exc:
+        failed = f"not estimable: {exc}"
     rows = []
     for term in EXPOSURE:
-        r = fit.summary.loc[f"{term}:log(t)"]
-        rows.append({"term": term, "coef": r["coef"], "se": r["se"], "lower": r["coef"] - Z95 * r["se"],
-                     "upper": r["coef"] + Z95 * r["se"], "p": r["p"],
-                     **_curve_cells(df, [duration, event, *covariates], event, cause, term)})
-    both = pd.DataFrame(rows)[list(rows[0])[6:]].min().to_dict()
-    rows.append({"term": "both", "statistic": fit.statistic, "df": fit.df, "p": fit.pvalue, **both})
+        r = fit.summary.loc[f"{term}:log(t)"] if fit is not None else pd.Series(dtype=float)
+        reason = why[term] or failed or ("" if np.isfinite(r["se"]) else "not estimable: no finite standard error")
+        values = {"coef": r["coef"], "se": r["se"], "lower": r["coef"] - Z95 * r["se"],
+                  "upper": r["coef"] + Z95 * r["se"], "p": r["p"]} if not reason else dict.fromkeys(_TERM_NUMBERS, np.nan)
+        rows.append({"term": term, **values, **cells[term], "reason": reason})
+    joint = failed or next((row["reason"] for row in rows if row["reason"]), "")
+    both = pd.DataFrame([cells[t] for t in EXPOSURE]).min().to_dict()
+    numbers = {"statistic": fit.statistic, "df": fit.df, "p": fit.pvalue} if not joint else \
+        {"statistic": np.nan, "df": len(EXPOSURE), "p": np.nan}
+    rows.append({"term": "both", **numbers, **both, "reason": joint})
     return pd.DataFrame(rows)
+
+
+_TERM_NUMBERS = ("coef", "se", "lower", "upper", "p")
+
+
+def _no_event(cells: dict, term: str) -> str:
+    """'not estimable: no event in …' where a term's group or its reference has no event of the cause."""
+    if cells["events_group"] == 0:
+        return f"not estimable: no event in {GROUP_WORDS.get(term, term)}"
+    return "not estimable: no event in the reference group" if cells["events_reference"] == 0 else ""
 
 
 def _curve_cells(df, used, event, cause, term) -> dict:
@@ -240,6 +316,15 @@ def cutpoint_sensitivity(df, cutpoint_sets, fitters: dict, duration, event, mode
     return pd.DataFrame([row for block in blocks for row in block])
 
 
+def _no_event_note(groups, events, labels) -> str:
+    """Why a pair of cut-points gives no ratio: one Mg group only, a group without patients, or without events."""
+    from helpers.analysis import cohort
+
+    empty = [label for label in labels if not (groups == label).any()]
+    return cohort.one_group(groups) or (f"not estimable: no patient in the {empty[0]} group" if empty else
+                                        f"not estimable: no event in the {next(k for k, v in events.items() if not v)} group")
+
+
 def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
     """The rows of :func:`cutpoint_sensitivity` for one pair of cut-points."""
     labels = derive.mg_group_labels(cuts)
@@ -251,7 +336,7 @@ def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
     for name, fitter in fitters.items():
         fit = fit_object(fitter)(d, duration, event, covariates(model), cause=cause) if estimable else None
         stalled = fit is not None and not fit.converged and not fit.infinite
-        note = "a group has no event: not estimable" if not estimable else \
+        note = _no_event_note(groups, events, labels) if not estimable else \
             "not estimable: the model did not converge" if stalled else ""
         fit = None if stalled else fit
         for term, label in (("mg_low", labels[0]), ("mg_high", labels[2])):

@@ -6,7 +6,11 @@ warnings as errors. Only when every step has succeeded are the new HTML, tables 
 swapped into ``_build``, so a failed build leaves the last good book in place.
 """
 
+from __future__ import annotations
+
 import argparse
+import contextlib
+import importlib
 import os
 import re
 import shutil
@@ -18,17 +22,31 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from helpers import paths
-from helpers.errors import InputError
-from helpers.pipeline import cache as cache_mod
+from helpers.errors import BuildError, InputError
 from helpers.pipeline import params as params_mod
-from helpers.pipeline import runs as runs_mod
-from helpers.pipeline import validate
-from helpers.pipeline.execute import BuildError, execute
-from helpers.report import disclosure
+from helpers.pipeline import stamp
+
+
+class _Lazy:
+    """A module imported when first used: ``mg-book`` answers "nothing changed" (:mod:`stamp`) without
+    loading pandas, pandera and jupytext, which take longer to import than the whole check."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+pd = _Lazy("pandas")
+cache_mod = _Lazy("helpers.pipeline.cache")
+runs_mod = _Lazy("helpers.pipeline.runs")
+validate = _Lazy("helpers.pipeline.validate")
+disclosure = _Lazy("helpers.report.disclosure")
+_execute = _Lazy("helpers.pipeline.execute")
 
 __all__ = ["BuildError", "build", "main"]
 
@@ -184,7 +202,7 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
         return
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(workers, len(pending))) as pool:
-        futures = {pool.submit(execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
+        futures = {pool.submit(_execute.execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
                    for j in pending}
         for future in as_completed(futures):
             job = futures[future]
@@ -263,7 +281,7 @@ def _publish(stage: Path, src: Path, out: Path, jobs: list[_Job], pdf: bool, rea
 def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> tuple[dict, dict]:
     """Validate the input files, then make the checks of their parameters that the pages to be executed
     (not those current in the cache) would make; return the data digests and each planned run's inputs."""
-    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"])
+    cohort = validate.load_cohort(params["cohort_csv"], params["mg_unit"], params["lab_units"])
     if params["vsmc_csv"]:
         validate.load_vsmc(params["vsmc_csv"])
     data = cache_mod.data_digests(params)
@@ -274,7 +292,8 @@ def _check_inputs(params: dict, planned: list, cache: Path, use_cache: bool) -> 
 
 
 def build(params_file=None, out: Path | None = None, log=print, use_cache: bool = True, jobs: int | None = None,
-          pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None, student: bool = False) -> Path:
+          pdf: bool = False, only: tuple[str, ...] = (), repository: str | None = None, student: bool = False,
+          quick: str | None = None) -> Path:
     """Build the whole book; return the path of its ``index.html``. Raise InputError or BuildError.
 
     A run is executed again only when one of its inputs has changed (its source, the parameters, the input
@@ -283,6 +302,8 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     executes the chapters whose names contain one of the words; each other chapter is taken from the cache
     when it is current, else keeps its place as a short page saying so, so every link resolves. ``student`` builds the student edition: solutions left out.
     With ``pdf``, the book is also printed to ``book.pdf`` (a single-page HTML build printed by Chromium).
+    ``quick``: the sources' fingerprint this build starts from (:func:`stamp.fingerprint`), kept beside the
+    book when it finishes so that the next ``mg-book`` with nothing changed stops at once.
     """
     started = time.perf_counter()
     params = params_mod.load(params_file)
@@ -295,6 +316,32 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
     out = Path(out) if out else paths.BUILD
+    with _validated_once(out / ".validated"):
+        index = _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository,
+                       student)
+    stamp.record(out, quick)
+    return index
+
+
+@contextlib.contextmanager
+def _validated_once(folder: Path):
+    """The cohort is read and checked once per build: the notebooks take the validated frame from ``folder``
+    (:data:`validate.VALIDATED_ENV`), which is removed when the build ends."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    before = os.environ.get(validate.VALIDATED_ENV)
+    os.environ[validate.VALIDATED_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(validate.VALIDATED_ENV, None)
+        else:
+            os.environ[validate.VALIDATED_ENV] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository, student):
     cache, stage = out / "cache", out / ".next"
     data, manifests = _check_inputs(params, planned, cache, use_cache)
     if stage.exists():
@@ -377,10 +424,17 @@ def main(argv=None) -> int:
     parser.add_argument("--student", action="store_true",
                         help="the student edition: the exercises' solutions are left out")
     args = parser.parse_args(argv)
+    out = Path(args.out).resolve() if args.out else paths.BUILD
+    started = time.perf_counter()
+    quick = stamp.fingerprint(args.params, {"out": str(out), "only": sorted(args.only), "pdf": args.pdf,
+                                            "repository": args.repository, "student": args.student})
+    if not args.no_cache and stamp.current(out, quick, args.pdf):
+        print(f"nothing changed since the last build ({time.perf_counter() - started:.1f} s; sources as built)")
+        print(f"The book: {out / 'html' / 'index.html'}")
+        return 0
     try:
-        index = build(args.params, Path(args.out).resolve() if args.out else None, use_cache=not args.no_cache,
-                      jobs=args.jobs, pdf=args.pdf, only=tuple(args.only), repository=args.repository,
-                      student=args.student)
+        index = build(args.params, out, use_cache=not args.no_cache, jobs=args.jobs, pdf=args.pdf, only=tuple(args.only),
+                      repository=args.repository, student=args.student, quick=quick)
     except (InputError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

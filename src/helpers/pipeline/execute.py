@@ -18,14 +18,11 @@ import jupytext
 import nbformat
 
 from helpers import paths
+from helpers.errors import BuildError  # noqa: F401  (raised here; importable from here as before)
 
 
 # Run in each kernel before the notebook's first cell (IPython's exec_lines: no output, no cell).
 QUIET_TORNADO = "import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
-
-
-class BuildError(Exception):
-    """A step of the build failed; the message says which and where to look."""
 
 
 def execute(source: Path, target: Path, params_file: str, overrides: dict, tables: Path) -> float:
@@ -72,11 +69,27 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
             f"The partly executed copy is {paths.shown(target)}; the last good book is untouched."
         ) from None
     finally:
-        if kernel.has_kernel:
-            kernel.shutdown_kernel(now=False)
+        _stop(kernel)
         shutil.rmtree(sockets, ignore_errors=True)
     _hide_injected_cell(target)
     return time.perf_counter() - started
+
+
+def _stop(kernel) -> None:
+    """Ask the kernel to shut down and wait for it (SIGTERM, then SIGKILL, only if it does not exit in time).
+
+    jupyter_client's ``shutdown_kernel`` interrupts the kernel first: a SIGINT that lands while the kernel
+    handles a message (papermill's last ``kernel_info`` request) made it print "[IPKernelApp] ERROR |
+    KeyboardInterrupt caught in kernel." on the build's stderr. The run is over, so there is nothing to
+    interrupt: a shutdown request alone stops it cleanly.
+    """
+    if not kernel.has_kernel:
+        return
+    try:
+        kernel.request_shutdown()
+        kernel.finish_shutdown()
+    finally:
+        kernel.cleanup_resources()
 
 
 def _hide_injected_cell(target: Path) -> None:

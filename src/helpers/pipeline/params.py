@@ -61,6 +61,14 @@ def _grid(v) -> str:
     return "" if ok else "a mapping with lists 'lower' and 'upper' of cut-points in mg/dL"
 
 
+def _lab_units(v) -> str:
+    from helpers.analysis.derive import LAB_UNITS
+
+    ok = isinstance(v, dict) and all(k in LAB_UNITS and u == LAB_UNITS[k][0] for k, u in v.items())
+    return "" if ok else "a mapping of laboratory columns to their other unit: " + ", ".join(
+        f"{k}: {u}" for k, (u, _) in LAB_UNITS.items())
+
+
 def _cutoffs(v) -> str:
     ok = isinstance(v, dict) and not set(v) - set(SUBGROUP_KEYS) and all(map(_number, v.values()))
     return "" if ok else f"a mapping of some of {', '.join(SUBGROUP_KEYS)} to numbers"
@@ -124,6 +132,9 @@ SCHEMA: tuple[Parameter, ...] = (
               "Real data: counts from 1 to this are redacted in everything the book publishes.", "Disclosure control"),
     Parameter("rounding_base", 5, _whole(1),
               "Real data: every other published count is rounded to a multiple of this.", "Disclosure control"),
+    Parameter("lab_units", {}, _lab_units,
+              "Laboratory columns given in another unit than the data dictionary's, each with that unit (for "
+              "example {ipth: pmol/L, vitd25: nmol/L, hscrp: mg/dL}): converted on reading.", "Input data"),
     # Serum magnesium
     Parameter("mg_unit", "mg/dL", _choice(*MG_UNITS), "Unit of the `mg` column.", "Serum magnesium"),
     Parameter("mg_cutpoints", [1.8, 2.2], _cutpoints,

@@ -5,6 +5,8 @@ to five offending rows (as line numbers of the CSV file, with the patient_id); i
 """
 
 import argparse
+import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -121,46 +123,53 @@ def _raise_first(errors: pa.errors.SchemaErrors, text: pd.DataFrame, dd: pd.Data
     raise InputError(f"{where}: column '{col}' has {_describe(check, dd.loc[col], values)} at {_rows(text, index)}.{others}")
 
 
-# Laboratory values whose unit differs between countries: the dictionary's unit, the band in which the
-# median of a CKD cohort lies in that unit, and the other unit it would be in if it fell outside (with the
-# factor that converts that unit into the dictionary's). Each band excludes the other unit's usual medians,
-# and the dictionary's per-value ranges would let the other unit pass silently.
+# Laboratory values whose unit differs between countries (their other unit and its factor: derive.LAB_UNITS):
+# the band, in the dictionary's unit, in which the median of a CKD cohort lies. A median outside it says the
+# column is in another unit, which the dictionary's per-value ranges would let pass. The bands cannot catch
+# every case (an iPTH median of 25 pmol/L is 236 pg/mL): parameter lab_units is how a cohort declares its units.
 UNIT_BANDS = {
-    "phosphate": ("mg/dL", 2.0, 9.0, "mmol/L", 3.097),
-    "calcium": ("mg/dL", 6.0, 13.0, "mmol/L", 4.008),
-    "albumin": ("g/dL", 2.0, 5.5, "g/L", 0.1),
-    "hemoglobin": ("g/dL", 6.0, 18.0, "g/L", 0.1),
-    "total_chol": ("mg/dL", 80.0, 400.0, "mmol/L", 38.67),
-    "triglycerides": ("mg/dL", 40.0, 800.0, "mmol/L", 88.57),
-    "creatinine": ("mg/dL", 0.5, 15.0, "µmol/L", 1 / 88.42),
-    "proteinuria": ("mg/day", 30.0, 20000.0, "g/day", 1000.0),
-    "hscrp": ("mg/L", 0.1, 60.0, "mg/dL", 10.0),
+    "phosphate": (2.0, 9.0), "calcium": (6.0, 13.0), "albumin": (2.0, 5.5), "hemoglobin": (6.0, 18.0),
+    "total_chol": (80.0, 400.0), "triglycerides": (40.0, 800.0), "creatinine": (0.5, 15.0),
+    "proteinuria": (30.0, 20000.0), "hscrp": (0.1, 60.0), "ipth": (15.0, 1500.0), "vitd25": (3.0, 38.0),
 }
 
 
-def _check_units(typed: pd.DataFrame, where: str) -> None:
-    """Stop with one message when a laboratory column's median says it is in another unit than the
-    dictionary's (phosphate in mmol/L, proteinuria in g/day, ...): its values would pass the per-value ranges."""
-    for column, (unit, low, high, other, factor) in UNIT_BANDS.items():
+def _check_units(typed: pd.DataFrame, where: str, lab_units: dict) -> None:
+    """Stop with one message when a laboratory column's median says it is in another unit than the one
+    declared (the dictionary's, or parameter lab_units'): its values would pass the per-value ranges."""
+    dd = dictionary.inputs()
+    for column, (low, high) in UNIT_BANDS.items():
         if column not in typed.columns:
             continue
         values = typed[column].dropna()
         if len(values) < 10:
             continue
-        median = float(values.median())
+        median, unit = float(values.median()), dd.at[column, "unit"]
+        other, _ = derive.LAB_UNITS[column]
         if not low <= median <= high:
-            raise InputError(
-                f"{where}: column '{column}' has a median of {median:g} over its {len(values):,} values, outside "
-                f"{low:g}–{high:g} {unit}, where a CKD cohort's lies in the unit the data dictionary asks for "
-                f"({unit}); if the column is in {other}, multiply it by {factor:g} to give {unit}.")
+            declared = lab_units.get(column, unit)
+            hint = (f"if the column is in {other}, set the parameter lab_units: {{{column}: {other}}}"
+                    if declared == unit else f"check that the column is in {declared}, as lab_units says")
+            given = f" (converted from {declared})" if declared != unit else ""
+            raise InputError(f"{where}: column '{column}' has a median of {median:g} {unit}{given} over its "
+                             f"{len(values):,} values, outside {low:g}–{high:g} {unit}, where a CKD cohort's lies; {hint}.")
 
 
-def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "cohort") -> pd.DataFrame:
+def _convert_labs(typed: pd.DataFrame, lab_units: dict) -> None:
+    """Laboratory columns given in their other unit (parameter lab_units), into the dictionary's unit."""
+    for column, unit in lab_units.items():
+        if column in typed.columns and unit == derive.LAB_UNITS[column][0]:
+            typed[column] = typed[column] * derive.LAB_UNITS[column][1]
+
+
+def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "cohort", lab_units=None) -> pd.DataFrame:
     """Check a cohort read as text against the dictionary; return it with numeric columns as floats.
 
-    Serum Mg is converted from ``mg_unit`` to mg/dL before its range is checked, so the range is always
-    the physiological one. The returned frame keeps Mg in mg/dL.
+    Serum Mg is converted from ``mg_unit`` to mg/dL, and each laboratory column of ``lab_units`` (column:
+    unit, parameter lab_units) from that unit to the dictionary's, before the ranges are checked, so the
+    ranges are always the physiological ones. The returned frame holds the dictionary's units.
     """
+    lab_units = dict(lab_units or {})
     dd = dictionary.inputs()
     missing = [c for c in dd.index[dd["required"]] if c not in df.columns]
     if "egfr" in missing and "creatinine" in df.columns:
@@ -173,11 +182,12 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
     except pa.errors.SchemaErrors as exc:
         _raise_first(exc, text, dd, where)
     typed["mg"] = typed["mg"] * MG_UNIT_FACTORS[mg_unit]
+    _convert_labs(typed, lab_units)
     try:
         _schema(dd, df.columns, "values").validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         _raise_first(exc, text, dd, where)
-    _check_units(typed, where)
+    _check_units(typed, where, lab_units)
     if "egfr" not in typed.columns:
         typed["egfr"] = derive.ckd_epi_2009(typed["creatinine"], typed["age"], typed["sex"])
     # Across columns: an event needs a follow-up time (0, an event on the day of enrolment, is one: R keeps
@@ -222,13 +232,40 @@ def cohorts(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The validated cohort named by the parameters (Mg in mg/dL) and its primary analysis cohort."""
     from helpers.analysis import cohort as cohort_mod
 
-    cohort = load_cohort(params["cohort_csv"], params["mg_unit"])
+    cohort = load_cohort(params["cohort_csv"], params["mg_unit"], params.get("lab_units"))
     return cohort, cohort_mod.analysis_cohort(cohort, params["mg_cutpoints"], params["mg_exclude_at_or_above"])
 
 
-def load_cohort(path: str | Path, mg_unit: str = "mg/dL") -> pd.DataFrame:
-    """Read and validate the cohort file. Extra columns are kept; column order does not matter."""
-    return validate_cohort(read_csv(path), mg_unit, where=paths.shown(path))
+# A build validates the cohort once and names, in this variable, a folder of its own where the validated frame
+# is kept for the build's notebooks (each would otherwise read and check the same file again: about a minute
+# per page on a million patients). The folder lives as long as the build's staging folder.
+VALIDATED_ENV = "MG_VALIDATED_COHORTS"
+
+
+def load_cohort(path: str | Path, mg_unit: str = "mg/dL", lab_units=None) -> pd.DataFrame:
+    """Read and validate the cohort file (``lab_units``: see :func:`validate_cohort`). Extra columns are
+    kept; column order does not matter.
+
+    Inside a build (``MG_VALIDATED_COHORTS`` set), a file whose bytes the build has validated already is
+    taken from the build's folder instead of being checked again."""
+    kept = _kept(path, mg_unit, lab_units)
+    if kept is not None and kept.is_file():
+        return pd.read_pickle(kept)
+    typed = validate_cohort(read_csv(path), mg_unit, where=paths.shown(path), lab_units=lab_units)
+    if kept is not None:
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        typed.to_pickle(partial)
+        os.replace(partial, kept)
+    return typed
+
+
+def _kept(path, mg_unit: str, lab_units=None) -> Path | None:
+    folder, path = os.environ.get(VALIDATED_ENV), paths.resolve(path)
+    if not folder or not Path(folder).is_dir() or not path.is_file():
+        return None
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
+    units = hashlib.sha256(repr((mg_unit, sorted((lab_units or {}).items()))).encode()).hexdigest()[:12]
+    return Path(folder) / f"{content}-{units}.pkl"
 
 
 def _standardization(params: dict, analysed: pd.DataFrame) -> None:
@@ -267,7 +304,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         params = params_mod.load(args.params)
-        df = load_cohort(params["cohort_csv"], params["mg_unit"])
+        df = load_cohort(params["cohort_csv"], params["mg_unit"], params["lab_units"])
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -225,6 +225,13 @@ def pooled_in_words(table: pd.DataFrame, term: str = "mg_low") -> str:
             f"fraction of missing information {r['fmi']:.2f}")
 
 
+def tied_time_gap(frame: pd.DataFrame) -> str:
+    """The largest relative difference between the two standard errors of :func:`tied_time_table`'s frame,
+    as a percentage ('0.12%'), or why there is none."""
+    gap = float((frame["ratio"] - 1).abs().max())
+    return f"{100 * gap:.2f}%" if np.isfinite(gap) else "nothing: no standard error could be published"
+
+
 def tied_time_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The two standard errors of :func:`helpers.analysis.beyond.tied_time_variance` as printed."""
     kinds = {"risk": "Risk", "difference": "Difference", "ratio": "Ratio"}

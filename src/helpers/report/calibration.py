@@ -81,17 +81,18 @@ def _progression_rows(analysed, labels):
 
 def _hazard_rows(analysed, labels):
     rows = []
-    covariates = models.covariates("Model 4")
+    covariates = models.fitted_terms(analysed, ["followup_years", "status"], "Model 4")  # a group without patients: no term
     for fitter, name, table_name in (
         (survival.cause_specific_cox, "cause-specific", "table_2_2_2"), (survival.fine_gray, "Fine–Gray", "table_2_2_3")
     ):
         fit = fitter(analysed, "followup_years", "status", covariates)
         for term, key in (("mg_low", "low"), ("mg_high", "high")):
             p = published.model_hazard(table_name, key)
-            hr = float(fit.at[term, "hr"])
+            hr = float(fit.at[term, "hr"]) if term in fit.index else np.nan
             rows.append(_row("Hazard ratios", f"Model 4 {name} {'sHR' if name == 'Fine–Gray' else 'HR'}, Mg {labels[key]}",
-                             outputs.format_ratio(p["hr"], p["lower"], p["upper"]), f"{hr:.2f}",
-                             "inside the published 95% CI", p["lower"] <= hr <= p["upper"]))
+                             outputs.format_ratio(p["hr"], p["lower"], p["upper"]),
+                             f"{hr:.2f}" if np.isfinite(hr) else "not estimable",
+                             "inside the published 95% CI", bool(p["lower"] <= hr <= p["upper"])))
     return rows
 
 

@@ -9,19 +9,25 @@ of data. With synthetic data the declarations change nothing; with real data
 - ``counts``: columns of patient counts, redacted from 1 to the threshold, else rounded. A name with ``*``
   is a pattern (``"*(n = *"``: every column whose header gives a group's size);
 - ``rates``: (column, count column) pairs: a rate, share or summary redacted where its count is;
+  ``tests``: columns of a test across the groups (a P for trend), redacted where a group's cell of that
+  variable is small (see ``disclosure.disclose_table``);
 - ``thesis``: columns comparing this run's counts exactly with the thesis's, left out (``"all"``: the whole
   table is such a comparison);
 - ``extremes``: one patient's value (a group's minimum or maximum, or a share that gives a count back),
   left out; ``centiles``: (column, p) pairs, shown only where min(p, 1 − p) · n ≥ the threshold, ``n``
-  read from the column ``centile_n``;
+  read from the column ``centile_n`` (p ``"rcs knots"``: a column of spline knots, p their outer quantile);
 - ``estimates``: model outputs (estimate, SE, limits, P) of a row, and ``cells``: the counts of the groups
   or strata that row's contrast involves. A row whose cell holds 1 to threshold patients or events (or,
   with ``non_events``, as many patients without the event, for a logistic model) is withheld, with the
   reason in ``reason`` (and ``flag`` set False); with ``together``, every row sharing that column's value
-  is withheld with it, since the others and a published total would give it back. The other estimates
+  is withheld with it, since the others and a published total would give it back; with ``nested``
+  (the model column, the group column), the groups of one model at different cut-points are nested, and a
+  row whose cells differ from a withheld row's by 1 to threshold (a small band between two cut-points) is
+  withheld too, since its estimate is nearly the withheld one. The other estimates
   are rounded (``decimals``) so that a standard error cannot be inverted into an exact count. Columns in
   ``drop`` serve the decision only and are not published; with ``drop_withheld`` a withheld row is left
-  out rather than emptied (the lines of a figure).
+  out rather than emptied (the lines of a figure). ``rounded``: (column, decimals) pairs of statistics that
+  rest on no small cell (a test on the whole cohort, a curve from rounded counts), rounded with real data.
 
 ``patients=False`` marks a table that counts no patient (validation runs, the parameters). Figures are
 declared in ``FIGURES`` the same way; ``points`` says whether a figure may draw one point per patient.
@@ -54,6 +60,9 @@ class Table:
     cells: tuple = ()
     non_events: tuple = ()
     together: str | None = None
+    nested: tuple = ()
+    rounded: tuple = ()
+    tests: tuple = ()
     reason: str = "reason"
     flag: str | None = None
     decimals: int = 2
@@ -83,6 +92,9 @@ GROUP_EVENTS = Table(counts=("Participants", "Events (%)", "Progressed (%)"))
 GROUP_CELLS = ("n_group", "events_group", "competing_group", "n_reference", "events_reference", "competing_reference")
 STANDARDIZED = Table(counts=GROUP_CELLS, estimates=("estimate", "se", "lower", "upper", "lower_log", "upper_log"),
                      cells=GROUP_CELLS, decimals=3)
+LOGISTIC_CURVE = Table(estimates=("log_or", "se", "or", "lower", "upper"), cells=("n_beyond", "events_beyond"),
+                       non_events=(("n_beyond", "events_beyond"),), drop=("n_beyond", "events_beyond"),
+                       drop_withheld=True, decimals=3)
 # Tables whose every number comes from a model (formatted ratios, curves): the model frame they are made
 # from was published first (``outputs.publish``), so its withheld rows reach them as words.
 DERIVED = Table()
@@ -91,7 +103,8 @@ TABLES: dict[str, Table] = {
     # the cohort
     "flow_primary": FLOW, "flow_cac": FLOW, "flow_pwv": FLOW,
     # the baseline table
-    "baseline": Table(counts=("*(n = *", "Missing")),
+    # The P for trend compares the groups: it rests on each group's cells of its variable.
+    "baseline": Table(counts=("*(n = *", "Missing"), tests=("P for trend",)),
     "baseline_vs_published": Table(thesis="all"),
     "baseline_teaching_example": NO_PATIENTS,
     # hazards
@@ -106,7 +119,9 @@ TABLES: dict[str, Table] = {
     "dose_response": Table(counts=("n", "events"),
                            estimates=tuple(f"{e}_{g}" for g in ("low_median", "high_median") for e in ("ratio", "lower", "upper")),
                            cells=("n_low", "events_low", "n_high", "events_high"),
-                           drop=("n_low", "events_low", "n_high", "events_high")),
+                           drop=("n_low", "events_low", "n_high", "events_high"),
+                           centiles=(("knots", "rcs knots"),),
+                           rounded=tuple((f"{s}_{t}", 3 if s == "p" else 2) for t in ("overall", "nonlinear") for s in ("chisq", "p"))),
     "dose_response_curves": Table(estimates=("log_hr", "se", "hr", "lower", "upper"), cells=("n_beyond", "events_beyond"),
                                   drop=("n_beyond", "events_beyond"), drop_withheld=True, decimals=3),
     "complete_cases": Table(counts=("Patients used", "Left out", "Why")),
@@ -115,19 +130,22 @@ TABLES: dict[str, Table] = {
     # Quartiles of a group's follow-up: shown only where a quarter of its patients reach the threshold.
     "median_follow_up": Table(counts=("Participants",), rates=(("Median follow-up, years [Q1–Q3]", "Participants"),),
                               centiles=(("Median follow-up, years [Q1–Q3]", 0.25),), centile_n="Participants"),
-    "cumulative_incidence": DERIVED,
-    "proportional_hazards": DERIVED,
+    "cumulative_incidence": Table(rounded=(("cif", 4), ("var", 6), ("lower", 4), ("upper", 4))),
+    # Gray's test compares every group's curve: it rests on each group's cells (the smallest of each kind).
+    "gray_test": Table(estimates=("statistic", "p"), cells=MODEL_CELLS, drop=MODEL_CELLS),
+    # The Schoenfeld test of a group's term rests on its cells; the global test on every group's.
+    "proportional_hazards": Table(estimates=("rho", "chisq", "p"), cells=MODEL_CELLS, drop=MODEL_CELLS, decimals=3),
     # sensitivity
     "fine_gray": MODEL,
     "table_2_2_3": DERIVED,
     # A group's model-implied curve rests on its own events (of both causes) and on the reference group's.
     "fine_gray_implied_incidence": Table(estimates=("cif",), cells=GROUP_CELLS, drop=GROUP_CELLS, drop_withheld=True),
     "mg_continuous": Table(counts=("Patients", "Events"), estimates=("Ratio per 0.1 mg/dL (95% CI)", "P"),
-                           cells=("Patients", "Events")),
+                           cells=("Patients", "Events"), reason="Note"),
     "cutpoint_sensitivity": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                                   estimates=("HR or sHR (95% CI)", "P"),
                                   cells=("participants", "events", "reference_participants", "reference_events"),
-                                  reason="note"),
+                                  nested=("model", "group"), reason="note"),
     "cutpoint_sensitivity_display": Table(counts=("Participants", "Events", "Reference participants", "Reference events")),
     "km_versus_aalen_johansen": DERIVED,
     # Each time term rests on its group's cells (both causes) and the reference's; the joint test on both groups'.
@@ -136,7 +154,8 @@ TABLES: dict[str, Table] = {
     "proportional_subdistribution_hazards_display": DERIVED,
     "sweep": Table(counts=("participants", "events", "reference_participants", "reference_events"),
                    estimates=("hr", "lower", "upper", "p"),
-                   cells=("participants", "events", "reference_participants", "reference_events"), reason="note"),
+                   cells=("participants", "events", "reference_participants", "reference_events"),
+                   nested=("model", "group"), reason="note"),
     # progression
     "progression_cac": LOGISTIC, "progression_pwv": LOGISTIC,
     "progression_ratios": DERIVED,
@@ -145,7 +164,13 @@ TABLES: dict[str, Table] = {
                                       cells=MODEL_CELLS, non_events=LOGISTIC.non_events),
     "progression_pwv_baseline_display": Table(counts=("Patients",)),
     "progression_counts": GROUP_EVENTS,
-    "progression_cac_spline": DERIVED, "progression_pwv_spline": DERIVED,
+    # The odds ratio at a spline's low end (an exercise's words) rests on the patients at or below it,
+    # with and without progression; its knots are centiles.
+    "progression_spline_end": Table(estimates=("or", "lower", "upper"), cells=("n_beyond", "events_beyond"),
+                                    non_events=(("n_beyond", "events_beyond"),), centiles=(("knots", "rcs knots"),),
+                                    drop=("n_beyond", "events_beyond")),
+    # A logistic spline's point rests on the patients at or beyond it, with and without progression.
+    "progression_cac_spline": LOGISTIC_CURVE, "progression_pwv_spline": LOGISTIC_CURVE,
     # subgroups
     "subgroups": Table(counts=("n_low", "events_low", "n_mid", "events_mid", "n_high", "events_high"),
                        estimates=("hr", "lower", "upper", "p", "p_interaction", "p_interaction_low"),

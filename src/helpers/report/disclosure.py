@@ -139,6 +139,15 @@ def disclose_cell(value, threshold: int, base: int):
 _GROUP_SIZE = re.compile(r"\(n = (\d[\d,]*)\)")
 
 
+# A median with its quartiles: '54.0 [44.0–63.0]' (or ';' between the quartiles).
+_QUARTILES = re.compile(r"^\s*-?[\d.,]+\s*\[\s*-?[\d.,]+\s*[–;]\s*-?[\d.,]+\s*\]\s*$")
+
+
+def _group_size(column) -> int | None:
+    m = _GROUP_SIZE.search(str(column)) if isinstance(column, str) else None
+    return _number(m[1]) if m else None
+
+
 def _header(column, rules_: Rules) -> tuple[str, bool]:
     """A column name with its '(n = N)' disclosed; and whether that group is too small for summaries."""
     m = _GROUP_SIZE.search(str(column)) if isinstance(column, str) else None
@@ -174,15 +183,19 @@ def _disclose_phrases(value: str, threshold: int, base: int) -> str:
 
 
 def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | None = None,
-                   rows=None) -> tuple[pd.DataFrame, dict]:
+                   rows=None, tests=()) -> tuple[pd.DataFrame, dict]:
     """The table with its declared ``counts`` columns disclosed; and a summary for the log.
 
     A group size '(n = N)' in a declared column's name is disclosed too, and when the group has no more
-    patients than the threshold every cell of the column (medians and quartiles included) is redacted.
+    patients than the threshold every cell of the column (medians and quartiles included) is redacted; in
+    a group too small for its quartiles (a quarter of it below the threshold), a median with its quartiles
+    is redacted.
     ``rates`` maps a column derived from a count (a rate, a percentage, person-time) to that count's
     column: it is redacted in the rows where the count is. ``rows`` (a boolean Series) limits all this to
-    the rows of this run when a table also quotes the thesis's printed counts. Undeclared columns are left
-    as they are.
+    the rows of this run when a table also quotes the thesis's printed counts. ``tests`` are columns of a
+    test across the groups (a P for trend): it rests on every group's cells, so it is redacted where a
+    group's cell of its variable (its row, and the indented level rows beneath a heading) is redacted or
+    leaves 1 to the threshold patients without the trait. Undeclared columns are left as they are.
     """
     summary = {"redacted": 0, "rounded": 0}
     if not rules_.active:
@@ -202,8 +215,40 @@ def disclose_table(table: pd.DataFrame, counts, rules_: Rules, rates: dict | Non
         if small:
             summary["redacted"] += int(len(out))
             out[column] = REDACTED
+        elif (n := _group_size(column)) is not None and not centile_allowed(0.25, n, rules_):
+            quartiles = out[column].astype(str).str.match(_QUARTILES)
+            summary["redacted"] += int(quartiles.sum())
+            out[column] = out[column].astype(object).where(~quartiles, REDACTED)
+    _disclose_tests(table, out, [c for c in counts if _group_size(c) is not None], tests, rules_, summary)
     summary["columns"] = [names[c] for c in counts]
     return out.rename(columns=names), summary
+
+
+def _disclose_tests(table, out, groups, tests, rules_: Rules, summary: dict) -> None:
+    """Redact, in ``out``, the ``tests`` of the variables whose group cells are small (see :func:`disclose_table`)."""
+    tests = [c for c in tests if c in out.columns]
+    if not tests or not groups:
+        return
+    small = out[groups].astype(str).eq(REDACTED).any(axis=1)
+    for column in groups:
+        small |= table[column].map(lambda v: _without(v, rules_.threshold))
+    label = table.iloc[:, 0].astype(str)
+    variable = (~label.str.match(r"^\s")).cumsum()
+    hit = small.groupby(variable).transform("any").astype(bool)
+    for column in tests:
+        shown = out[column].astype(str).str.strip().ne("") & out[column].notna()
+        summary["redacted"] += int((hit & shown).sum())
+        out[column] = out[column].astype(object).where(~(hit & shown), REDACTED)
+
+
+def _without(value, threshold: int) -> bool:
+    """Whether a count cell 'a/b (p)' or 'a (p)' leaves 1 to ``threshold`` patients without the trait."""
+    m = _CELL.match(str(value))
+    if not m or not (m["b"] or m["p"]):
+        return False
+    a = _number(m["a"])
+    b = _number(m["b"]) if m["b"] else (round(a * 100 / float(m["p"])) if float(m["p"]) > 0 else None)
+    return b is not None and 1 <= b - a <= threshold
 
 
 def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.DataFrame:
@@ -224,6 +269,9 @@ def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.Dat
         out.at[i, "participants"], out.at[i, "events"], out.at[i, "person_years"] = people, events, years
         if events == REDACTED or people == REDACTED:
             out.loc[i, ["events", "rate", "lower", "upper", "person_years"]] = REDACTED
+            continue
+        if not row["person_years"] > 0:  # a group without patients has no rate
+            out.at[i, "person_years"] = 0
             continue
         low, high = confint_poisson(events, years / per, method="exact-c")
         out.at[i, "rate"], out.at[i, "lower"], out.at[i, "upper"] = events / years * per, float(low), float(high)
@@ -285,13 +333,25 @@ def cumulative_incidence(df, duration, event, cause, group, rules_: Rules) -> pd
 
 def histogram(values, bins, rules_: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts of a histogram as they may be drawn: (edges, heights, redacted) — bins from 1 to the
-    threshold have height 0 and are flagged, the others are rounded."""
+    threshold have height 0 and are flagged, the others are rounded. With real data the bins beyond the
+    outermost bins of more than the threshold are left out (edges included), so that the axis does not
+    show where the lowest or highest patient lies."""
     heights, edges = np.histogram(pd.Series(values, dtype=float).dropna(), bins=bins)
     if not rules_.active:
         return edges, heights, np.zeros(len(heights), bool)
     shown = [rules_.count(int(h)) for h in heights]
     redacted = np.array([h == REDACTED for h in shown])
-    return edges, np.array([0 if r else h for h, r in zip(shown, redacted)]), redacted
+    heights = np.array([0 if r else h for h, r in zip(shown, redacted)])
+    kept = np.flatnonzero(heights > 0)
+    if not len(kept):
+        return edges[:1], heights[:0], redacted[:0]
+    first, last = kept[0], kept[-1] + 1
+    return edges[first:last + 1], heights[first:last], redacted[first:last]
+
+
+def centile_allowed(p: float, n: int, rules_: Rules) -> bool:
+    """Whether the centile ``p`` of ``n`` patients may be published: min(p, 1 − p) · n reaches the threshold."""
+    return not rules_.active or min(p, 1 - p) * n >= rules_.threshold
 
 
 def summary_allowed(n: int, rules_: Rules) -> bool:
@@ -306,9 +366,11 @@ def _small(values: pd.Series, threshold: int) -> pd.Series:
     return (v >= 1) & (v <= threshold)
 
 
-def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Series, pd.Series]:
-    """Which rows' estimates rest on a small cell, and which are withheld only because a row they share
-    ``declared.together`` with is (a complement that, with a published total, would give it back)."""
+def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Which rows' estimates rest on a small cell (own); which are withheld only because a row they share
+    ``declared.together`` with is (complement: with a published total it would give that row back); and
+    which only because their group is nested with a withheld row's and differs from it by a small cell
+    (neighbour: ``declared.nested``, the groups of two cut-points, whose estimates are nearly the same)."""
     cells = [c for c in declared.cells if c in table.columns]
     own = pd.Series(False, index=table.index)
     for column in cells:
@@ -317,17 +379,55 @@ def withheld_rows(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Seri
         if patients in table.columns and events in table.columns:
             own |= _small(pd.to_numeric(table[patients], errors="coerce") - pd.to_numeric(table[events], errors="coerce"),
                           rules_.threshold)
+    complement = pd.Series(False, index=table.index)
     if declared.together and declared.together in table.columns and own.any():
         both = own.groupby(table[declared.together], sort=False).transform("any").astype(bool)
-        return own, both & ~own
-    return own, pd.Series(False, index=table.index)
+        complement = both & ~own
+    return own, complement, _neighbours(table, declared, cells, own | complement, rules_.threshold)
 
 
-def withhold_reason(threshold: int, complement: bool = False) -> str:
+def _neighbours(table: pd.DataFrame, declared, cells: list, hit: pd.Series, threshold: int) -> pd.Series:
+    """Rows of nested groups (same ``declared.nested`` key: the model, and the side of the reference the
+    group lies on) whose counts differ from a withheld row's by 1 to ``threshold``: the withheld group is
+    the published one less a small band, so both estimates, or their difference, would give it back.
+    Repeated until no row is added (a chain of cut-points)."""
+    if not declared.nested or not hit.any() or not set(declared.nested) <= set(table.columns):
+        return pd.Series(False, index=table.index)
+    model, group = declared.nested
+    family = table[model].astype(str) + "|" + table[group].astype(str).str[0]
+    counts = table[cells].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    withheld, added = hit.to_numpy().copy(), np.zeros(len(table), bool)
+    keys = family.to_numpy()
+    changed = True
+    while changed:
+        changed = False
+        for i in np.flatnonzero(~withheld):
+            peers = np.flatnonzero(withheld & (keys == keys[i]))
+            gaps = np.abs(counts[peers] - counts[i])
+            if ((gaps >= 1) & (gaps <= threshold)).any():
+                withheld[i] = added[i] = changed = True
+    return pd.Series(added, index=table.index)
+
+
+def cells_of_terms(table: pd.DataFrame, key: str, fits: pd.DataFrame, joint: str, cells) -> pd.DataFrame:
+    """``table`` (one row per model term, named in column ``key``) with the ``cells`` each term's contrast
+    rests on, read from a tidy model frame ``fits`` (its ``term`` and cells columns, one model); the joint
+    row ``joint`` (a global test) rests on every term's cells, so it carries the smallest of each."""
+    cells = [c for c in cells if c in fits.columns]
+    by_term = fits.drop_duplicates("term").set_index("term")[cells].apply(pd.to_numeric, errors="coerce")
+    out = table.join(by_term, on=key)
+    out.loc[out[key] == joint, cells] = by_term.min().to_numpy()
+    return out
+
+
+def withhold_reason(threshold: int, complement: bool = False, neighbour: bool = False) -> str:
     """The words a withheld estimate carries."""
     if complement:
         return ("withheld: another stratum of this subgroup rests on a small cell, and this one with the "
                 "whole cohort's estimate would give it back")
+    if neighbour:
+        return (f"withheld: this group differs by 1 to {threshold} patients or events from a group withheld at "
+                "another cut-point, and would give it back")
     return f"withheld: it rests on a group with 1 to {threshold} patients or events (disclosure control)"
 
 
@@ -349,18 +449,40 @@ def model_outputs(table: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.Data
     return out.drop(columns=[c for c in declared.drop if c in out.columns]), withheld
 
 
+KNOTS = "rcs knots"  # a centile declaration's p for a column of spline knots ('1.8, 2.1, 2.3, 2.5')
+
+
+def outer_knot_centile(n_knots: int) -> float:
+    """The centile the outer knots of ``n_knots`` spline knots may sit at: ``rms::rcs``'s outer quantile
+    (0.10 for 3 knots, 0.05 for 4 to 6, 0.025 for 7), at most 0.05, since ties can leave fewer knots than
+    asked for with the outer ones still at the 5th and 95th centiles."""
+    from helpers.stats.spline import knot_quantiles
+
+    return min(float(knot_quantiles(n_knots)[0]), 0.05) if 3 <= n_knots <= 7 else 0.5
+
+
+def _knot_centile(knots: pd.Series) -> pd.Series:
+    """Per row, the centile of the outer knots listed ('1.8, 2.1, 2.3, 2.5'); a cell that lists no knots
+    (the spline not estimable) stands at no outer centile."""
+    return knots.astype(str).str.split(",").str.len().map(outer_knot_centile).astype(float)
+
+
 def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataFrame, int]:
     for column, p in declared.centiles:
         if column in out.columns and declared.centile_n in out.columns:
-            few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * min(p, 1 - p) < rules_.threshold
+            p = _knot_centile(out[column]) if p == KNOTS else pd.Series(float(p), index=out.index)
+            few = pd.to_numeric(out[declared.centile_n], errors="coerce").fillna(0) * np.minimum(p, 1 - p) < rules_.threshold
             # a number stays a number (NaN); a text cell (a median with its quartiles) says why it is empty
             out[column] = out[column].where(~few, np.nan if pd.api.types.is_numeric_dtype(out[column])
                                             else f"withheld: fewer than {rules_.threshold} patients beyond a centile")
+    for column, decimals in declared.rounded:
+        if column in out.columns and pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].round(decimals)
     estimates = [c for c in declared.estimates if c in out.columns]
     if not estimates:
         return out, 0
-    own, complement = withheld_rows(out, declared, rules_)
-    hit = own | complement
+    own, complement, neighbour = withheld_rows(out, declared, rules_)
+    hit = own | complement | neighbour
     for column in estimates:
         values = out[column]
         if pd.api.types.is_numeric_dtype(values):  # stays numeric: a withheld value is NaN
@@ -371,6 +493,7 @@ def _model_outputs(out: pd.DataFrame, declared, rules_: Rules) -> tuple[pd.DataF
         reasons = out[declared.reason].astype(object) if declared.reason in out.columns else pd.Series("", index=out.index, dtype=object)
         reasons[own] = withhold_reason(rules_.threshold)
         reasons[complement] = withhold_reason(rules_.threshold, complement=True)
+        reasons[neighbour] = withhold_reason(rules_.threshold, neighbour=True)
         out[declared.reason] = reasons
         if declared.flag in out.columns:
             out[declared.flag] = out[declared.flag].astype(bool) & ~hit
@@ -403,11 +526,14 @@ def rules_table(params: dict) -> pd.DataFrame:
         "Real data": [f"1 to {t} redacted ({REDACTED})", f"rounded to a multiple of {b}, each independently",
                       "from the rounded counts, or redacted with them",
                       f"from cumulative counts rounded up to {b} on a {TIME_STEP}-year grid",
-                      f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty, others rounded to {b}",
-                      f"redacted for groups of {t} or fewer",
-                      f"withheld where a group or stratum of the contrast has 1 to {t} patients or events (and its "
-                      "complement stratum); the others rounded to 2 decimals, P to 3",
-                      f"no minimum, maximum or end of follow-up; a centile p only where min(p, 1 − p) · n ≥ {t}",
+                      f"redacted (1 to {t}) or rounded to {b}", f"bins of 1 to {t} left empty (at the ends left out), others rounded to {b}",
+                      f"redacted for groups of {t} or fewer; quartiles only where a quarter of the group is {t} or more",
+                      f"withheld where a group or stratum of the contrast (or of a test across groups) has 1 to {t} "
+                      "patients or events (a P for trend across groups: where a group's cell of its variable is redacted or "
+                      f"leaves 1 to {t} without the trait), with the other strata of its subgroup and the groups of other cut-points "
+                      f"that differ from it by 1 to {t}; the others rounded (2 decimals, P 3)",
+                      f"no minimum, maximum or end of follow-up; a centile p (spline knots included) only where "
+                      f"min(p, 1 − p) · n ≥ {t}",
                       "difference columns and calibration left out", "not offered for download"],
         "Synthetic data": ["exact"] * 9 + ["shown", "offered for download"],
     })

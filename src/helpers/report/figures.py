@@ -228,7 +228,8 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
 
     ``ph`` is the result of ``survival.proportional_hazards_test``. A flat smooth around the coefficient (the
     dashed line) is what proportional hazards predict; a trend suggests a hazard ratio that changes.
-    ``points=False`` draws the smooth alone (each point is one patient's event: not for real data).
+    ``points=False`` draws the smooth alone (each point is one patient's event: not for real data). A term
+    the model could not hold (a group without patients) gets a panel that says so.
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
@@ -237,6 +238,11 @@ def schoenfeld_plot(ph, terms, labels=None, points: bool = True):
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(terms), 1, figsize=(PHONE_SAFE_WIDTH, 3.0 * len(terms)), squeeze=False)
         for ax, term, colour in zip(axes[:, 0], terms, PALETTE):
+            if term not in scaled:
+                ax.axis("off")
+                ax.text(0.5, 0.5, f"{labels.get(term, term)}: not estimable\n(no patient in this group)",
+                        ha="center", va="center", transform=ax.transAxes, fontsize=12)
+                continue
             y = scaled[term].to_numpy()
             if points and len(y) > MAX_POINTS:
                 ax.hexbin(g, y, gridsize=40, mincnt=1, bins="log", cmap="Greys", linewidths=0, rasterized=True)
@@ -328,14 +334,15 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_ylabel(f"{ratio_label} (reference {fit.reference:g} mg/dL)")
-        for knot in fit.knots:
-            ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
+        values = pd.Series(exposure_values, dtype=float).dropna()
+        if disclosure.centile_allowed(disclosure.outer_knot_centile(len(fit.knots)), len(values), rules or disclosure.Rules(active=False)):
+            for knot in fit.knots:  # centiles of Mg: with real data only where enough patients lie beyond
+                ax.axvline(knot, color=PALETTE[3], lw=0.6, alpha=0.6)
         note = (f"on-linearity: χ² = {fit.nonlinearity_chisq:.2f}, {fit.nonlinearity_df} df, "
                 f"P = {format_p(fit.nonlinearity_p)}")
         overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
         note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
         ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
-        values = pd.Series(exposure_values, dtype=float).dropna()
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
         edges, heights, redacted = disclosure.histogram(values, bins, rules or disclosure.Rules(active=False))

@@ -10,7 +10,7 @@ emerges. For any other data the column is left out.
 import pandas as pd
 
 from helpers.analysis import cohort, derive, models
-from helpers.report import formatting, outputs, published
+from helpers.report import declarations, disclosure, formatting, outputs, published
 from helpers.stats import survival
 
 MARKS = {"fixed": "fixed", "constrained": "constrained", "planted": "planted", "free": "emerges"}
@@ -49,22 +49,38 @@ def _events_and_rates(analysed, labels, params):
     ]
 
 
-def _hazard_ratios(analysed, labels):
+def _disclosed(fit: pd.DataFrame, name: str, params: dict) -> pd.DataFrame:
+    """A model frame as the chapter's table ``name`` publishes it (with real data: withheld on a small cell,
+    rounded); the landing page's table and text are logged where they are published."""
+    return disclosure.model_outputs(fit, declarations.table(name), disclosure.rules(params))[0]
+
+
+def _shown(row, ratio="hr") -> str:
+    """A row's ratio with its CI as it may be published, else why not (withheld, not estimable)."""
+    if pd.notna(row[ratio]):
+        return outputs.format_ratio(row[ratio], row["lower"], row["upper"])
+    return str(row.get("reason", "") or "") or "not estimable"
+
+
+def _hazard_ratios(analysed, labels, params):
     rows = []
-    for fitter, table, name, key in ((survival.cause_specific_cox, "table_2_2_2", "cause-specific", "cs_model4"),
-                                     (survival.fine_gray, "table_2_2_3", "Fine–Gray", "fg_model4")):
+    for fitter, table, name, key, declared in (
+            (survival.cause_specific_cox, "table_2_2_2", "cause-specific", "cs_model4", "cause_specific"),
+            (survival.fine_gray, "table_2_2_3", "Fine–Gray", "fg_model4", "fine_gray")):
         fit = models.fit_models(analysed, fitter, "followup_years", "status", models={"Model 4": models.MODEL_4}, cause=1)
+        # with real data a ratio resting on a small cell is withheld here as in its chapter's table
+        fit = _disclosed(fit, declared, params)
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
             r = fit[fit["term"] == term].iloc[0]
             p = published.model_hazard(table, group)
             ratio = "sHR" if key == "fg_model4" else "HR"
             rows.append({"Finding": f"Model 4 {name} {ratio}, Mg {labels[group]} (Table {table[6:].replace('_', '.')})",
                          "Thesis": outputs.format_ratio(p["hr"], p["lower"], p["upper"]),
-                         "This run": outputs.format_ratio(r["hr"], r["lower"], r["upper"]), "key": key})
+                         "This run": _shown(r), "key": key})
     return rows
 
 
-def _progression(analysed, labels):
+def _progression(analysed, labels, params):
     rows = []
     thesis = published.progression().set_index(["outcome", "group"])
     for outcome, name in (("cac", "CAC"), ("pwv", "Arterial stiffness")):
@@ -72,10 +88,11 @@ def _progression(analysed, labels):
         column = f"{outcome}_progression"
         fit = None
         if len(part) and part[column].nunique() == 2:
-            fit = models.fit_logistic_models(part, column, models={"Model 4": models.MODEL_4},
-                                             extra=models.progression_extra(analysed, outcome))
+            fit = _disclosed(models.fit_logistic_models(part, column, models={"Model 4": models.MODEL_4},
+                                                        extra=models.progression_extra(analysed, outcome)),
+                             f"progression_{outcome}", params)
         for term, group in (("mg_low", "low"), ("mg_high", "high")):
-            got = "" if fit is None else outputs.format_ratio(*fit.loc[fit["term"] == term, ["or", "lower", "upper"]].iloc[0])
+            got = "" if fit is None else _shown(fit[fit["term"] == term].iloc[0], "or")
             printed = thesis.loc[(outcome, group)]
             rows.append({"Finding": f"{name} progression, Model 4 OR, Mg {labels[group]}",
                          "Thesis": f"OR not printed; {printed['progressed']} of {printed['analysed']} progressed",
@@ -86,7 +103,8 @@ def _progression(analysed, labels):
 def findings(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """The headline results, the thesis's beside this run's; the synthetic cohort's marks only for the shipped file."""
     labels = dict(zip(published.GROUPS, derive.mg_group_labels(params["mg_cutpoints"])))
-    rows = [*_events_and_rates(analysed, labels, params), *_hazard_ratios(analysed, labels), *_progression(analysed, labels)]
+    rows = [*_events_and_rates(analysed, labels, params), *_hazard_ratios(analysed, labels, params),
+            *_progression(analysed, labels, params)]
     table = pd.DataFrame(rows)
     if not params.get("cohort_shipped"):
         return table.drop(columns="key")
@@ -106,10 +124,11 @@ def legend(params: dict) -> str:
             "Declared in `data/published/synthetic_design.yml`, which the generator reads.")
 
 
-def _model4_low(analysed):
-    """Model 4's cause-specific HR of the low group, and that group's events and patients in the fit."""
-    fit = models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status",
-                            models={"Model 4": models.MODEL_4}, cause=1)
+def _model4_low(analysed, params):
+    """Model 4's cause-specific HR of the low group as it may be published (withheld with real data when it
+    rests on a small cell), and that group's events and patients in the fit."""
+    fit = _disclosed(models.fit_models(analysed, survival.cause_specific_cox, "followup_years", "status",
+                                       models={"Model 4": models.MODEL_4}, cause=1), "cause_specific", params)
     row = fit[fit["term"] == "mg_low"].iloc[0]
     used = analysed.dropna(subset=[*models.EXPOSURE, *models.MODEL_4, "followup_years", "status"])
     low = used[used["mg_low"] == 1]
@@ -121,10 +140,13 @@ def headline(analysed: pd.DataFrame, params: dict) -> str:
     the low group's events and patients, one plain sentence of what it means, and (for the shipped synthetic
     cohort) the design status the declaration gives this number."""
     low_label, mid_label, _ = derive.mg_group_labels(params["mg_cutpoints"])
-    row, events, patients = _model4_low(analysed)
+    row, events, patients = _model4_low(analysed, params)
     hr = formatting.ratio(row["hr"], row["lower"], row["upper"])
     counts = f"{outputs.count(events, params)} events among {outputs.count(patients, params)} patients"
-    if not hr:
+    if not hr and str(row.get("reason", "")).startswith("withheld"):
+        answer = (f"**Withheld** on these data (Model 4, cause-specific Cox; low Mg group: {counts}): "
+                  f"{str(row['reason']).removeprefix('withheld: ')}. The hazards chapter shows what may be published.")
+    elif not hr:
         answer = (f"**Not estimable** on these data (Model 4, cause-specific Cox; low Mg group: {counts}); "
                   "the hazards chapter gives the reason.")
     else:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from helpers.analysis import derive, models
-from helpers.report import outputs
+from helpers.report import formatting, outputs
 
 MISSING = "–"
 GROUP_KEYS = ("low", "mid", "high")
@@ -131,6 +131,32 @@ def progression_tables(results: pd.DataFrame, df: pd.DataFrame, outcome: str, cu
     pub = published[published["outcome"] == key].set_index("group")
     published_counts = {k: (int(r["analysed"]), int(r["progressed"])) for k, r in pub.iterrows()}
     return ModelTables(ratio_table(results, cutpoints, "OR"), counts_table(counts, cutpoints, "Progressed (%)", published_counts))
+
+
+class TimeTest(NamedTuple):
+    """The test of proportional subdistribution hazards as a page shows it: a table and a sentence."""
+
+    table: pd.DataFrame
+    text: str
+
+
+def time_interaction_table(terms: pd.DataFrame, cutpoints) -> TimeTest:
+    """From ``models.fine_gray_time_terms`` as published: one row per Mg group's indicator × log(time), its
+    coefficient with 95% CI and P, or why there is none ('not estimable: …', 'withheld: …'); and the joint
+    test of both terms in a sentence ('Both time terms together: χ² = 1.75, 2 df, P = 0.416.') or its reason."""
+    labels = _labels(cutpoints)
+    why = terms.get("reason", pd.Series("", index=terms.index)).fillna("").astype(str)
+    rows, joint = terms[terms["term"] != "both"], terms[terms["term"] == "both"].iloc[0]
+    table = pd.DataFrame({
+        "Term": [f"Mg {labels[key]} × log(years)" for key in ("low" if t == TERMS["low"] else "high" for t in rows["term"])],
+        "Coefficient (95% CI)": [why[i] or formatting.estimate_ci(r["coef"], r["lower"], r["upper"]) or "not estimable"
+                                 for i, r in rows.iterrows()],
+        "P": [MISSING if why[i] else outputs.format_p(r["p"]) for i, r in rows.iterrows()],
+    })
+    if why[joint.name] or pd.isna(joint["statistic"]):
+        return TimeTest(table, f"Both time terms together: {why[joint.name] or 'not estimable'}.")
+    return TimeTest(table, f"Both time terms together: χ² = {formatting.number(joint['statistic'], 2)}, "
+                           f"{int(joint['df'])} df, P = {outputs.format_p(joint['p'])}.")
 
 
 def _reason(why: str) -> str:

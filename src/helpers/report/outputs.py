@@ -7,6 +7,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import paths
+from helpers.analysis import cohort
 from helpers.report import declarations, disclosure, formatting, layout
 
 SYNTHETIC_NOTE = (
@@ -134,7 +135,9 @@ def disclosed(table: pd.DataFrame, params: dict | None, counts=None, rates: dict
                                       "with the thesis's (see the Disclosure control page)."]})
         return note, {"redacted": 0, "rounded": 0, "left out": True}
     table = table.drop(columns=[c for c in thesis if c in table.columns])
-    return disclosure.disclose_table(table, [c for c in counts if c not in thesis and c in table.columns], rules_, rates, rows)
+    tests = declarations.TABLES[name].tests if name in declarations.TABLES else ()
+    return disclosure.disclose_table(table, [c for c in counts if c not in thesis and c in table.columns], rules_, rates, rows,
+                                     tests)
 
 
 def save_table(table: pd.DataFrame, name: str, params: dict, patients: bool = True, counts=None,
@@ -184,6 +187,28 @@ def model_outputs(table: pd.DataFrame, name: str, params: dict, use: str = "glue
     disclosure.record(f"{use}: {name}", "text", rules_, declared.cells, {"redacted": withheld, "rounded": 0},
                       "rows resting on a small cell withheld" if rules_.active else "")
     return shown
+
+
+def publish_curve(fit, values, happened, name: str, params: dict):
+    """Publish a spline fit's curve as the declared table ``name``, each point with the patients (and
+    outcomes) it rests on (``spline.support``), and return the fit with its curve as published: with real
+    data the ends resting on 1 to the threshold patients, outcomes or non-outcomes are left out."""
+    import dataclasses
+
+    from helpers.stats.spline import support
+
+    n, happened_n = support(fit.curve.iloc[:, 0], fit.reference, values, happened)
+    shown = publish(fit.curve.assign(n_beyond=n, events_beyond=happened_n), name, params)
+    return dataclasses.replace(fit, curve=shown[[c for c in fit.curve.columns if c in shown.columns]].reset_index(drop=True))
+
+
+def knots_text(knots, n: int, params: dict) -> str:
+    """Spline knots in words ('1.8, 2.1, 2.3, 2.5'); with real data, withheld where too few of the ``n``
+    patients lie beyond the outer ones (they are centiles of the exposure)."""
+    rules_ = disclosure.rules(params)
+    if disclosure.centile_allowed(disclosure.outer_knot_centile(len(knots)), n, rules_):
+        return ", ".join(f"{k:.2f}" for k in knots)
+    return f"withheld: fewer than {rules_.threshold} patients beyond the outer knots"
 
 
 def withhold_reason(params: dict) -> str:
@@ -339,6 +364,25 @@ def show(table: pd.DataFrame, caption: str = "", params: dict | None = None, pat
 
 format_p = formatting.p_value  # P to three decimals, or '<0.001'
 format_ratio = formatting.ratio  # '2.53 (1.12–5.69)'
+
+
+def gray_text(gray, groups: pd.Series, crude: pd.DataFrame | None = None, params: dict | None = None) -> str:
+    """Gray's test (``survival.gray_test``) in words: 'χ² = 12.34 on 2 degrees of freedom, P = 0.002', or why
+    there is none ('not estimable: only one Mg group (1.8–2.2 mg/dL)'); ``groups`` the Mg group column.
+    With the crude model's rows (``crude``) and ``params``, the test is disclosed as a model output: it
+    compares every group, so it rests on each one's cells and is withheld, with the reason, where one is small."""
+    if not np.isfinite(gray.statistic):
+        return cohort.one_group(groups) or "not estimable"
+    statistic, p = gray.statistic, gray.pvalue
+    if crude is not None:
+        shown = model_outputs(disclosure.cells_of_terms(
+            pd.DataFrame({"term": ["groups"], "statistic": [statistic], "p": [p]}), "term", crude, "groups",
+            declarations.MODEL_CELLS), "gray_test", params).iloc[0]
+        if pd.isna(shown["p"]):
+            return shown.get("reason", "not estimable")
+        statistic, p = shown["statistic"], shown["p"]
+    freedom = "degree" if gray.df == 1 else "degrees"
+    return f"χ² = {statistic:.2f} on {gray.df} {freedom} of freedom, P = {format_p(p)}"
 
 
 def format_rates(incidence: pd.DataFrame) -> list[str]:

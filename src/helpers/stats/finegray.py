@@ -193,10 +193,11 @@ class FineGrayFit(Fit):
         return pd.concat(frames, ignore_index=True)
 
 
-def fit_fine_gray(df, duration, event, covariates, cause=1) -> FineGrayFit:
+def fit_fine_gray(df, duration, event, covariates, cause=1, *, max_iter=50) -> FineGrayFit:
     """Fine–Gray model for the subdistribution hazard of ``cause`` as a :class:`FineGrayFit`.
 
-    Complete cases (crr's ``na.omit``); records with follow-up 0 are kept, as crr keeps them.
+    Complete cases (crr's ``na.omit``); records with follow-up 0 are kept, as crr keeps them. ``converged``
+    is the optimiser's verdict: False when ``max_iter`` Newton steps did not reach the maximum.
     """
     d, dropped, reason = complete_cases(df, [duration, event, *covariates], duration)
     code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
@@ -208,7 +209,7 @@ def fit_fine_gray(df, duration, event, covariates, cause=1) -> FineGrayFit:
     data = _Data(d[duration].to_numpy(float), code, (x - centre) / scale)
     if data.fail.sum() == 0:
         raise ValueError(f"no event of cause {cause} to model")
-    beta, nll, hess, parts, converged = _fit(data)
+    beta, nll, hess, parts, converged = _fit(data, max_iter)
     cov = _crr_variance(data, hess, parts) / np.outer(scale, scale)
     coef = beta / scale
     # Breslow-type jumps of the baseline cumulative subdistribution hazard at the centred covariates.

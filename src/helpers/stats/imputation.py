@@ -24,7 +24,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg as scipy_linalg, stats
 from statsmodels.imputation.mice import MICEData
 
 from helpers.stats._common import local_map
@@ -196,20 +196,138 @@ class _MainEffectsMICEData(MICEData):
         return endog[ixo], exog[ixo], exog[ixm], {}, {}
 
 
-def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_MainEffectsMICEData) -> pd.DataFrame:
+def _r_from_gram(gram):
+    """The R factor of the QR decomposition of a tall matrix A from its Gram matrix A'A (up to the signs of
+    its rows): the Cholesky factor of the column-equilibrated Gram matrix, rescaled. None when that is not
+    well conditioned enough to be as accurate as a QR of A to about the twelfth digit (then QR A itself)."""
+    scale = np.sqrt(np.diag(gram))
+    if not np.all(scale > 0):
+        return None
+    try:
+        r = scipy_linalg.cholesky(gram / np.outer(scale, scale), lower=False, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    return r * scale if np.min(np.abs(np.diag(r))) > 1e-5 else None
+
+
+class _LinearPredictor:
+    """What ``MICEData.impute_pmm`` asks of a fitted imputation model, ``predict(params, rows)``: the linear
+    predictor of the design columns ``design`` of the array ``z`` at ``rows``, from one pass over ``z``."""
+
+    def __init__(self, z, design):
+        self.z, self.design, self._last = z, design, (None, None)
+
+    def predict(self, params, rows):
+        if self._last[0] is not params:
+            full = np.zeros(self.z.shape[1])
+            full[self.design] = params
+            self._last = (params, self.z @ full)
+        return self._last[1][rows]
+
+
+class _FastMICEData(_MainEffectsMICEData):
+    """``_MainEffectsMICEData`` with the same imputation models, draws and predictive mean matching, at a
+    fraction of the cost on large data (``tests/test_imputation.py`` checks that it gives statsmodels' own
+    imputations):
+
+    - the data live in one numpy array (columns contiguous) while the chains run, written back to
+      ``data`` after each :meth:`update_all`;
+    - each conditional least-squares fit reads the R factor of [design | outcome] over the observed rows
+      from their Gram matrix (all rows' less the missing rows', two BLAS passes; :func:`_r_from_gram`,
+      else a Householder QR) rather than an SVD of the design: coefficients R⁻¹Q'y, residual sum of
+      squares the last diagonal element squared, unscaled covariance R⁻¹R⁻ᵀ; a design that is not of full
+      rank (read from R's singular values with statsmodels' tolerance) takes statsmodels' own fit;
+    - the perturbed coefficients are drawn by the same ``rng.multivariate_normal`` call, and the donors
+      are chosen by statsmodels' own ``impute_pmm``, the predictions made in one pass over the array.
+    """
+
+    _z = None  # [intercept | data] as one array, built at the first fit (after the initial imputation)
+    _fitted = None  # the variable whose fit the last perturb_params made here (not statsmodels')
+    _dirty = False  # the array holds imputations not yet written back to ``data``
+
+    def _design_columns(self, vname):
+        """Columns of the array in the design of ``vname`` (intercept, every other column) and its own."""
+        if self._z is None:
+            self._col = {c: j + 1 for j, c in enumerate(self.data.columns)}
+            self._z = np.empty((len(self.data), len(self._col) + 1), order="F")
+            self._z[:, 0] = 1.0
+            self._z[:, 1:] = self.data.to_numpy(float)
+        own = self._col[vname]
+        return [k for k in range(self._z.shape[1]) if k != own], own
+
+    def perturb_params(self, vname):
+        if self.perturbation_method[vname] != "gaussian" or self.regularized.get(vname):
+            return self._stock_perturb(vname)
+        design, own = self._design_columns(vname)
+        order, obs, missing = [*design, own], self.ix_obs[vname], self.ix_miss[vname]
+        n, p = len(obs), len(design)
+        if n <= p:
+            return self._stock_perturb(vname)
+        z_missing = self._z[missing]
+        gram = (self._z.T @ self._z - z_missing.T @ z_missing)[np.ix_(order, order)]
+        r = _r_from_gram(gram)
+        if r is None:
+            r = np.linalg.qr(self._z[np.ix_(obs, order)], mode="r")
+        singular = np.linalg.svd(r[:p, :p], compute_uv=False)
+        if np.sum(singular > singular.max() * p * np.finfo(float).eps) < p:
+            return self._stock_perturb(vname)
+        r_inverse = scipy_linalg.solve_triangular(r[:p, :p], np.eye(p))
+        scale = r[p, p] ** 2 / (n - p)
+        self.models[vname], self._fitted = _LinearPredictor(self._z, design), vname
+        self.params[vname] = self.rng.multivariate_normal(mean=r_inverse @ r[:p, p], cov=(r_inverse @ r_inverse.T) * scale)
+
+    def _stock_perturb(self, vname):
+        self._fitted = None
+        self._sync_to_frame()
+        super().perturb_params(vname)
+
+    def get_split_data(self, vname):
+        if self._fitted != vname:
+            return super().get_split_data(vname)
+        obs = self.ix_obs[vname]
+        return self._z[obs, self._col[vname]], obs, self.ix_miss[vname], {}, {}
+
+    def _store_changes(self, col, vals):
+        if self._z is None:
+            return super()._store_changes(col, vals)
+        if len(self.ix_miss[col]):
+            self._z[self.ix_miss[col], self._col[col]] = np.atleast_1d(vals)
+            self._dirty = True
+
+    def _sync_to_frame(self):
+        """Write the array's imputed values back into ``data`` (what callers and statsmodels read)."""
+        if self._dirty:
+            for col, j in self._col.items():
+                if len(self.ix_miss[col]):
+                    self.data[col] = self._z[:, j].copy()
+            self._dirty = False
+
+    def update_all(self, n_iter=1):
+        super().update_all(n_iter)
+        self._sync_to_frame()
+
+    def completed(self) -> np.ndarray:
+        """The completed data as one array (the columns of ``data``), without copying the frame."""
+        return self.data.to_numpy(float) if self._z is None else self._z[:, 1:]
+
+
+def _mice_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as MICEData takes it: formula-safe names v0, v1, ..., a plain index, and one float block
+    (MICEData copies the frame a few times; one block is copied without merging columns)."""
+    return pd.DataFrame(frame.to_numpy(float), columns=[f"v{j}" for j in range(frame.shape[1])])
+
+
+def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_FastMICEData) -> pd.DataFrame:
     """One completed data set: an independent chain of ``cycles`` MICE cycles from its own seed."""
-    names = {col: f"v{j}" for j, col in enumerate(frame.columns)}  # formula-safe names for MICEData
-    data = frame.rename(columns=names).reset_index(drop=True)
+    data = _mice_input(frame)
     if not data.isna().any().any():
         return frame.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
         mice = engine(data, k_pmm=donors, rng=np.random.default_rng(seed))
         mice.update_all(cycles)
-    out = mice.data.copy()
-    out.columns = frame.columns
-    out.index = frame.index
-    return out
+    values = mice.completed() if hasattr(mice, "completed") else mice.data.to_numpy(float)
+    return pd.DataFrame(values, columns=frame.columns, index=frame.index)
 
 
 def _one_chain(child, data, names, impute, cycles, donors, engine=None):
@@ -217,7 +335,7 @@ def _one_chain(child, data, names, impute, cycles, donors, engine=None):
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
-        mice = (engine or _MainEffectsMICEData)(data.copy(), k_pmm=donors, rng=np.random.default_rng(child))
+        mice = (engine or _FastMICEData)(data.copy(), k_pmm=donors, rng=np.random.default_rng(child))
         for cycle in range(1, cycles + 1):
             mice.update_all(1)
             for column in impute:
@@ -235,7 +353,7 @@ def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, 
     ``impute``. Chains that mix and trend nowhere after the first few cycles have converged. ``frame`` is
     the frame of :func:`imputation_frame`. Returns ``chain, cycle, variable, mean, sd``."""
     names = {col: f"v{j}" for j, col in enumerate(frame.columns)}
-    data = frame.rename(columns=names).reset_index(drop=True)
+    data = _mice_input(frame)
     work = partial(_one_chain, data=data, names=names, impute=list(impute), cycles=cycles, donors=donors)
     results = (map or local_map)(work, np.random.SeedSequence([seed, 3]).spawn(chains))
     rows = [(chain, *row) for chain, chain_rows in enumerate(results, start=1) for row in chain_rows]

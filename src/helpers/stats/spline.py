@@ -214,6 +214,19 @@ class SplineHazards:
         return self.nonlinear.pvalue
 
 
+def support(points, reference: float, values, happened) -> tuple[np.ndarray, np.ndarray]:
+    """For each point of a curve against ``reference``: how many ``values`` lie at or beyond it, on the far
+    side from the reference, and how many of those ``happened`` (an event, a progression); NaN at the
+    reference. The point's estimate rests on them (the curve is extrapolated from them)."""
+    values, happened = np.asarray(values, float), np.asarray(happened, bool)
+    n, d = [], []
+    for v in np.asarray(points, float):
+        beyond = None if v == reference else (values <= v if v < reference else values >= v)
+        n.append(np.nan if beyond is None else float(beyond.sum()))
+        d.append(np.nan if beyond is None else float((beyond & happened).sum()))
+    return np.array(n), np.array(d)
+
+
 def spline_terms(df, exposure, knots) -> tuple[pd.DataFrame, list]:
     """``df`` with the spline basis of ``exposure`` added as columns named ``<exposure>``, ``<exposure>′``, …
     (missing stays missing), and those names."""

@@ -24,7 +24,8 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     """Events of ``cause`` per ``per`` person-years, with exact (Garwood) Poisson 95% limits.
 
     ``duration`` in years. One row per group (in the group's order) and a last row 'Overall'; ``attrs`` hold
-    ``n``, ``n_dropped`` and ``dropped_reason`` (records without follow-up or event status).
+    ``n``, ``n_dropped`` and ``dropped_reason`` (records without follow-up or event status). A group without
+    person-years has no rate (missing).
     Matches R's ``poisson.test(events, person_years / per)$conf.int`` (statsmodels' 'exact-c').
     """
     d, dropped, reason = _used(df, duration, event, group)
@@ -35,10 +36,11 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     for name, part in parts:
         events = int((part[event] == cause).sum())
         years = float(part[duration].sum())
-        low, high = confint_poisson(events, years / per, method="exact-c")
+        # A group without person-years (no patient in it) has no rate (R's poisson.test refuses T = 0).
+        low, high = confint_poisson(events, years / per, method="exact-c") if years > 0 else (np.nan, np.nan)
         rows.append({
             "group": name, "participants": len(part), "events": events, "person_years": years,
-            "rate": events / years * per, "lower": float(low), "upper": float(high),
+            "rate": events / years * per if years > 0 else np.nan, "lower": float(low), "upper": float(high),
         })
     out = pd.DataFrame(rows)
     out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
@@ -385,12 +387,14 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
     Score statistic weighted by (1 − F(t−))^rho (rho = 0 by default, as R's ``cmprsk::cuminc``), with
     Gray's variance estimator; the statistic s' V⁻¹ s is compared with chi-square on (groups − 1) degrees
     of freedom. Matches ``cmprsk::cuminc(...)$Tests`` to 1e-6 relative. One sort, then cumulative sums
-    over the event times (arrays of event times × groups²), where cmprsk loops over them.
+    over the event times (arrays of event times × groups²), where cmprsk loops over them. Groups without
+    a record are left out (as cuminc, which tests the groups present); with fewer than two there is no test
+    (statistic and P missing, ``df`` 0).
     """
     d, dropped, reason = complete_cases(df, [duration, event, group], duration)
     levels = _groups(d, group)
-    if len(levels) < 2:
-        raise ValueError("gray_test needs at least two groups")
+    if len(levels) < 2:  # nothing to compare: cuminc gives no test then
+        return GrayTestResult(statistic=np.nan, df=0, pvalue=np.nan, n=len(d), n_dropped=dropped, dropped_reason=reason)
     code = np.select([d[event] == cause, d[event] > 0], [1, 2], 0)
     gidx = pd.Categorical(d[group], categories=levels).codes
     with np.errstate(divide="ignore", invalid="ignore"):  # np.where evaluates both branches
