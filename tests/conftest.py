@@ -12,11 +12,18 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-import pytest
+# The tests compute with one BLAS thread, as the build's kernels and its local worker processes do
+# (helpers.pipeline.execute, helpers.pipeline.distributed): `make test` runs one worker per core beside the
+# builds' kernels, and OpenBLAS threads on small matrices only wait for each other, spending CPU for
+# nothing. Set before numpy is first imported; a value set in the environment is kept.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from helpers.pipeline import build, params, runs
-from helpers import paths
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers.pipeline import build, params, runs  # noqa: E402
+from helpers import paths  # noqa: E402
 
 
 @pytest.fixture

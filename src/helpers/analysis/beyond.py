@@ -522,7 +522,7 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
         if not as_rare and rare:
             continue
         rows.append(_e_row(assumption, "hazard ratio", False, as_rare, hr, lower, upper, reason, cells))
-    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
+    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit.table())
 
 
 def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:
