@@ -26,6 +26,16 @@ from helpers.pipeline import build, params, runs  # noqa: E402
 from helpers import paths  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tables_outside_the_repository(tmp_path_factory):
+    """Helpers called in-process write their tables and disclosure log where ``MG_TABLES_DIR`` says, else
+    under ``tables/`` in the working directory (the repository, for pytest): give the session a folder of its
+    own. A test that sets the variable itself (monkeypatch, a build) still wins."""
+    if not os.environ.get(paths.TABLES_ENV):
+        os.environ[paths.TABLES_ENV] = str(tmp_path_factory.mktemp("session-tables"))
+    yield
+
+
 @pytest.fixture
 def default_params():
     return params.load()
