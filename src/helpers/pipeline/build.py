@@ -316,7 +316,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
     out = Path(out) if out else paths.BUILD
-    with _validated_once(out / ".validated"):
+    with _validated_once():
         index = _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository,
                        student)
     stamp.record(out, quick)
@@ -324,11 +324,11 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
 
 
 @contextlib.contextmanager
-def _validated_once(folder: Path):
-    """The cohort is read and checked once per build: the notebooks take the validated frame from ``folder``
-    (:data:`validate.VALIDATED_ENV`), which is removed when the build ends."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+def _validated_once():
+    """The cohort is read and checked once per build: the notebooks take the validated frame from a temporary
+    folder (:data:`validate.VALIDATED_ENV`), removed when the build ends. It is not under the output folder,
+    which a build stopped by its checks must leave as it was (or never create)."""
+    folder = Path(tempfile.mkdtemp(prefix="mg-validated-"))
     before = os.environ.get(validate.VALIDATED_ENV)
     os.environ[validate.VALIDATED_ENV] = str(folder)
     try:
