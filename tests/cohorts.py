@@ -196,7 +196,9 @@ CASES: list[tuple[Shape, tuple]] = [
     (Shape(30, n=150, missing_share=0.3, low_group_size=2, ties=True), ("02_baseline", *CORE, "04_sensitivity")),
     (Shape(31, n=5000, mg_unit="mEq/L", drop_optional=tuple(OPTIONAL)), ("02_baseline", "03_hazards")),
     (Shape(32, n=500, no_composite_in="high", no_competing_in="low", women_low_no_competing=True), ("04_sensitivity", *CORE)),
-    (Shape(33, n=300, low_group_size=0, note="two Mg groups: none below 1.8"), (*ALL, "05_progression", "sweep")),
+    # (02, 03 and 08 with one or two groups: test_cohorts' own test of them)
+    (Shape(33, n=300, low_group_size=0, note="two Mg groups: none below 1.8"),
+     ("01_cohort", "04_sensitivity", "05_progression", "06_subgroups", "sweep")),
     (Shape(34, n=200, single_group=True, mg_unit="mmol/L", missing_share=0.1), ("05_progression", "sweep", "data")),
     (Shape(35, n=400, mg_unit="mmol/L", lab_units=("ipth", "vitd25", "hscrp", "phosphate", "proteinuria"),
            note="SI units throughout"), ("02_baseline", "08_beyond")),

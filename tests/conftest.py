@@ -12,11 +12,28 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-import pytest
+# The tests compute with one BLAS thread, as the build's kernels and its local worker processes do
+# (helpers.pipeline.execute, helpers.pipeline.distributed): `make test` runs one worker per core beside the
+# builds' kernels, and OpenBLAS threads on small matrices only wait for each other, spending CPU for
+# nothing. Set before numpy is first imported; a value set in the environment is kept.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from helpers.pipeline import build, params, runs
-from helpers import paths
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers.pipeline import build, params, runs  # noqa: E402
+from helpers import paths  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tables_outside_the_repository(tmp_path_factory):
+    """Helpers called in-process write their tables and disclosure log where ``MG_TABLES_DIR`` says, else
+    under ``tables/`` in the working directory (the repository, for pytest): give the session a folder of its
+    own. A test that sets the variable itself (monkeypatch, a build) still wins."""
+    if not os.environ.get(paths.TABLES_ENV):
+        os.environ[paths.TABLES_ENV] = str(tmp_path_factory.mktemp("session-tables"))
+    yield
 
 
 @pytest.fixture
@@ -103,12 +120,13 @@ def rebuilds_the_shared_book(tmp_path_factory):
 # Under pytest-xdist (`make test` runs one worker per core, pyproject.toml), tests are dealt out to the
 # workers a module at a time, so that a module-scoped fixture is made once. The two expensive builds go
 # first, side by side: the shared book (tests/test_book.py) and the real-data build (tests/test_real_data.py);
-# the browser tests, which only read the shared book, go last, when it is long built.
-FIRST = ("tests/test_book.py", "tests/test_real_data.py")
-LAST = ("tests/test_browser.py",)
-# Modules whose tests share no module-scoped fixture and take seconds each are dealt a test at a time, so
-# that both workers share them: the real-shaped cohorts (about 150 CPU seconds in all) would otherwise keep
-# one worker busy long after the other has run out of work.
+# then the browser tests, which read the shared book (the worker done with the real-data build waits for it
+# while its kernels keep both cores busy); then the other modules.
+FIRST = ("tests/test_book.py", "tests/test_real_data.py", "tests/test_browser.py")
+# Modules whose tests share no module-scoped fixture and take seconds each are dealt a test at a time, and
+# last: both workers share them (the real-shaped cohorts, about 200 CPU seconds in all, would otherwise keep
+# one worker busy long after the other has run out of work), and small units at the end let the two
+# workers finish within seconds of each other.
 BY_TEST = ("tests/test_cohorts.py",)
 
 
@@ -160,7 +178,7 @@ def pytest_collection_modifyitems(items):
 
     def rank(item):
         module = _module(item.nodeid)
-        return FIRST.index(module) if module in FIRST else len(FIRST) + 1 if module in LAST else len(FIRST)
+        return FIRST.index(module) if module in FIRST else len(FIRST) + 1 if module in BY_TEST else len(FIRST)
 
     items.sort(key=rank)  # stable: within a rank, the collection order
 

@@ -14,6 +14,8 @@ import pytest
 import chapters_inprocess
 import cohorts
 from helpers.errors import InputError
+from cohorts import HIGH, LOW, MID
+from helpers.analysis import cohort
 from helpers.pipeline import params as params_mod, runs, validate
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.slow]
@@ -156,3 +158,11 @@ def test_labs_in_another_unit_without_lab_units_stop_before_any_chapter_with_one
     stop = _checks(params_file)
     assert stop.startswith(f"{tmp_path / 'cohort.csv'}: column 'ipth' has a median") and "\n" not in stop
     assert "lab_units: {ipth: pmol/L}" in stop
+
+
+def test_follow_up_0_with_an_event_is_kept_and_without_one_is_excluded_as_planted(tmp_path):
+    shape = cohorts.Shape(107, n=300, zero_followup=4, zero_followup_event=3)
+    the_cohort = validate.load_cohort(params_mod.load(cohorts.write(shape, tmp_path))["cohort_csv"])
+    flow = cohort.primary_flow(the_cohort, [LOW, MID], HIGH).set_index("key")["n"]
+    assert flow["no_followup"] == 4 and flow["analysed"] == 300 - 4  # the generator's resample has none of its own
+    assert cohort.events_at_enrolment(the_cohort, HIGH) == 3

@@ -15,7 +15,7 @@ from helpers.pipeline import validate
 from helpers import paths
 from helpers.analysis import cohort as cohort_mod
 from helpers.report import model_tables
-from helpers.stats import survival as survival_stats
+from helpers.stats import finegray, survival as survival_stats
 
 CUTS = [1.8, 2.2]
 
@@ -27,7 +27,7 @@ def analysed():
 
 
 def _capped(df, duration, event, covariates, cause=1):
-    return survival_stats.fit_cox(df, duration, event, covariates, cause, max_iter=1).table()
+    return survival_stats.fit_cox(df, duration, event, covariates, cause, max_iter=1)
 
 
 def test_the_iteration_cap_reached_is_not_estimable(analysed):
@@ -66,6 +66,8 @@ def test_perfect_separation_is_not_estimable():
         warnings.simplefilter("ignore")
         results = models.fit_logistic_models(data, "y", models={"Model": ["age"]})
     assert results["or"].isna().all() and results["reason"].str.contains("separates").all()
+    shown = model_tables.ratio_table(results, CUTS, "OR")
+    assert all("separates" in shown.iloc[0, c] for c in (2, 4))
 
 
 def test_quasi_complete_separation_is_not_estimable():
@@ -76,6 +78,8 @@ def test_quasi_complete_separation_is_not_estimable():
         results = models.fit_logistic_models(data, "y", models={"Model": ["age"]})
     low = results[results["term"] == "mg_low"].iloc[0]
     assert np.isnan(low["or"]) and "separation" in low["reason"]
+    shown = model_tables.ratio_table(results, CUTS, "OR")  # the page's table: the reason where the ratio would be
+    assert "separation" in shown.iloc[0, 2] and not any(ch.isdigit() for ch in shown.iloc[0, 2])
 
 
 def test_a_well_behaved_logistic_fit_is_published():
@@ -86,10 +90,8 @@ def test_a_well_behaved_logistic_fit_is_published():
 
 
 def test_a_fine_gray_fit_that_did_not_converge_is_not_estimable(analysed):
-    from helpers.stats import finegray
-
     def stalled(*args, **kwargs):  # one Newton step: the optimiser's own verdict is 'not converged'
-        return finegray.fit_fine_gray(*args, **kwargs, max_iter=1).table()
+        return finegray.fit_fine_gray(*args, **kwargs, max_iter=1)
 
     results = models.fit_models(analysed, stalled, "followup_years", "status", models={"Crude": []})
     assert results["hr"].isna().all() and results["reason"].str.contains("did not converge").all()

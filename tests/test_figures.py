@@ -145,3 +145,71 @@ def test_figures_do_not_grow_with_the_cohort():
                     _svg_bytes(figures.schoenfeld_plot(ph, ["x", "x2"])))
     for small, large in zip(sizes[2_000], sizes[200_000]):
         assert large < 1.5 * small + 200_000, sizes
+
+
+def _overlap(a, b) -> bool:
+    """Whether two window extents (display boxes) share any area."""
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_the_fine_gray_curves_legend_clears_the_axis_label(data):
+    """Chapter 4's figure: the legend under the plot ran over 'Years since enrolment'. Drawn as the page
+    draws it (the layout is the same at every width: the SVG is scaled whole), the legend's box meets neither
+    the x-label nor a tick label, and stays inside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    _, _, analysed = data
+    observed = survival.cumulative_incidence(analysed, "followup_years", "status", cause=1, group="mg_group")
+    # The layout depends on the labels, not on the model: any curve per group draws the same legend.
+    implied = observed.rename(columns={"group": "profile"}).assign(cif=lambda d: 0.9 * d["cif"])
+    fig = figures.cif_comparison_plot(observed, implied)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    legend = (fig.legends or [fig.axes[0].get_legend()])[0].get_window_extent(renderer)
+    ax = fig.axes[0]
+    label = ax.xaxis.label.get_window_extent(renderer)
+    assert ax.get_xlabel() == "Years since enrolment"
+    assert not _overlap(legend, label), (legend, label)
+    assert not any(_overlap(legend, t.get_window_extent(renderer)) for t in ax.get_xticklabels() if t.get_text())
+    assert not _overlap(legend, ax.get_window_extent(renderer))
+    assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1 and fig.bbox.y0 <= legend.y0
+
+
+def _figure_calls(path):
+    """Each call ``figures.NAME(...)`` in the code cells of a book page, as (name, ast.Call)."""
+    import ast
+
+    import jupytext
+
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "figures"):
+                yield node.func.attr, node
+
+
+def test_no_figure_of_the_book_carries_a_title_of_its_own():
+    """Issue 29: a figure's title is its numbered caption. Every call of a figure helper on a book page is
+    bound to the helper's signature; its ``title`` must be left empty (panel titles are another argument)."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pages = [p for p in sorted((root / "notebooks").glob("*.md")) + sorted((root / "book").glob("*.md"))
+             if "```{code-cell}" in p.read_text(encoding="utf-8")]  # the executed pages, not prose pages
+    seen, titled = 0, []
+    for page in pages:
+        for name, call in _figure_calls(page):
+            signature = inspect.signature(getattr(figures, name))
+            if "title" not in signature.parameters:
+                continue
+            seen += 1
+            stand_in = [ast.unparse(a) for a in call.args]  # the arguments' source stands in for their values
+            bound = signature.bind_partial(*stand_in, **{k.arg: ast.unparse(k.value) for k in call.keywords if k.arg})
+            if bound.arguments.get("title", "''") not in ("''", '""'):
+                titled.append(f"{page.name}: figures.{name} with title {bound.arguments['title']}")
+    assert seen >= 10  # the scan found the book's figures
+    assert titled == []

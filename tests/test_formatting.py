@@ -26,10 +26,21 @@ def test_p_has_three_decimals_or_less_than(p, expected):
 
 def test_negative_numbers_carry_a_true_minus_sign_and_zero_none():
     assert fmt.number(-2.84, 1) == "\u22122.8"
-    assert fmt.estimate_ci(5.7, -2.84, 14.26, 1) == "5.7 (\u22122.8–14.3)"
+    assert fmt.estimate_ci(5.7, -2.84, 14.26, 1) == "5.7 (\u22122.8 to 14.3)"
     assert fmt.number(-0.04, 1) == "0.0"  # not '−0.0'
     assert fmt.minus_signs("difference -2.8 (-5.1 to -0.4); CKD 3-4; 2026-12-03") == \
         "difference \u22122.8 (\u22125.1 to \u22120.4); CKD 3-4; 2026-12-03"
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((-0.2421, -0.6323, 0.1480), "\u22120.24 (\u22120.63 to 0.15)"),  # NEJM/JAMA: 'to' beside a minus sign
+    ((-1.5, -2.25, -0.75), "\u22121.50 (\u22122.25 to \u22120.75)"),
+    ((0.3, 0.0, 0.6), "0.30 (0.00–0.60)"),  # zero is not negative
+    ((0.3, -0.001, 0.6), "0.30 (0.00–0.60)"),  # nor a bound that rounds to zero: the page shows no minus sign
+])
+def test_a_range_with_a_negative_bound_reads_to_not_a_dash(args, expected):
+    assert fmt.estimate_ci(*args) == expected
+    assert fmt.interval(*args[1:]) == expected[expected.index("(") + 1:-1]
 
 
 def test_summaries_are_median_with_quartiles_or_mean_with_sd():

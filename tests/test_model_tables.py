@@ -101,7 +101,7 @@ def _time_terms(low_events=True, low_group=True):
 
 
 def test_the_time_interaction_test_is_shown_as_a_table_and_a_sentence():
-    """Numbers typed as the thesis prints them (two decimals, en-dash CI, U+2212 minus, P to three), a withheld
+    """Numbers typed as the thesis prints them (two decimals, CI joined by "to" where a bound is negative, U+2212 minus, P to three), a withheld
     row's reason in its place; the joint test in words."""
     terms = pd.DataFrame({"term": ["mg_low", "mg_high", "both"], "coef": [-0.2421, np.nan, np.nan],
                           "lower": [-0.6323, np.nan, np.nan], "upper": [0.1480, np.nan, np.nan], "p": [0.2238, np.nan, 0.4164],
@@ -110,7 +110,7 @@ def test_the_time_interaction_test_is_shown_as_a_table_and_a_sentence():
     shown = model_tables.time_interaction_table(terms, [1.8, 2.2])
     assert shown.table.to_dict("list") == {
         "Term": ["Mg <1.8 × log(years)", "Mg >2.2 × log(years)"],
-        "Coefficient (95% CI)": ["−0.24 (−0.63–0.15)", "withheld: a cell under 11 patients"], "P": ["0.224", "–"]}
+        "Coefficient (95% CI)": ["−0.24 (−0.63 to 0.15)", "withheld: a cell under 11 patients"], "P": ["0.224", "–"]}
     assert shown.text == "Both time terms together: χ² = 1.75, 2 df, P = 0.416."
 
 

@@ -1,6 +1,7 @@
 """One number style on every page (issue 29): every table of the shared build is read back from its HTML and
 scanned for the mixed styles a reader met before helpers.report.formatting wrote them all — a hyphen as
-a minus sign, ranges written '[a;b]' or '(a to b)', thousands without a comma, and a column of numbers whose
+a minus sign, ranges written '[a;b]', a range written 'a to b' though neither bound is negative, an en dash
+beside a minus sign ('−0.63–0.15', which NEJM and JAMA write '−0.63 to 0.15'), thousands without a comma, and a column of numbers whose
 decimals change from row to row ('12' beside '12.7', '1' beside '0.95')."""
 
 import re
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.book
 
 HYPHEN_MINUS = re.compile(r"(?:^|[\s(\[;,])-\d")
 SEMICOLON_RANGE = re.compile(r"\[\s*[−\d.,]+\s*;\s*[−\d.,]+\s*\]")
-TO_RANGE = re.compile(r"\(\s*−?[\d,]*\.\d+ to −?[\d,]*\.\d+\s*\)")  # an interval (decimals), not '(1 to 7)' 
+# An interval (decimals, in brackets; not '(1 to 7)') joined by 'to', and the sign of each bound.
+TO_RANGE = re.compile(r"[(\[]\s*(−?)[\d,]*\.\d+ to (−?)[\d,]*\.\d+\s*[)\]]")
+DASH_BESIDE_MINUS = re.compile(r"\d–−\d|(?<![\d.,])−[\d,]*\.?\d+–\d")  # '0.1–−0.6' or '−0.63–0.15'
 NUMBER = re.compile(r"−?\d{1,3}(,\d{3})*(\.\d+)?|−?\d+(\.\d+)?")
 # Columns whose rows hold different quantities (a parameter's value, a dictionary's range, a calibration
 # target): their decimals follow the quantity of each row, not the column.
@@ -50,8 +53,10 @@ def problems(page: str) -> list[str]:
             for cell in row:
                 if HYPHEN_MINUS.search(cell):
                     found.append(f"{name}: hyphen as a minus sign in {cell!r}")
-                if SEMICOLON_RANGE.search(cell) or TO_RANGE.search(cell):
+                if SEMICOLON_RANGE.search(cell) or any(m.groups() == ("", "") for m in TO_RANGE.finditer(cell)):
                     found.append(f"{name}: a range not written with an en dash in {cell!r}")
+                if DASH_BESIDE_MINUS.search(cell):
+                    found.append(f"{name}: an en dash beside a minus sign (write 'to') in {cell!r}")
                 if re.fullmatch(r"\d{4,}(\.\d+)?", cell) and not (re.fullmatch(r"\d{4}", cell) and 1900 <= int(cell) <= 2100):
                     found.append(f"{name}: thousands without a comma in {cell!r}")
         for j, head in enumerate(heads):
@@ -70,12 +75,20 @@ def test_the_scanner_finds_each_mixed_style():
            "<tr><td>a</td><td>12</td><td>-2.8 to 14.3</td></tr><tr><td>b</td><td>12.7</td><td>(0.5 to 3.4)</td></tr>"
            "<tr><td>c</td><td>2238</td><td>2.1 [2.1;2.3]</td></tr></tbody></table></article>")
     good = ("<article><table><thead><tr><th>Group</th><th>Rate</th><th>CI</th></tr></thead><tbody>"
-            "<tr><td>a</td><td>12.0</td><td>−2.8–14.3</td></tr><tr><td>b</td><td>2,238.0</td><td>2.1 [2.1–2.3]</td></tr>"
+            "<tr><td>a</td><td>12.0</td><td>5.7 (−2.8 to 14.3)</td></tr><tr><td>b</td><td>2,238.0</td><td>2.1 [2.1–2.3]</td></tr>"
+            "<tr><td>c</td><td>−3.0</td><td>−1.50 (−2.25 to −0.75); Mg 1.8–2.2</td></tr>"
             "</tbody></table></article>")
     found = " | ".join(problems(bad))
     for what in ("hyphen as a minus", "range not written", "thousands without a comma", "mixes [0, 1] decimals"):
         assert what in found, what
     assert problems(good) == []
+
+
+@pytest.mark.parametrize("cell", ["−0.24 (−0.63–0.15)", "0.10 (−0.63–−0.15)", "−0.24 [−0.63–0.15]", "0.2 (0.1–−0.6)"])
+def test_the_scanner_wants_to_beside_a_negative_bound(cell):
+    """The rule of formatting.interval: an en dash only between bounds that are both non-negative."""
+    page = f"<article><table><tbody><tr><td>{cell}</td></tr></tbody></table></article>"
+    assert any("en dash beside a minus sign" in p for p in problems(page)), cell
 
 
 @pytest.mark.parametrize("doc", runs.toc_documents())

@@ -342,14 +342,13 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
     covariates = models.fitted_terms(data, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
     fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
-    table = fit.table()
-    table.attrs.update(infinite=[c for c, flag in zip(covariates, fit.solution.infinite) if flag], not_estimable=fit.not_estimable)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     rows = []
     for t in terms:
-        reason = models.not_estimable(table, cells[t], t) if t in cells else ""
-        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else table.loc[t, ["hr", "lower", "upper", "p"]].to_dict()
+        reason = models.not_estimable(fit, cells[t], t) if t in cells else ""
+        estimate = dict.fromkeys(["hr", "lower", "upper", "p"], np.nan) if reason else \
+            models.estimates(fit, t, ("ratio", "lower", "upper", "p"))
         rows.append({"setting": setting, "analysis": analysis, "term": t, **estimate, "n": fit.n, "events": fit.events,
                      "n_imputed": 0, "df": np.nan, "fmi": np.nan, **cells.get(t, blank), "reason": reason})
     return rows
@@ -501,9 +500,10 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     from helpers.analysis import cohort
 
     terms = models.fitted_terms(df, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
-    fit = survival.cause_specific_cox(df, DURATION, EVENT, terms, cause=cause)
+    fit = survival.fit_cox(df, DURATION, EVENT, terms, cause=cause)
     curve_data = df if curve_data is None else curve_data
-    hr, lower, upper = (float(fit.at[term, c]) if term in fit.index else np.nan for c in ("hr", "lower", "upper"))
+    hr, lower, upper = (float(fit.summary.at[term, c]) if term in fit.summary.index else np.nan
+                        for c in ("ratio", "lower", "upper"))
     cells = models.contrast_cells(df, [DURATION, EVENT, *covariates], df[EVENT] == cause)[term]
     reason = cohort.one_group(df[GROUP]) or models.not_estimable(fit, cells, term)
     curves = pd.concat([survival.cumulative_incidence(curve_data, DURATION, EVENT, cause=cause).assign(group="All patients"),
@@ -522,7 +522,7 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
         if not as_rare and rare:
             continue
         rows.append(_e_row(assumption, "hazard ratio", False, as_rare, hr, lower, upper, reason, cells))
-    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit)
+    return EValues(pd.DataFrame(rows), end, largest, rare, limit, fit.table())
 
 
 def e_value_of(fit: pd.DataFrame, term: str, rare: bool) -> evalue.EValue:

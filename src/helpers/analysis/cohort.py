@@ -51,6 +51,14 @@ def _primary_masks(cohort, exclude_at_or_above):
     }
 
 
+def events_at_enrolment(cohort: pd.DataFrame, exclude_at_or_above) -> int:
+    """How many analysed patients had their event on the day of enrolment (follow-up 0 with an event): kept,
+    as R's ``coxph``, ``cuminc`` and ``crr`` keep such a record (a follow-up of 0 without an event is excluded
+    as no follow-up, in the flow)."""
+    analysed = _primary_masks(cohort, exclude_at_or_above)["analysed"]
+    return int((analysed & (cohort["followup_years"] == 0)).sum())
+
+
 def _group_rows(analysed: pd.DataFrame, prefix: str, cutpoints) -> list[dict]:
     counts = derive.mg_group(analysed["mg"], cutpoints).value_counts(sort=False)
     keys = ("low", "mid", "high")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import derive
-from helpers.stats._common import Z95, local_map
+from helpers.stats._common import SUMMARY_COLUMNS, Z95, Fit, local_map
 
 EXPOSURE = ["mg_low", "mg_high"]
 CELL_COLUMNS = ("n_group", "events_group", "n_reference", "events_reference")
@@ -41,8 +41,19 @@ def covariates(model: str, exposure=EXPOSURE) -> list[str]:
     return [*exposure, *WITH_CRUDE[model]]
 
 
+def fit_object(fitter):
+    """The function giving the fit object (:class:`helpers.stats._common.Fit`) behind ``fitter``: for the
+    public ``survival.cause_specific_cox`` and ``survival.fine_gray``, whose tables carry the fit's verdict
+    in ``attrs``, ``fit_cox`` and ``fit_fine_gray`` (the same fit, its verdict in named fields); any other
+    ``fitter`` (``regression.fit_logistic``, say) is taken to return a fit object itself."""
+    from helpers.stats import finegray, survival
+
+    return {survival.cause_specific_cox: survival.fit_cox, finegray.fine_gray: finegray.fit_fine_gray}.get(fitter, fitter)
+
+
 def fit_models(df, fitter, duration, event, models=MODELS, exposure=EXPOSURE, **options) -> pd.DataFrame:
-    """Fit ``fitter`` (a function like ``survival.cause_specific_cox``) for each model.
+    """Fit ``fitter`` (``survival.cause_specific_cox``, ``survival.fine_gray``, or a function returning a fit
+    object: :func:`fit_object`) for each model.
 
     Returns a tidy frame: one row per model and exposure term with ``coef, se, hr, lower, upper, p``,
     ``n`` (patients used), ``n_dropped`` and ``dropped_reason`` (those left out, and why) and ``events``.
@@ -74,17 +85,17 @@ def fitted_terms(df, outcome, adjustment, exposure=EXPOSURE) -> list[str]:
     return [*varying(df, [*outcome, *adjustment], exposure), *adjustment]
 
 
-def _fit(fitter, df, outcome, exposure, adjustment, *args, **options):
-    """``fitter(df, *args, terms)`` on the exposure terms that vary and the adjustment set; without any such
-    term, an empty fit that records the patients and events (each term then says why it has no estimate)."""
+def _fit(fitter, df, outcome, exposure, adjustment, *args, **options) -> Fit:
+    """The fit object of ``fitter(df, *args, terms)`` (:func:`fit_object`) on the exposure terms that vary and
+    the adjustment set; without any such term, an empty fit that records the patients and events (each term
+    then says why it has no estimate)."""
     terms = fitted_terms(df, outcome, adjustment, exposure)
     if terms:
-        return fitter(df, *args, terms, **options)
+        return fit_object(fitter)(df, *args, terms, **options)
     complete = df[list(dict.fromkeys([*outcome, *exposure]))].dropna()
-    empty = pd.DataFrame(columns=["coef", "se", "hr", "or", "lower", "upper", "p"], dtype=float)
-    empty.attrs.update(n=len(complete), n_dropped=len(df) - len(complete), dropped_reason="", converged=True,
-                       events=int((complete[outcome[-1]] == options.get("cause", 1)).sum()))
-    return empty
+    return Fit(pd.DataFrame(columns=SUMMARY_COLUMNS, dtype=float), n=len(complete), n_dropped=len(df) - len(complete),
+               dropped_reason="", events=int((complete[outcome[-1]] == options.get("cause", 1)).sum()),
+               loglik=float("nan"), converged=True)
 
 
 def _one_group(df) -> str:
@@ -114,15 +125,15 @@ def contrast_cells(df, used, happened, exposure=EXPOSURE) -> dict:
 GROUP_WORDS = {"mg_low": "the low-Mg group", "mg_high": "the high-Mg group"}
 
 
-def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
+def not_estimable(fit: Fit, cells: dict, term: str, logistic: bool = False) -> str:
     """Why a term's estimate cannot be published as a number ('' when it can).
 
     Its group or the reference has no patient (the term was left out of the fit, as R's ``coxph`` gives it NA),
     or no event (the coefficient is infinite: R's ``coxph`` prints a large
     arbitrary number with a warning), or, for a logistic model, every patient of one of them had the outcome
-    (separation); the fit did not converge (the optimiser's verdict in ``attrs``: where only another
-    term's coefficient runs off to infinity, this term's is finite and equals R's, as coxph reports it);
-    or its standard error is not finite.
+    (separation); the fit did not converge (the optimiser's verdict, the fit object's fields: where only
+    another term's coefficient runs off to infinity, this term's is finite and equals R's, as coxph reports
+    it); or its standard error is not finite.
     """
     group, outcome = GROUP_WORDS.get(term, "the group"), "outcome" if logistic else "event"
     checks = [(cells["n_group"] == 0, f"no patient in {group}"),
@@ -134,30 +145,33 @@ def not_estimable(fit, cells: dict, term: str, logistic: bool = False) -> str:
     for hit, why in checks:
         if hit:
             return f"not estimable: {why}"
-    if fit.attrs.get("separation"):
+    if fit.separation:
         return "not estimable: the logistic model separates the outcome (fitted probabilities of 0 or 1)"
-    infinite = fit.attrs.get("infinite", [])
-    if term in infinite:
+    if term in fit.infinite:
         return "not estimable: its coefficient is infinite (the likelihood has no maximum)"
-    if not fit.attrs.get("converged", True) and not infinite:
-        why = fit.attrs.get("not_estimable") or fit.attrs.get("reason") or ""
-        return "not estimable: the model did not converge" + (f" ({why})" if why else "")
-    se = float(fit.at[term, "se"])
-    return "" if np.isfinite(se) and np.isfinite(float(fit.at[term, "coef"])) else "not estimable: no finite standard error"
+    if not fit.converged and not fit.infinite:
+        return "not estimable: the model did not converge" + (f" ({fit.not_estimable})" if fit.not_estimable else "")
+    se, coef = float(fit.summary.at[term, "se"]), float(fit.summary.at[term, "coef"])
+    return "" if np.isfinite(se) and np.isfinite(coef) else "not estimable: no finite standard error"
+
+
+def estimates(fit: Fit, term: str, columns=SUMMARY_COLUMNS, ratio: str = "hr") -> dict:
+    """``columns`` of ``term`` in the fit's summary, the ratio named ``ratio`` (``hr`` or ``or``)."""
+    return {ratio if c == "ratio" else c: fit.summary.at[term, c] for c in columns}
 
 
 def _tidy(fits, exposure, ratio, single="") -> pd.DataFrame:
     """One row per model and term; ``single``, when the cohort has one Mg group, is every term's reason."""
     rows = []
-    estimates = ["coef", "se", ratio, "lower", "upper", "p"]
     for name, fit, cells in fits:
         for term in exposure:
             reason = single or not_estimable(fit, cells[term], term, logistic=ratio == "or")
-            values = dict.fromkeys(estimates, np.nan) if reason else fit.loc[term, estimates].to_dict()
+            values = dict.fromkeys(["coef", "se", ratio, "lower", "upper", "p"], np.nan) if reason else \
+                estimates(fit, term, ratio=ratio)
             rows.append({
                 "model": name, "term": term, **values,
-                "n": fit.attrs["n"], "n_dropped": fit.attrs["n_dropped"], "dropped_reason": fit.attrs["dropped_reason"],
-                "events": fit.attrs["events"], **cells[term], "reason": reason,
+                "n": fit.n, "n_dropped": fit.n_dropped, "dropped_reason": fit.dropped_reason,
+                "events": fit.events, **cells[term], "reason": reason,
             })
     return pd.DataFrame(rows)
 
@@ -172,7 +186,7 @@ def fit_logistic_models(df, outcome, models=MODELS, exposure=EXPOSURE, extra=())
     from helpers.stats import regression
 
     happened = df[outcome] == 1
-    fits = ((name, _fit(regression.logistic, df, [outcome], exposure, [*adjustment, *extra], outcome),
+    fits = ((name, _fit(regression.fit_logistic, df, [outcome], exposure, [*adjustment, *extra], outcome),
              contrast_cells(df, [outcome, *exposure, *adjustment, *extra], happened, exposure))
             for name, adjustment in models.items())
     return _tidy(fits, exposure, "or", _one_group(df))
@@ -320,8 +334,8 @@ def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
     estimable = all(events.values())
     rows = []
     for name, fitter in fitters.items():
-        fit = fitter(d, duration, event, covariates(model), cause=cause) if estimable else None
-        stalled = fit is not None and not fit.attrs.get("converged", True) and not fit.attrs.get("infinite")
+        fit = fit_object(fitter)(d, duration, event, covariates(model), cause=cause) if estimable else None
+        stalled = fit is not None and not fit.converged and not fit.infinite
         note = _no_event_note(groups, events, labels) if not estimable else \
             "not estimable: the model did not converge" if stalled else ""
         fit = None if stalled else fit
@@ -331,7 +345,7 @@ def _refit_at(cuts, data, fitters, duration, event, model, cause) -> list[dict]:
                 "model": name, "term": term, "group": label, "reference": labels[1],
                 "participants": int((groups == label).sum()), "events": events[label],
                 "reference_participants": int((groups == labels[1]).sum()), "reference_events": events[labels[1]],
-                **(fit.loc[term, ["hr", "lower", "upper", "p"]].to_dict() if fit is not None else
+                **(estimates(fit, term, ("ratio", "lower", "upper", "p")) if fit is not None else
                    dict.fromkeys(["hr", "lower", "upper", "p"], float("nan"))),
                 "note": note,
             })

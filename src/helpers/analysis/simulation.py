@@ -20,7 +20,7 @@ same seed (``tests/test_distributed.py`` compares a local run with a Dask ``Loca
 import numpy as np
 import pandas as pd
 
-from helpers.stats import survival
+from helpers.stats import finegray, survival
 from helpers.stats._common import Z95, local_map
 
 SIZES = (37, 914, 695)  # low, reference, high: the thesis's groups
@@ -70,17 +70,17 @@ def _subdistribution(rng, p: float = 0.15):
 def _replicate(seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     rows = []
-    for design, draw, fitter in (("cause-specific", _cause_specific, survival.cause_specific_cox),
-                                 ("subdistribution", _subdistribution, survival.fine_gray)):
+    for design, draw, fitter in (("cause-specific", _cause_specific, survival.fit_cox),
+                                 ("subdistribution", _subdistribution, finegray.fit_fine_gray)):
         data = draw(rng)
         try:
             fit = fitter(data, "time", "status", ["mg_low", "mg_high", "age"])
         except (RuntimeError, np.linalg.LinAlgError, ValueError):
             continue
-        if not fit.attrs["converged"]:  # the optimiser's verdict: no number from a fit that did not converge
+        if not fit.converged:  # the optimiser's verdict: no number from a fit that did not converge
             continue
         for term, truth in PLANTED.items():
-            coef, se = fit.at[term, "coef"], fit.at[term, "se"]
+            coef, se = fit.summary.at[term, "coef"], fit.summary.at[term, "se"]
             rows.append({"design": design, "term": term, "seed": seed, "coef": coef, "se": se, "truth": truth,
                          "covered": abs(coef - truth) <= Z95 * se})
     return rows

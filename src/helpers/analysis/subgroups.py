@@ -97,12 +97,12 @@ def _estimate(d, duration, event, covariates, cause):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a diverging fit warns; its result is judged below instead
-            fit = survival.cause_specific_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
+            fit = survival.fit_cox(d, duration, event, stratum_covariates(d, covariates), cause=cause)
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
         return None, "the model did not converge"
-    if not fit.attrs["converged"]:  # the optimiser's verdict
+    if not fit.converged:  # the optimiser's verdict
         return None, "the model did not converge"
-    row = fit.loc["mg_low"]
+    row = fit.summary.loc["mg_low"].rename({"ratio": "hr"})
     if not (np.isfinite(row["coef"]) and np.isfinite(row["se"])) or row["se"] > MAX_SE or abs(row["coef"]) > 10:
         return None, "too few events for a stable estimate"
     return row, ""

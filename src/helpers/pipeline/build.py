@@ -316,7 +316,7 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
     except FileNotFoundError as exc:
         raise BuildError(str(exc)) from None
     out = Path(out) if out else paths.BUILD
-    with _validated_once(out):
+    with _validated_once():
         index = _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository,
                        student)
     stamp.record(out, quick)
@@ -324,13 +324,11 @@ def build(params_file=None, out: Path | None = None, log=print, use_cache: bool 
 
 
 @contextlib.contextmanager
-def _validated_once(out: Path):
-    """The cohort is read and checked once per build: the notebooks take the validated frame from
-    ``out/.validated`` (:data:`validate.VALIDATED_ENV`), which is removed when the build ends (and ``out``
-    with it when the build made it and failed before writing anything else)."""
-    folder, made = out / ".validated", not out.exists()
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+def _validated_once():
+    """The cohort is read and checked once per build: the notebooks take the validated frame from a temporary
+    folder (:data:`validate.VALIDATED_ENV`), removed when the build ends. It is not under the output folder,
+    which a build stopped by its checks must leave as it was (or never create)."""
+    folder = Path(tempfile.mkdtemp(prefix="mg-validated-"))
     before = os.environ.get(validate.VALIDATED_ENV)
     os.environ[validate.VALIDATED_ENV] = str(folder)
     try:
@@ -341,8 +339,6 @@ def _validated_once(out: Path):
         else:
             os.environ[validate.VALIDATED_ENV] = before
         shutil.rmtree(folder, ignore_errors=True)
-        if made and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
 
 
 def _build(params, planned, pages, left_out, out, started, log, use_cache, jobs, pdf, only, repository, student):

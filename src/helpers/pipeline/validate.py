@@ -238,7 +238,7 @@ def cohorts(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # A build validates the cohort once and names, in this variable, a folder of its own where the validated frame
 # is kept for the build's notebooks (each would otherwise read and check the same file again: about a minute
-# per page on a million patients). The build removes the folder when it ends.
+# per page on a million patients). The folder is a temporary one, removed when the build ends.
 VALIDATED_ENV = "MG_VALIDATED_COHORTS"
 
 

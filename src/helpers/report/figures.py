@@ -2,6 +2,10 @@
 
 One colour-blind-safe palette (Okabe & Ito) and one set of font sizes serve every chapter. Figures only
 draw; what they show is computed by the statistical helpers.
+
+In the book a figure's title is its numbered caption (the notebook's ``mystnb: figure: caption``): the book
+passes no ``title``, so no image carries a title of its own; panels of a multi-panel figure keep their
+panel titles. ``title`` is for a figure used outside the book.
 """
 
 import textwrap
@@ -285,7 +289,9 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
     """
     groups = list(dict.fromkeys(observed["group"]))
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(PHONE_SAFE_WIDTH, 4.4))
+        # Constrained layout with the legend outside, below the x-label: the layout makes room for both, so
+        # neither overlaps the other at any width (a legend anchored below the axes ran over the label).
+        fig, ax = plt.subplots(figsize=(PHONE_SAFE_WIDTH, 4.4 + 0.25 * 2 * len(groups)), layout="constrained")
         for g, colour in zip(groups, PALETTE):
             o = display_steps(observed[observed["group"] == g])
             ax.step(o["time"], o["cif"], where="post", color=colour, lw=1.5, label=f"Mg {g}: Aalen–Johansen")
@@ -296,22 +302,22 @@ def cif_comparison_plot(observed: pd.DataFrame, implied: pd.DataFrame, title: st
         ax.set_xlabel("Years since enrolment")
         ax.set_ylabel("Cumulative incidence")
         ax.set_ylim(0, None)
-        ax.legend(frameon=False, ncol=1, loc="upper left", bbox_to_anchor=(0.0, -0.16))
+        fig.legend(frameon=False, ncol=1, loc="outside lower left")
         if title:
             ax.set_title(textwrap.fill(title, 62), loc="left")
-        fig.tight_layout()
     return finish(fig)
 
 
 def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rules=None, ratio_label: str = "Odds ratio",
-                cutpoints=()):
+                cutpoints=(), panel: str = ""):
     """A ratio (odds, hazard or subdistribution hazard) along a continuous exposure (a restricted cubic
     spline) with its 95% band, log scale.
 
     ``fit`` is a ``regression.SplineFit`` or a ``spline.SplineHazards``; ``exposure_values`` are the
     patients' values, drawn beneath as a histogram so the reader sees where the curve rests on data and
     where on few patients; ``cutpoints`` are marked as dashed lines. With active disclosure ``rules`` (real
-    data) the bars are rounded counts and bins of few patients are left empty (hatched outline).
+    data) the bars are rounded counts and bins of few patients are left empty (hatched outline). ``panel``
+    names one of several such figures under one caption (the model, say), above the non-linearity test.
     """
     from helpers.report import disclosure
     from helpers.report.formatting import p_value as format_p
@@ -342,7 +348,8 @@ def spline_plot(fit, exposure_values, exposure_label: str, title: str = "", rule
                 f"P = {format_p(fit.nonlinearity_p)}")
         overall = getattr(fit, "overall", None)  # survival splines also test the association as a whole
         note = f"Overall: P = {format_p(overall.pvalue)}; n{note}" if overall is not None else f"N{note}"
-        ax.set_title(f"{textwrap.fill(title, 56)}\n{note}" if title else note, loc="left", fontsize=11.5)
+        heading = "\n".join(textwrap.fill(t, 56) for t in (title, panel) if t)
+        ax.set_title(f"{heading}\n{note}" if heading else note, loc="left", fontsize=11.5)
         step = 0.1 if np.allclose(values * 10, np.round(values * 10)) else None
         bins = np.arange(values.min() - 0.05, values.max() + 0.1, step) if step else 30
         edges, heights, redacted = disclosure.histogram(values, bins, rules or disclosure.Rules(active=False))

@@ -1,7 +1,8 @@
 """The book's one number style: every number a page shows is written by a function of this module.
 
 As NEJM and JAMA print them: ratios (HR, OR) to two decimals, P to three ("<0.001" below), percentages to
-one, a range or confidence interval with an en dash ("2.53 (1.12–5.69)", "54.0 [45.0–63.0]"), the true
+one, a range or confidence interval with an en dash ("2.53 (1.12–5.69)", "54.0 [45.0–63.0]"), or with
+" to " where a bound is negative ("−0.24 (−0.63 to 0.15)": a dash beside a minus sign is ambiguous), the true
 minus sign U+2212 ("−2.8"), thousands separated by commas ("1,646"). Continuous summaries are
 "median [Q1–Q3]" or "mean ± SD". A missing value is an empty string; a string (a redaction marker,
 "not estimable") passes through unchanged. CSV downloads keep plain numbers: only what a page displays
@@ -16,6 +17,7 @@ import pandas as pd
 
 MINUS = "\u2212"
 DASH = "\u2013"
+RANGE_TO = " to "  # between the bounds of a range when either is negative
 RATIO_DECIMALS = 2
 P_DECIMALS = 3
 PERCENT_DECIMALS = 1
@@ -59,10 +61,13 @@ def p_value(p) -> str:
 
 
 def interval(lower, upper, decimals: int = RATIO_DECIMALS) -> str:
-    """A range with an en dash: '1.12–5.69', '−2.8–14.3'; empty when a limit is missing."""
+    """A range with an en dash, '1.12–5.69', or with ' to ' where a bound is negative, '−2.8 to 14.3'
+    (as NEJM and JAMA print it: '−2.8–14.3' could be read as a subtraction); empty when a limit is missing."""
     if _missing(lower) or _missing(upper):
         return ""
-    return f"{number(lower, decimals)}{DASH}{number(upper, decimals)}"
+    low, high = number(lower, decimals), number(upper, decimals)
+    joint = RANGE_TO if MINUS in low + high else DASH
+    return f"{low}{joint}{high}"
 
 
 def estimate_ci(estimate, lower, upper, decimals: int = RATIO_DECIMALS) -> str:

@@ -198,16 +198,17 @@ def ties_comparison(df, duration, event, model="Model 4", cause=1) -> pd.DataFra
     (the thesis does not say which it used): one row per term, ``Efron`` and ``Breslow`` formatted."""
     from helpers.stats import survival
 
-    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, models.covariates(model), cause, ties).table()
+    fits = {ties.capitalize(): survival.fit_cox(df, duration, event, models.covariates(model), cause, ties)
             for ties in ("efron", "breslow")}
     names = {"mg_low": "Mg below the lower cut-point", "mg_high": "Mg above the upper cut-point"}
     cells = models.contrast_cells(df, [duration, event, *models.covariates(model)], df[event] == cause)
     rows = []
     for term in models.EXPOSURE:
         reason = models.not_estimable(fits["Efron"], cells[term], term) or models.not_estimable(fits["Breslow"], cells[term], term)
-        row = {"Term": names[term], **{name: "" if reason else outputs.format_ratio(*s.loc[term, ["hr", "lower", "upper"]])
-                                       for name, s in fits.items()},
-               "Efron − Breslow, log HR": "" if reason else f"{fits['Efron'].at[term, 'coef'] - fits['Breslow'].at[term, 'coef']:.5f}"}
+        row = {"Term": names[term], **{name: "" if reason else outputs.format_ratio(*f.summary.loc[term, ["ratio", "lower", "upper"]])
+                                       for name, f in fits.items()},
+               "Efron − Breslow, log HR": "" if reason else
+               f"{fits['Efron'].summary.at[term, 'coef'] - fits['Breslow'].summary.at[term, 'coef']:.5f}"}
         rows.append(row | cells[term] | {"reason": reason})
     return pd.DataFrame(rows)
 
@@ -225,9 +226,10 @@ def map_formula_effect(df, fitter, duration, event, cause=1) -> pd.DataFrame:
     rows = []
     for label, weight in (("DBP + (SBP − DBP)/3", None), ("DBP + 0.412·(SBP − DBP)", 0.412)):
         d = df.assign(map=derive.mean_arterial_pressure(df["sbp"], df["dbp"], weight))
-        fit = fitter(d, duration, event, models.covariates("Model 3"), cause=cause)
+        fit = models.fit_object(fitter)(d, duration, event, models.covariates("Model 3"), cause=cause)
         cells = models.contrast_cells(d, [duration, event, *models.covariates("Model 3")], d[event] == cause)["mg_low"]
         reason = models.not_estimable(fit, cells, "mg_low")
-        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": "" if reason else outputs.format_ratio(*fit.loc["mg_low", ["hr", "lower", "upper"]]),
+        rows.append({"Formula": label, "Model 3 HR, Mg low (95% CI)": "" if reason else
+                     outputs.format_ratio(*fit.summary.loc["mg_low", ["ratio", "lower", "upper"]]),
                      **cells, "reason": reason})
     return pd.DataFrame(rows)

@@ -55,7 +55,9 @@ def wald_summary(coef, se, index, name) -> pd.DataFrame:
 class Fit:
     """A fitted regression model: ``summary`` (one row per term: coef, se, ratio, lower, upper, p), the
     number of records used (``n``), left out (``n_dropped``, with ``dropped_reason``), events, the log
-    (partial) likelihood and whether the fit converged."""
+    (partial) likelihood and the optimiser's verdict: whether the fit converged, the terms whose coefficient
+    runs off to infinity (``infinite``), why the fit is not estimable (``not_estimable``, '' when it is) and,
+    for a logistic model, ``separation`` (fitted probabilities of 0 or 1)."""
 
     summary: pd.DataFrame
     n: int
@@ -65,6 +67,9 @@ class Fit:
     loglik: float
     converged: bool
     ratio_name: str = field(default="hr", repr=False)
+    infinite: tuple = ()
+    not_estimable: str = ""
+    separation: bool = False
 
     def table(self) -> pd.DataFrame:
         """The summary with the ratio named as the public functions name it (``hr`` or ``or``) and the

@@ -22,7 +22,6 @@ class LogisticFit(Fit):
     """A fitted logistic model (see :func:`fit_logistic`); ``cov`` is the covariance of the coefficients."""
 
     cov: np.ndarray = None
-    separation: bool = False
 
     def table(self) -> pd.DataFrame:
         """As :meth:`Fit.table`, with ``separation`` in ``attrs`` too."""

@@ -225,7 +225,6 @@ class CoxFit(Fit):
     status: np.ndarray = None
     ties: str = "efron"
     solution: CoxSolution = None
-    not_estimable: str = ""
 
     def schoenfeld(self) -> pd.DataFrame:
         """Schoenfeld residuals of this fit (see :func:`schoenfeld_residuals`)."""
@@ -254,7 +253,8 @@ def fit_cox(df, duration, event, covariates, cause=1, ties="efron", *, max_iter=
         wald_summary(sol.beta, np.sqrt(np.diag(sol.imat)), covariates, "covariate"), n=len(d), n_dropped=dropped,
         dropped_reason=reason, events=int(status.sum()), loglik=sol.loglik, converged=sol.converged,
         ratio_name="hr", cov=sol.imat, x=x[sol.order], time=time[sol.order], status=status[sol.order], ties=ties,
-        solution=sol, not_estimable=_not_estimable(sol, covariates),
+        solution=sol, infinite=tuple(c for c, flag in zip(covariates, sol.infinite) if flag),
+        not_estimable=_not_estimable(sol, covariates),
     )
 
 
@@ -278,7 +278,7 @@ def cause_specific_cox(df, duration, event, covariates, cause=1, ties="efron") -
     """
     fit = fit_cox(df, duration, event, covariates, cause, ties)
     out = fit.table()
-    out.attrs.update(infinite=[c for c, flag in zip(covariates, fit.solution.infinite) if flag], not_estimable=fit.not_estimable)
+    out.attrs.update(infinite=list(fit.infinite), not_estimable=fit.not_estimable)
     return out
 
 
