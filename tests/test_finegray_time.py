@@ -58,3 +58,45 @@ def test_rescaling_the_time_function_rescales_its_coefficient_only():
 
 def test_golden_values_are_what_r_makes(tmp_path):
     rerun("finegray_time.R", tmp_path, "finegray_time.csv", rtol=1e-6, atol=1e-9)
+
+
+def _random_cohort(n=600, seed=3):
+    """Tied times (to 0.1), both causes, censoring and records with follow-up 0 of every kind."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(3, n, p=[0.5, 0.3, 0.2])
+    x = rng.normal(size=(n, 2))
+    time = np.round(rng.exponential(2.0 * np.exp(-0.3 * group - 0.2 * x[:, 0]), n), 1)
+    time[:12] = 0.0
+    status = rng.choice(3, n, p=[0.3, 0.45, 0.25])
+    return pd.DataFrame({"time": time, "status": status, "g1": (group == 1) * 1.0, "g2": (group == 2) * 1.0,
+                         "x1": x[:, 0], "x2": np.round(x[:, 1], 1)})
+
+
+@pytest.mark.parametrize("interact", [["g1", "g2"], ["g1", "g2", "x2"]])
+def test_pattern_wise_sums_equal_the_dense_ones(interact):
+    """The running sums per pattern of the interacting covariates and the sums over (event times × subjects)
+    are the same algebra: equal coefficients, log likelihood and crr variance to 1e-10."""
+    from helpers.stats import finegray_time as ft
+
+    d = _random_cohort()
+    assert (d["time"] == 0).any() and d["time"].duplicated().any()
+    args = (d["time"].to_numpy(float), d["status"].to_numpy(), d[["g1", "g2", "x1", "x2"]].to_numpy(float),
+            d[interact].to_numpy(float), np.log1p)
+    fits = []
+    for design in (ft._Patterns(*args), ft._Design(*args)):
+        beta, loglik, info, parts, converged = ft._fit(design, 4 + len(interact))
+        assert converged
+        fits.append((beta, loglik, design.variance(info, parts)))
+    (b1, l1, v1), (b2, l2, v2) = fits
+    np.testing.assert_allclose(b1, b2, rtol=1e-10, atol=1e-10)
+    assert l1 == pytest.approx(l2, rel=1e-12)
+    np.testing.assert_allclose(v1, v2, rtol=1e-10, atol=1e-13)
+
+
+def test_many_distinct_interacting_values_on_a_large_cohort_are_refused(monkeypatch):
+    from helpers.stats import finegray_time as ft
+
+    d = _random_cohort()
+    monkeypatch.setattr(ft, "DENSE_LIMIT", 1000)
+    with pytest.raises(ValueError, match="too many distinct"):
+        ft.fine_gray_time_interaction(d, "time", "status", ["x1"], ["x1"], tf=np.log1p)
