@@ -55,11 +55,14 @@ def registry(n: int, seed: int = 1) -> pd.DataFrame:
 def _estimators():
     from helpers import regression, survival
     from helpers.stats import imputation, survival as stats_survival
+    from helpers.stats.finegray_time import fine_gray_time_interaction
 
     return {
         "cox": lambda d: survival.cause_specific_cox(d, "time", "status", GROUPED),
         "schoenfeld+ph_test": lambda d: stats_survival.fit_cox(d, "time", "status", GROUPED).ph_test(),
         "fine_gray": lambda d: survival.fine_gray(d, "time", "status", GROUPED),
+        "fine_gray_time (grp × log t)": lambda d: fine_gray_time_interaction(d, "time", "status", GROUPED,
+                                                                              ["grp_b", "grp_c"]),
         "aalen_johansen": lambda d: survival.cumulative_incidence(d, "time", "status", group="group"),
         "gray_test": lambda d: survival.gray_test(d, "time", "status", "group"),
         "kaplan_meier": lambda d: survival.kaplan_meier(d, "time", "status"),
