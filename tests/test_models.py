@@ -120,3 +120,22 @@ def test_fine_gray_curves_standardized_over_the_cohort():
                                                        models.group_profiles(df, cov, [1.8, 2.2]))
     assert list(averaged["profile"].unique()) == ["<1.8", "1.8–2.2", ">2.2"]
     assert not np.allclose(averaged["cif"], at_means["cif"], rtol=1e-3)
+
+
+def test_the_mean_curve_is_the_mean_of_every_patients_curve_in_any_slices():
+    """``FineGrayFit.mean_cumulative_incidence`` (shared curves for equal linear predictors, summed in
+    slices) against the plain mean of one ``predict.crr`` curve per patient; duplicated patients and slices
+    of one and of seven predictors must not change it."""
+    from helpers.pipeline import params as params_mod, validate
+    from helpers.stats import finegray
+
+    _, df = validate.cohorts(params_mod.load())
+    cov = models.covariates("Model 2")
+    fit = finegray.fit_fine_gray(df, "followup_years", "status", cov)
+    rows = df[cov].dropna().iloc[:60]
+    rows = pd.concat([rows, rows.iloc[:15]], ignore_index=True)  # equal predictors share a curve
+    plain = fit.cumulative_incidence(rows).groupby("time", sort=True)["cif"].mean()
+    for cells in (1, 7 * len(fit.times), 4_000_000):
+        mean = fit.mean_cumulative_incidence(rows, cells=cells)
+        np.testing.assert_allclose(mean["time"], plain.index, rtol=0)
+        np.testing.assert_allclose(mean["cif"], plain.to_numpy(), rtol=1e-12, atol=1e-15)

@@ -230,9 +230,9 @@ def fine_gray_standardized_curves(df, duration, event, covariates, cutpoints, ca
             continue
         rows = complete.copy()
         rows[EXPOSURE] = flags
-        curves = fit.cumulative_incidence(rows[terms])
-        mean = curves.groupby("time", sort=True)["cif"].mean()
-        frames.append(pd.DataFrame({"profile": label, "time": mean.index.to_numpy(), "cif": mean.to_numpy(), **cells}))
+        mean = fit.mean_cumulative_incidence(rows[terms])
+        frames.append(pd.DataFrame({"profile": label, "time": mean["time"].to_numpy(), "cif": mean["cif"].to_numpy(),
+                                    **cells}))
     return pd.concat(frames, ignore_index=True)
 
 
