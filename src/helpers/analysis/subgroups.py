@@ -20,13 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from helpers.analysis import derive
 from helpers.analysis.subgroup_definitions import (  # noqa: F401
     ADJUSTMENTS, DEFAULT_CUTOFFS, FULL_MODEL, SUBGROUPS, Subgroup)
 from helpers.stats import survival
-from helpers.stats._common import local_map
+from helpers.stats._common import chi2_sf, local_map
 
 # Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about
 # 130,000) the estimate says nothing and is reported as not estimable.
@@ -75,7 +74,7 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
     small = survival.fit_cox(d, duration, event, base, cause=cause)
     large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
     lr = 2.0 * (large.loglik - small.loglik)
-    return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
+    return InteractionTest(float(lr), len(products), float(chi2_sf(lr, len(products))))
 
 
 def stratum_covariates(d, covariates, exposure=("mg_low", "mg_high")) -> list[str]:

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.rates import confint_poisson
-
-from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
+from helpers.stats._common import Z95, Fit, chi2_sf, complete_cases, wald_summary
 
 
 
@@ -28,6 +25,8 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     person-years has no rate (missing).
     Matches R's ``poisson.test(events, person_years / per)$conf.int`` (statsmodels' 'exact-c').
     """
+    from statsmodels.stats.rates import confint_poisson  # here, not at the top: statsmodels costs a kernel ~1 s
+
     d, dropped, reason = _used(df, duration, event, group)
     parts = [("Overall", d)]
     if group:
@@ -401,7 +400,7 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
         s, v = _gray_score(*_gray_counts(d[duration].to_numpy(float), code, gidx, len(levels)), rho)
     statistic = float(s @ np.linalg.solve(v, s))
     ng1 = len(levels) - 1
-    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)),
+    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(chi2_sf(statistic, ng1)),
                           n=len(d), n_dropped=dropped, dropped_reason=reason)
 
 
@@ -524,9 +523,9 @@ def _ph_test(fit: CoxFit) -> ProportionalHazardsResult:
     rho = [np.corrcoef(xx, scaled[:, j])[0, 1] for j in range(scaled.shape[1])]
     unscaled = xx @ resid.to_numpy()
     global_chisq = float(unscaled @ cov @ unscaled * nd / (xx @ xx))
-    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": stats.chi2.sf(chisq, 1)}, index=fit.summary.index)
+    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": chi2_sf(chisq, 1)}, index=fit.summary.index)
     k = len(fit.summary)
-    table.loc["GLOBAL"] = [np.nan, global_chisq, k, stats.chi2.sf(global_chisq, k)]
+    table.loc["GLOBAL"] = [np.nan, global_chisq, k, chi2_sf(global_chisq, k)]
     residuals = pd.DataFrame(scaled + fit.summary["coef"].to_numpy(), columns=fit.summary.index, index=resid.index)
     return ProportionalHazardsResult(table, residuals, g)
 
