@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
+
 from helpers.stats._common import Z95, Fit, chi2_sf, complete_cases, wald_summary
 
 
@@ -25,8 +27,6 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     person-years has no rate (missing).
     Matches R's ``poisson.test(events, person_years / per)$conf.int`` (statsmodels' 'exact-c').
     """
-    from statsmodels.stats.rates import confint_poisson  # here, not at the top: statsmodels costs a kernel ~1 s
-
     d, dropped, reason = _used(df, duration, event, group)
     parts = [("Overall", d)]
     if group:
@@ -36,7 +36,7 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
         events = int((part[event] == cause).sum())
         years = float(part[duration].sum())
         # A group without person-years (no patient in it) has no rate (R's poisson.test refuses T = 0).
-        low, high = confint_poisson(events, years / per, method="exact-c") if years > 0 else (np.nan, np.nan)
+        low, high = garwood_interval(events, years / per) if years > 0 else (np.nan, np.nan)
         rows.append({
             "group": name, "participants": len(part), "events": events, "person_years": years,
             "rate": events / years * per if years > 0 else np.nan, "lower": float(low), "upper": float(high),
@@ -44,6 +44,15 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     out = pd.DataFrame(rows)
     out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
     return out
+
+
+def garwood_interval(events: int, exposure: float) -> tuple[float, float]:
+    """Exact (Garwood) 95% limits of the Poisson rate ``events / exposure``: the gamma quantiles of
+    statsmodels' ``confint_poisson(events, exposure, method="exact-c")``, computed by the scipy.special
+    functions that ``scipy.stats.gamma`` calls (bit for bit the same numbers, without importing statsmodels
+    and scipy.stats into every kernel); the lower limit is 0 without events."""
+    low = special.gammaincinv(events, 0.05 / 2) / exposure if events > 0 else 0.0
+    return low, special.gammainccinv(events + 1, 0.05 / 2) / exposure
 
 
 def _used(df, duration, event, group=None):
