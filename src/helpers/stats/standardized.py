@@ -73,14 +73,55 @@ def standardized_risk(df, duration, event, group, covariates, times, cause=1, re
     patients, a covariate constant over the cohort or collinear with the others, or a cause that does
     not occur.
     """
-    if iid_ties not in ("ate", "counted"):
-        raise ValueError(f"iid_ties must be 'ate' or 'counted', not {iid_ties!r}")
-    data = _prepare(df, duration, event, group, covariates, times, cause, reference, competing_covariates)
-    fits = [_fit_cause(data, k, iid_ties) for k in data.causes]
-    estimates, iids = {}, {}
-    for a in range(len(data.levels)):
-        estimates[a], iids[a] = _standardize(data, fits, a)
-    return _table(data, estimates, iids)
+    model = StandardizedModel(df, duration, event, group, covariates, cause, reference,
+                              competing_covariates=competing_covariates)
+    return model.risks(times, iid_ties)
+
+
+class StandardizedModel:
+    """The cause-specific Cox models of :func:`standardized_risk`, fitted once for any times and tie rule.
+
+    Built from the same arguments as :func:`standardized_risk` less ``times`` and ``iid_ties``, it fits
+    each cause's model once (on every distinct event time) and reads off the standardized risks at any
+    ``times`` with either ``iid_ties``: :meth:`risks` gives exactly ``standardized_risk``'s frame (the
+    baseline hazards up to the last time asked for are a prefix of the full ones), :meth:`tables` several
+    tie rules from one pass over the patients. Tables already computed are kept.
+    """
+
+    def __init__(self, df, duration, event, group, covariates, cause=1, reference=None, *, competing_covariates=None):
+        self.data = _prepare(df, duration, event, group, covariates, cause, reference, competing_covariates)
+        self.duration = duration
+        self._solved, self._fits, self._tables = {}, {}, {}
+
+    def risks(self, times, iid_ties="ate") -> pd.DataFrame:
+        """The frame of :func:`standardized_risk` at ``times`` with the tie rule ``iid_ties``."""
+        return self.tables(times, (iid_ties,))[iid_ties]
+
+    def tables(self, times, ties=("ate", "counted")) -> dict:
+        """``{iid_ties: frame}`` at ``times`` for each tie rule of ``ties``; one sweep over the patients serves
+        them all (the rules differ only in the coefficients' influence function)."""
+        for rule in ties:
+            if rule not in ("ate", "counted"):
+                raise ValueError(f"iid_ties must be 'ate' or 'counted', not {rule!r}")
+        taus = _check_times(times, self.data.time, self.duration)
+        todo = [rule for rule in dict.fromkeys(ties) if (tuple(taus), rule) not in self._tables]
+        if todo:
+            data = _at_times(self.data, taus)
+            fits = [[_on_grid(self._fit(k, rule), len(data.grid)) for k in data.causes] for rule in todo]
+            estimates, iids = [{} for _ in todo], [{} for _ in todo]
+            for a in range(len(data.levels)):
+                for j, (mean_risk, iid) in enumerate(_standardize(data, fits, a)):
+                    estimates[j][a], iids[j][a] = mean_risk, iid
+            for j, rule in enumerate(todo):
+                self._tables[tuple(taus), rule] = _table(data, estimates[j], iids[j])
+        return {rule: self._tables[tuple(taus), rule].copy() for rule in ties}
+
+    def _fit(self, k, iid_ties) -> "_Fit":
+        if (k, iid_ties) not in self._fits:
+            if k not in self._solved:
+                self._solved[k] = _solve_cause(self.data, k, self.data.x[:, self.data.columns[k]])
+            self._fits[k, iid_ties] = _fit_cause(self.data, k, iid_ties, self._solved[k])
+        return self._fits[k, iid_ties]
 
 
 # --- input ----------------------------------------------------------------------------------------------
@@ -97,18 +138,25 @@ class _Data:
     n_group_columns: int  # the group's indicators: the design's first columns
     levels: list
     ref: int  # the reference level's index
-    taus: np.ndarray  # the times asked for
+    taus: np.ndarray | None  # the times asked for (None before :func:`_at_times`)
     causes: list
     cause: float  # the cause of interest
     n: int
     n_dropped: int
     columns: dict  # cause -> the design columns its model holds (boolean mask)
-    grid: np.ndarray  # distinct event times (any cause) up to the last τ
+    grid: np.ndarray  # distinct event times (any cause) up to the last τ (every one before _at_times)
     nle: np.ndarray  # grid times ≤ each patient's time
-    jt: np.ndarray  # grid times ≤ each τ
+    jt: np.ndarray | None  # grid times ≤ each τ
 
 
-def _prepare(df, duration, event, group, covariates, times, cause, reference, competing=None) -> _Data:
+def _at_times(data: _Data, taus) -> _Data:
+    """``data`` with the grid cut at the last of ``taus``: the distinct event times up to it."""
+    J = int(np.searchsorted(data.grid, taus.max(), side="right"))
+    return replace(data, taus=taus, grid=data.grid[:J], nle=np.minimum(data.nle, J),
+                   jt=np.searchsorted(data.grid[:J], taus, side="right"))
+
+
+def _prepare(df, duration, event, group, covariates, cause, reference, competing=None) -> _Data:
     own = list(covariates)
     competing = own if competing is None else list(competing)
     covariates = own + [c for c in competing if c not in own]  # the union: one design, one set of patients
@@ -123,19 +171,17 @@ def _prepare(df, duration, event, group, covariates, times, cause, reference, co
         raise ValueError(f"cause {cause!r} does not occur in column {event!r} (event codes present: {present})")
     levels, gidx, ref = _group_levels(d[group], group, reference)
     x, owners = _design(d, covariates, group, levels, gidx)
-    taus = _check_times(times, time, duration)
 
     order = np.argsort(time, kind="stable")
     time, status, centre = time[order], status[order], x.mean(axis=0)
     # The design columns each cause's model holds: the group's, and its own covariates'.
     columns = {k: np.array([o == group or o in (own if k == cause else competing) for o in owners]) for k in causes}
-    # Distinct event times (any cause) up to the last time asked for: the grid of the risk's sum.
-    event_times = np.unique(time[status != 0])
-    grid = event_times[event_times <= taus.max()]
+    # Distinct event times (any cause): the grid of the risk's sum, cut at the last time asked for later.
+    grid = np.unique(time[status != 0])
     return _Data(time=time, status=status, gidx=gidx[order], centre=centre, x=x[order] - centre,
-                 n_group_columns=len(levels) - 1, levels=levels, ref=ref, taus=taus, causes=list(causes),
+                 n_group_columns=len(levels) - 1, levels=levels, ref=ref, taus=None, causes=list(causes),
                  cause=cause, n=len(d), n_dropped=n_dropped, columns=columns, grid=grid,
-                 nle=np.searchsorted(grid, time, side="right"), jt=np.searchsorted(grid, taus, side="right"))
+                 nle=np.searchsorted(grid, time, side="right"), jt=None)
 
 
 def _complete_rows(df, used, group, covariates):
@@ -243,10 +289,11 @@ class _Fit:
     delta_s0: np.ndarray  # δ_m / S0(T_m) for this cause's events, 0 for the other patients
 
 
-def _fit_cause(data: _Data, k, iid_ties) -> _Fit:
-    """Cause k's model on its own design columns; coefficients, influence functions and means are laid out
-    over every column of the design, zero in the columns it does not hold."""
-    fit = _fit_cause_own(data, k, iid_ties, data.x[:, data.columns[k]])
+def _fit_cause(data: _Data, k, iid_ties, solved) -> _Fit:
+    """Cause k's model on its own design columns (``solved``: its :func:`_solve_cause`); coefficients,
+    influence functions and means are laid out over every column of the design, zero in the columns it
+    does not hold."""
+    fit = _fit_cause_own(data, iid_ties, solved)
     used, p = data.columns[k], data.x.shape[1]
 
     def widened(value):
@@ -279,7 +326,23 @@ def _fit_limit(data: _Data, k, x, alive_levels):
     return beta, inverse
 
 
-def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
+@dataclass(frozen=True)
+class _Solved:
+    """One cause's Cox model as fitted (what does not depend on the tie rule of the influence function)."""
+
+    alive_levels: np.ndarray
+    deaths: EventTimes
+    beta: np.ndarray
+    inverse: np.ndarray
+    w: np.ndarray
+    x: np.ndarray  # the model's design columns, centred as the fitter centred them
+    s0: np.ndarray
+    s1: np.ndarray
+
+
+def _solve_cause(data: _Data, k, x) -> _Solved:
+    """Cause ``k``'s Cox model on the design columns ``x`` (Newton–Raphson, :func:`cox_solve`), or its limit
+    when a group level has no event of ``k`` (:func:`_fit_limit`), with the Breslow risk-set sums."""
     time = data.time
     alive_levels = np.array([np.any((data.gidx == j) & (data.status == k)) for j in range(len(data.levels))])
     if alive_levels.all():
@@ -294,7 +357,13 @@ def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
         deaths = EventTimes(time, data.status == k, "efron")
         w = np.exp(x @ beta) * alive_levels[data.gidx]
         s0, s1 = risk_set_sums(w, np.ascontiguousarray(x.T), deaths.start)
-    mean = s1 / s0[:, None]
+    return _Solved(alive_levels, deaths, beta, inverse, w, x, s0, s1)
+
+
+def _fit_cause_own(data: _Data, iid_ties, solved: _Solved) -> _Fit:
+    time, deaths, w, x, s0 = data.time, solved.deaths, solved.w, solved.x, solved.s0
+    alive_levels, beta, inverse = solved.alive_levels, solved.beta, solved.inverse
+    mean = solved.s1 / s0[:, None]
     d0 = np.add.reduceat(w[deaths.idx], deaths.first)
     hazard = np.bincount(deaths.group, 1.0 / (s0[deaths.group] - deaths.frac * d0[deaths.group]))
 
@@ -321,23 +390,32 @@ def _fit_cause_own(data: _Data, k, iid_ties, x) -> _Fit:
                 r=np.cumsum(mean_grid * hazard_grid[:, None], axis=0), delta_s0=delta_s0)
 
 
+def _on_grid(fit: _Fit, J) -> _Fit:
+    """A fit on every distinct event time cut to the first ``J`` (each a prefix: the same numbers)."""
+    return replace(fit, hazard=fit.hazard[:J], mean=fit.mean[:J], cumhazard=fit.cumhazard[:J],
+                   hazard_s0=fit.hazard_s0[:J], q=fit.q[:J], r=fit.r[:J])
+
+
 # --- standardization ---------------------------------------------------------------------------------------
 
-def _standardize(data: _Data, fits, a):
-    """Standardized risk of group level ``a`` at each τ and its influence function (n × τ)."""
+def _standardize(data: _Data, fit_sets, a):
+    """Standardized risk of group level ``a`` at each τ and its influence function (n × τ), one pair per set
+    of fits in ``fit_sets`` (the causes' fits under one tie rule each; they share coefficients and hazards,
+    so one sweep over the patients serves them all)."""
     n, T = data.n, len(data.taus)
     c = data.causes.index(data.cause)
     xa = data.x.copy()
     ng = data.n_group_columns
     xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
+    fits = fit_sets[0]
     # n × K; a cause without an event in level a has no hazard there (its fit's limit)
     e = np.exp(xa @ np.column_stack([f.beta for f in fits])) * np.array([f.alive_levels[a] for f in fits], dtype=float)
     if len(data.grid) == 0:
-        return np.zeros(T), np.zeros((n, T))
+        return [(np.zeros(T), np.zeros((n, T))) for _ in fit_sets]
     sweep = _sweep(data, fits, e, c)
     mean_risk = sweep.risk.mean(axis=0)
-    g = _models_part(data, fits, c, xa, e, sweep)
-    return mean_risk, g / n + (sweep.risk - mean_risk) / n
+    own = (sweep.risk - mean_risk) / n
+    return [(mean_risk, _models_part(data, each, c, xa, e, sweep) / n + own) for each in fit_sets]
 
 
 @dataclass(frozen=True)
