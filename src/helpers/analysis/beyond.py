@@ -410,6 +410,8 @@ def _imputed(data, covariates, impute, imputations, seed, map, cause):
     """``imputation.multiple_imputation_cox``; on the data, seed and model of an earlier call with at least as
     many imputations, that call's first ``imputations`` pooled again (``imputation.first_imputations``: the
     same result, each imputation depending only on the data and its own child of the seed)."""
+    from helpers.stats import imputation
+
     key = (fingerprint(data, [DURATION, EVENT, *covariates, *impute]), tuple(covariates), tuple(impute), seed, cause)
     earlier = _IMPUTED.items.get(key)
     if earlier is not None and earlier.imputations >= imputations:
@@ -420,8 +422,6 @@ def _imputed(data, covariates, impute, imputations, seed, map, cause):
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
-    from helpers.stats import imputation
-
     adjustment = [c for c in covariates if c not in models.EXPOSURE]  # the imputed markers' gaps aside:
     covariates = [*models.fitted_terms(data, [DURATION, EVENT], [c for c in adjustment if c not in impute]),
                   *[c for c in adjustment if c in impute]]
