@@ -149,8 +149,8 @@ SLOW = (
     "tests/test_distributed.py::test_local_processes_give_the_local_result",  # starts worker processes
     "tests/test_distributed.py::test_simulation_gives_the_same_replicates",  # both of them
     "tests/test_distributed.py::test_bootstrap_of_standardized_risks_is_the_same_on_every_runner",
-    "tests/test_beyond.py::test_a_risk_time_beyond_follow_up_stops_the_build",  # runs mg-book
-    "tests/test_beyond.py::test_a_remote_cluster_is_refused_for_real_data",  # runs mg-book
+    "tests/test_beyond.py::test_a_risk_time_beyond_follow_up_stops_the_build",  # mg-book in-process (reads the cohort)
+    "tests/test_beyond.py::test_a_remote_cluster_is_refused_for_real_data",  # mg-book in-process
     "tests/test_beyond.py::test_marker_analyses_say_how_many_each_uses",  # multiple imputation, 20 fits
     "tests/test_beyond.py::test_markers_missing_in_the_data_are_imputed_as_recorded",
     "tests/test_imputation.py::test_same_seed_same_result_and_another_seed_another",

@@ -2,9 +2,6 @@
 with log-scale ratio limits, bad input as one message naming the parameter or column (also through the
 build command), overlap, a seeded bootstrap independent of the runner, the marker analyses and E-values."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -223,31 +220,35 @@ def test_e_values_check_the_rare_outcome_assumption(analysed):
 
 # --- through the build command -------------------------------------------------------------------------
 
-def _build(tmp_path, text):
+def _build(tmp_path, text, capsys):
+    """``mg-book --params FILE --out OUT --only beyond --no-cache`` in this process (an exception escaping it
+    fails the test, as a traceback would); tests/test_book.py runs the command as a separate process once."""
+    from helpers.pipeline import build
+
     params_file = tmp_path / "p.yml"
     params_file.write_text(text)
-    return subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--params", str(params_file),
-                           "--out", str(tmp_path / "out"), "--only", "beyond", "--no-cache"],
-                          capture_output=True, text=True, cwd=paths.ROOT)
+    code = build.main(["--params", str(params_file), "--out", str(tmp_path / "out"), "--only", "beyond", "--no-cache"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
-def test_a_risk_time_beyond_follow_up_stops_the_build_with_one_message(tmp_path):
-    result = _build(tmp_path, "risk_times: [30]\n")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "risk_times: 30 years is beyond the last follow-up" in lines[0], result.stderr
-    assert not (tmp_path / "out").exists() and "executed" not in result.stdout  # checked before any notebook runs
+def test_a_risk_time_beyond_follow_up_stops_the_build_with_one_message(tmp_path, capsys):
+    code, stdout, stderr = _build(tmp_path, "risk_times: [30]\n", capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "risk_times: 30 years is beyond the last follow-up" in lines[0], stderr
+    assert not (tmp_path / "out").exists() and "executed" not in stdout  # checked before any notebook runs
 
 
-def test_a_remote_cluster_is_refused_for_real_data_before_any_notebook_runs(tmp_path):
+def test_a_remote_cluster_is_refused_for_real_data_before_any_notebook_runs(tmp_path, capsys):
     # The build's own check (runs.PREFLIGHT): with data_kind real, an address off this machine is refused
     # before anything connects or executes. (An address where nothing answers: tests/test_distributed.py.)
-    result = _build(tmp_path, "data_kind: real\ndask_scheduler: tcp://10.20.30.40:8786\n")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "tcp://10.20.30.40:8786 is not on this machine" in lines[0], result.stderr
+    code, stdout, stderr = _build(tmp_path, "data_kind: real\ndask_scheduler: tcp://10.20.30.40:8786\n", capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "tcp://10.20.30.40:8786 is not on this machine" in lines[0], stderr
     assert "dask_allow_patient_data: true" in lines[0]
-    assert not (tmp_path / "out").exists() and "executed" not in result.stdout
+    assert not (tmp_path / "out").exists() and "executed" not in stdout
 
 
 def test_tied_time_variance_gives_ates_standard_errors_and_the_counted_ones(analysed, risks):
