@@ -124,7 +124,7 @@ def rebuilds_the_shared_book(tmp_path_factory):
 # while its kernels keep both cores busy); then the other modules.
 FIRST = ("tests/test_book.py", "tests/test_real_data.py", "tests/test_browser.py")
 # Modules whose tests share no module-scoped fixture and take seconds each are dealt a test at a time, and
-# last: both workers share them (the real-shaped cohorts, about 200 CPU seconds in all, would otherwise keep
+# last: both workers share them (the real-shaped cohorts, 75-90 CPU seconds in all, would otherwise keep
 # one worker busy long after the other has run out of work), and small units at the end let the two
 # workers finish within seconds of each other.
 BY_TEST = ("tests/test_cohorts.py",)
