@@ -13,7 +13,7 @@ from helpers import paths
 from helpers.analysis import beyond, cohort as cohort_mod, derive
 from helpers.errors import InputError
 from helpers.pipeline import params as params_mod, validate
-from helpers.stats import evalue, survival
+from helpers.stats import evalue, imputation, survival
 
 CUTS = [1.8, 2.2]
 
@@ -172,6 +172,27 @@ def test_markers_missing_in_the_data_are_imputed_as_recorded(analysed):
     assert result.missing.set_index("column").at["vitd25", "n_missing"] == len(data.index[::5])
     mi = result.table[result.table["analysis"].str.contains("multiple imputation")]
     assert (mi["n_imputed"] == len(data.index[::5])).all()
+
+
+def test_fewer_imputations_on_the_same_data_reuse_the_earlier_ones_exactly(analysed, monkeypatch):
+    """Exercise beyond-2's solution (fewer imputations, same data and seed) pools the first imputations of the
+    page's run instead of imputing again: the same table as a run from nothing, and no new imputation."""
+    for memo in (beyond._IMPUTED, beyond._TRACES, beyond._COX):
+        monkeypatch.setattr(memo, "items", type(memo.items)())
+    larger = beyond.marker_analyses(analysed, imputations=3, seed=7)
+    imputed = []
+    monkeypatch.setattr(imputation, "multiple_imputation_cox",
+                        lambda *a, _run=imputation.multiple_imputation_cox, **k: imputed.append(1) or _run(*a, **k))
+    reused = beyond.marker_analyses(analysed.copy(), imputations=2, seed=7)
+    assert not imputed and larger.table.shape == reused.table.shape
+    for memo in (beyond._IMPUTED, beyond._TRACES, beyond._COX):
+        memo.items.clear()
+    fresh = beyond.marker_analyses(analysed.copy(), imputations=2, seed=7)
+    assert imputed == [1]
+    pd.testing.assert_frame_equal(reused.table, fresh.table, check_exact=True)
+    pd.testing.assert_frame_equal(reused.trace, fresh.trace, check_exact=True)
+    assert reused.needed == fresh.needed
+    assert not np.allclose(larger.table["hr"], reused.table["hr"], equal_nan=True)
 
 
 def test_one_imputation_is_refused_naming_the_parameter(analysed):

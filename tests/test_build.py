@@ -293,6 +293,33 @@ def test_the_quick_no_change_check_sees_every_source_and_the_named_data(tmp_path
     assert stamp.fingerprint("params/mine.yml", options) is None  # the full check then reports the missing file
 
 
+def _record_start(source, target, params_file, overrides, tables):
+    """A stand-in for execute.execute, run in the build's worker process: it notes which page started."""
+    with open(os.environ["MG_TEST_STARTED"], "a") as log:
+        log.write(f"{paths.shown(source)}\n")
+    return 0.0
+
+
+def test_the_longest_pages_start_first_and_the_rest_in_reading_order(tmp_path, monkeypatch):
+    """With one worker the pages execute in the order the build submits them: the declared longest first, so
+    that no core idles at the end while one long page finishes alone."""
+    from helpers.pipeline import build
+
+    started = tmp_path / "started.txt"
+    monkeypatch.setenv("MG_TEST_STARTED", str(started))
+    monkeypatch.setattr(execute, "execute", _record_start)
+    monkeypatch.setattr(cache, "store", lambda *args: None)
+    planned, _ = runs.plan()
+    jobs = [build._Job(r, tmp_path / f"{i}.ipynb", tmp_path / f"t{i}", {}) for i, r in enumerate(planned)]
+    logged = []
+    build._execute_all(jobs, tmp_path / "cache", {"params_file": "p.yml"}, False, 1, logged.append)
+    order = [line.removesuffix(".md") for line in started.read_text().splitlines()]
+    assert set(runs.LONGEST_FIRST) <= {r.doc for r in planned}  # every declared page exists
+    assert order[:len(runs.LONGEST_FIRST)] == list(runs.LONGEST_FIRST)
+    rest = [r.doc for r in planned if r.doc not in runs.LONGEST_FIRST]
+    assert order[len(runs.LONGEST_FIRST):] == rest and len(order) == len(planned)
+
+
 # --- A kernel that dies: the build stops at once, with one message --------------------------------------
 
 PROBE_HEADER = ('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n'

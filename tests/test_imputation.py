@@ -247,3 +247,16 @@ def test_the_convergence_trace_follows_each_chain_cycle_by_cycle():
     assert len(a) == 12 and set(a["chain"]) == {1, 2, 3} and set(a["cycle"]) == {1, 2, 3, 4}
     pd.testing.assert_frame_equal(a, imputation.chain_trace(frame, ["y"], chains=3, cycles=4, seed=1))
     assert not a["mean"].equals(imputation.chain_trace(frame, ["y"], chains=3, cycles=4, seed=2)["mean"])
+
+
+def test_the_first_imputations_of_a_larger_run_are_the_smaller_run():
+    """Each imputation depends on the data and its own child of the seed, spawned in order: pooling the first
+    3 of 5 gives exactly what a run of 3 gives (what chapter 8's exercise beyond-2 reuses)."""
+    d = cohort_with_missing_markers()
+    small, large = _run(d, imputations=3), _run(d, imputations=5)
+    first = imputation.first_imputations(large, 3)
+    pd.testing.assert_frame_equal(first.table, small.table, check_exact=True)
+    assert (first.imputations, first.converged, first.each_converged) == (3, small.converged, small.each_converged)
+    assert not np.allclose(large.table["estimate"], small.table["estimate"])
+    with pytest.raises(ValueError, match="between 2 and the 3"):
+        imputation.first_imputations(small, 4)

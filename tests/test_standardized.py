@@ -10,7 +10,7 @@ import pytest
 
 from golden_values import GOLDEN, rerun
 from helpers.stats import survival
-from helpers.stats.standardized import Z95, standardized_risk
+from helpers.stats.standardized import Z95, StandardizedModel, standardized_risk
 
 DATA = pd.read_csv(GOLDEN / "standardized_data.csv", float_precision="round_trip")
 GOLD = pd.read_csv(GOLDEN / "standardized.csv", float_precision="round_trip")
@@ -190,3 +190,37 @@ def test_patients_sharing_covariates_are_swept_once_with_the_same_result():
     a, b = _run(coarse), _run(distinct)
     np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-6)
+
+
+def test_one_model_fitted_once_answers_each_time_and_tie_rule():
+    """StandardizedModel fits each cause once on every event time: cut at earlier or later times it still gives
+    ate's numbers (the golden cases 'cause2' and 'cause2_early'), and both tie rules from one sweep give what
+    standardized_risk gives for each, to the last digit."""
+    model = StandardizedModel(DATA, "time", "status", "group", COVARIATES, cause=2)
+    for case, times in (("cause2_early", [0.1, 0.5]), ("cause2", [1, 2, 3])):
+        gold = GOLD[GOLD["case"] == case]
+        both = gold.merge(model.risks(times), on=["time", "group", "kind"], suffixes=("_r", ""), validate="one_to_one")
+        assert len(both) == len(gold) > 0
+        np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-4, atol=0)
+    tables = StandardizedModel(DATA, "time", "status", "group", COVARIATES, cause=2).tables([0.5, 2], ("counted", "ate"))
+    for rule, table in tables.items():
+        pd.testing.assert_frame_equal(table, _run(cause=2, times=[0.5, 2], iid_ties=rule), check_exact=True)
+    assert not np.allclose(tables["ate"]["se"], tables["counted"]["se"])  # the golden data have tied times
+
+
+def test_distinct_rows_are_numpys_unique_rows():
+    """The sweep's distinct rows of relative hazards: numpy's row-wise unique (same rows, order, inverse and
+    counts), with ties, zeros and a column that decides only among equal first columns."""
+    from helpers.stats.standardized import _distinct_rows
+
+    rng = np.random.default_rng(3)
+    e = np.round(rng.exponential(size=(5000, 3)), 1)
+    e[::7, 1] = 0.0
+    e[::11] = e[0]
+    rows, inverse, counts = _distinct_rows(e)
+    want = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(rows, want[0])
+    np.testing.assert_array_equal(inverse, want[1].reshape(-1))
+    np.testing.assert_array_equal(counts, want[2])
+    np.testing.assert_array_equal(rows[inverse], e)

@@ -22,19 +22,21 @@ Work that repeats independently (imputations, bootstrap replicates) runs through
 each item carries its own seed, so the result is the same whichever runs them.
 """
 
+import hashlib
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from helpers.analysis import derive, models
 from helpers.errors import InputError
-from helpers.stats import evalue, imputation, survival
+from helpers.stats import evalue, survival  # imputation (statsmodels, scipy.stats: ~1 s) where it imputes
 from helpers.stats._common import Z95, local_map
-from helpers.stats.standardized import standardized_risk
+from helpers.stats.standardized import StandardizedModel, standardized_risk
 
 DURATION, EVENT, GROUP = "followup_years", "status", "mg_group"
 MODEL_4 = models.covariates("Model 4")  # the two Mg indicators and the Model 4 adjustment set
@@ -51,6 +53,49 @@ RARE_LIMIT = 0.15  # cumulative incidence under which a hazard ratio approximate
 HIDDEN_SHARE = 0.2  # share of each marker hidden in the demonstration
 HIDDEN_EGFR_LOG_ODDS = -0.7  # per SD of eGFR: markers more often missing in patients with lower eGFR
 TRACE_CHAINS, TRACE_CYCLES = 4, 10  # the convergence trace: chains of as many cycles as each imputation runs
+
+
+class _Recent:
+    """The last ``size`` results of an expensive computation, by what they were computed from: the page
+    asks for the same Cox models (standardized risks, their tied-time variance, curves, E-values, the
+    marker analyses of the exercise) several times, and each is fitted once."""
+
+    def __init__(self, size: int):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, key, compute):
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        value = compute()
+        self.items[key] = value
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+def fingerprint(df: pd.DataFrame, columns) -> str:
+    """A digest of ``columns`` of ``df``, their names, types and values in order (not the index): equal data,
+    equal digest. One hashing pass over those columns, far cheaper than a fit."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{len(df)}".encode())
+    for column in dict.fromkeys(columns):
+        values = df[column]
+        digest.update(f"{column}|{values.dtype!r}".encode())
+        digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+_MODELS = _Recent(2)  # standardization's cause-specific Cox models (stats.standardized.StandardizedModel)
+_COX = _Recent(4)  # Cox fits of the marker analyses and the E-values
+_IMPUTED = _Recent(2)  # multiple imputations (the most imputations asked for on the same data and seed)
+_TRACES = _Recent(2)  # convergence traces of the chained equations
+
+
+def _fit_cox(df, covariates, cause):
+    """``survival.fit_cox`` of ``cause`` on ``covariates``, fitted once per data, covariates and cause."""
+    key = (fingerprint(df, [DURATION, EVENT, *covariates]), tuple(covariates), cause)
+    return _COX.get(key, lambda: survival.fit_cox(df, DURATION, EVENT, list(covariates), cause=cause))
 
 
 def reference_group(cutpoints) -> str:
@@ -105,10 +150,11 @@ def with_log_ratio_limits(table: pd.DataFrame, z: float = Z95) -> pd.DataFrame:
     return out
 
 
-def _standardize(df, times, cutpoints, covariates, cause, source, competing=None, **options):
-    """``standardized_risk`` over the Mg groups with patients (every covariate recorded); a group without
-    them gets rows without numbers that say why, and so do the contrasts when the reference group or all but
-    one group is empty (``reason``: '' on estimated rows)."""
+def _standardize(df, times, cutpoints, covariates, cause, source, competing=None, ties=("ate",)):
+    """``standardized_risk`` over the Mg groups with patients (every covariate recorded), one frame per tie
+    rule of ``ties`` (``{rule: frame}``); a group without them gets rows without numbers that say why, and so
+    do the contrasts when the reference group or all but one group is empty (``reason``: '' on estimated
+    rows). The Cox models are fitted once per data, adjustment sets and cause (:class:`_Recent`)."""
     from helpers.analysis import cohort
 
     labels, reference = derive.mg_group_labels(cutpoints), reference_group(cutpoints)
@@ -118,16 +164,21 @@ def _standardize(df, times, cutpoints, covariates, cause, source, competing=None
     missing = {g: single or f"not estimable: no patient in the {g} mg/dL group" for g in labels if single or g not in present}
     if reference not in present and not single:
         missing[reference] = f"not estimable: no patient in the reference group ({reference} mg/dL)"
-    estimated = pd.DataFrame(columns=["time", "group", "kind", "estimate", "se", "lower", "upper"], dtype=float)
+    empty = pd.DataFrame(columns=["time", "group", "kind", "estimate", "se", "lower", "upper"], dtype=float)
+    estimated = dict.fromkeys(ties, empty)
     if not single:
         data = df.assign(**{GROUP: df[GROUP].cat.remove_unused_categories()}) if len(present) < len(labels) else df
+        data = data[data[GROUP].isin(present)]
+        base = reference if reference in present else present[0]
+        key = (fingerprint(data, [DURATION, EVENT, GROUP, *covariates, *(competing or [])]), tuple(covariates),
+               None if competing is None else tuple(competing), cause, base)
         try:
-            estimated = standardized_risk(data[data[GROUP].isin(present)], DURATION, EVENT, GROUP, list(covariates), times,
-                                          cause=cause, reference=reference if reference in present else present[0],
-                                          competing_covariates=competing, **options).assign(reason="")
+            model = _MODELS.get(key, lambda: StandardizedModel(data, DURATION, EVENT, GROUP, list(covariates), cause=cause,
+                                                               reference=base, competing_covariates=competing))
+            estimated = {rule: table.assign(reason="") for rule, table in model.tables(times, ties).items()}
         except ValueError as exc:
             raise InputError(f"{source}: the standardized risks cannot be estimated: {exc}.") from None
-    return _with_missing_groups(estimated, times, labels, reference, missing)
+    return {rule: _with_missing_groups(table, times, labels, reference, missing) for rule, table in estimated.items()}
 
 
 def _with_missing_groups(estimated, times, labels, reference, missing):
@@ -174,7 +225,7 @@ def standardized_risks(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, sou
     causes' covariates (default: ``covariates``).
     """
     check_standardization(df, times, cutpoints, covariates, source, competing)
-    return group_cells(with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source, competing)),
+    return group_cells(with_log_ratio_limits(_standardize(df, times, cutpoints, covariates, cause, source, competing)["ate"]),
                        df, cutpoints, covariates)
 
 
@@ -183,8 +234,7 @@ def tied_time_variance(df, times, cutpoints, covariates=ADJUSTMENT, cause=1, com
     event time counted once in the influence function of the Cox coefficients) and counting every tied
     event (the usual form; its coefficient variance agrees with ``coxph(robust = TRUE)``). One row per time,
     group and kind, with ``se_ate``, ``se_counted`` and their ratio; without tied event times the two agree."""
-    fits = {name: _standardize(df, times, cutpoints, covariates, cause, "the cohort", competing, iid_ties=name)
-            for name in ("ate", "counted")}
+    fits = _standardize(df, times, cutpoints, covariates, cause, "the cohort", competing, ties=("ate", "counted"))
     out = fits["ate"][["time", "group", "kind", "se"]].rename(columns={"se": "se_ate"})
     out["se_counted"] = fits["counted"]["se"].to_numpy(float)
     out["reason"] = fits["ate"]["reason"].to_numpy()
@@ -200,7 +250,7 @@ def standardized_curves(df, cutpoints, covariates=ADJUSTMENT, cause=1, step=0.25
     curves of ``survival.cumulative_incidence``)."""
     last = float(df[DURATION].max())
     grid = np.round(np.arange(step, last + 1e-9, step), 6)
-    risks = _standardize(df, grid, cutpoints, covariates, cause, source, competing)
+    risks = _standardize(df, grid, cutpoints, covariates, cause, source, competing)["ate"]
     risks = risks[risks["kind"] == "risk"].rename(columns={"estimate": "cif"})
     start = pd.DataFrame({"group": derive.mg_group_labels(cutpoints), "time": 0.0, "cif": 0.0, "lower": 0.0, "upper": 0.0})
     curves = pd.concat([start, risks[["group", "time", "cif", "lower", "upper"]]], ignore_index=True)
@@ -329,6 +379,8 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
     share hidden is ``share``; draws from ``numpy.random.default_rng([seed, 1])``. The input is not changed.
     """
     # A patient without eGFR counts as at the mean (the models leave such a patient out anyway).
+    from scipy import optimize
+
     z = np.nan_to_num(((df["egfr"] - df["egfr"].mean()) / df["egfr"].std()).to_numpy(float))
     intercept = optimize.brentq(lambda a: special.expit(a + egfr_log_odds * z).mean() - share, -30, 30)
     probability = special.expit(intercept + egfr_log_odds * z)
@@ -341,7 +393,7 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
 
 def _cox_rows(data, covariates, terms, setting, analysis, cause):
     covariates = models.fitted_terms(data, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
-    fit = survival.fit_cox(data, DURATION, EVENT, covariates, cause=cause)
+    fit = _fit_cox(data, covariates, cause)
     cells = models.contrast_cells(data, [DURATION, EVENT, *covariates], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
     rows = []
@@ -354,12 +406,26 @@ def _cox_rows(data, covariates, terms, setting, analysis, cause):
     return rows
 
 
+def _imputed(data, covariates, impute, imputations, seed, map, cause):
+    """``imputation.multiple_imputation_cox``; on the data, seed and model of an earlier call with at least as
+    many imputations, that call's first ``imputations`` pooled again (``imputation.first_imputations``: the
+    same result, each imputation depending only on the data and its own child of the seed)."""
+    from helpers.stats import imputation
+
+    key = (fingerprint(data, [DURATION, EVENT, *covariates, *impute]), tuple(covariates), tuple(impute), seed, cause)
+    earlier = _IMPUTED.items.get(key)
+    if earlier is not None and earlier.imputations >= imputations:
+        return imputation.first_imputations(earlier, imputations)
+    _IMPUTED.items.pop(key, None)
+    return _IMPUTED.get(key, lambda: imputation.multiple_imputation_cox(
+        data, DURATION, EVENT, covariates, impute, imputations=imputations, seed=seed, cause=cause, map=map))
+
+
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
     adjustment = [c for c in covariates if c not in models.EXPOSURE]  # the imputed markers' gaps aside:
     covariates = [*models.fitted_terms(data, [DURATION, EVENT], [c for c in adjustment if c not in impute]),
                   *[c for c in adjustment if c in impute]]
-    result = imputation.multiple_imputation_cox(data, DURATION, EVENT, covariates, impute, imputations=imputations,
-                                                seed=seed, cause=cause, map=map)
+    result = _imputed(data, covariates, impute, imputations, seed, map, cause)
     table = result.table.set_index("term")
     cells = models.contrast_cells(data, [DURATION, EVENT, *models.EXPOSURE], data[EVENT] == cause, models.EXPOSURE)
     blank = dict.fromkeys(("n_group", "events_group", "n_reference", "events_reference"), np.nan)
@@ -403,6 +469,8 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
     markers are then hidden in a copy (:func:`hide_markers`) to show what each approach does, with the
     full data as the answer. Markers with no recorded value at all are left out.
     """
+    from helpers.stats import imputation
+
     if imputations < 2:
         raise InputError(f"imputations: {imputations} imputed data set is not multiple imputation; give 2 or more (20 by default).")
     missing = missing_markers(df)
@@ -425,7 +493,8 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
     rows += _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
     table = pd.DataFrame(rows)
     frame = imputation.imputation_frame(data, DURATION, EVENT, with_markers, terms)
-    trace = imputation.chain_trace(frame, terms, chains=TRACE_CHAINS, cycles=TRACE_CYCLES, seed=seed, map=map)
+    trace = _TRACES.get((fingerprint(frame, frame.columns), tuple(terms), seed), lambda: imputation.chain_trace(
+        frame, terms, chains=TRACE_CHAINS, cycles=TRACE_CYCLES, seed=seed, map=map))
     fmi = table["fmi"].dropna()
     needed = imputation.imputations_needed(float(fmi.max())) if len(fmi) else None
     return MarkerAnalyses(table, missing, demonstration, trace, needed)
@@ -500,7 +569,7 @@ def e_values(df, term="mg_low", covariates=MODEL_4, cause=1, limit=RARE_LIMIT, c
     from helpers.analysis import cohort
 
     terms = models.fitted_terms(df, [DURATION, EVENT], [c for c in covariates if c not in models.EXPOSURE])
-    fit = survival.fit_cox(df, DURATION, EVENT, terms, cause=cause)
+    fit = _fit_cox(df, terms, cause)
     curve_data = df if curve_data is None else curve_data
     hr, lower, upper = (float(fit.summary.at[term, c]) if term in fit.summary.index else np.nan
                         for c in ("ratio", "lower", "upper"))

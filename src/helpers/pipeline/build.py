@@ -201,6 +201,7 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
             pending.append(job)
     if not pending:
         return
+    pending.sort(key=lambda job: runs_mod.start_order(job.run))  # longest first; the log keeps reading order
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_execute.stop_on_sigterm) as pool:
         futures = {pool.submit(_execute.execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j

@@ -413,6 +413,32 @@ class MultipleImputationCox:
     estimates: pd.DataFrame
     variances: pd.DataFrame
     converged: bool = True  # every imputation's Cox fit converged
+    each_converged: tuple = ()  # whether each imputation's Cox fit converged, in order
+
+
+def _pooled(estimates, variances, n, n_missing, events, seed, each_converged) -> MultipleImputationCox:
+    """Rubin's rules over the imputations' coefficients (imputations × covariates), as :func:`multiple_imputation_cox`
+    reports them."""
+    imputations, k = estimates.shape
+    table = pool_rubin_table(estimates, variances, n=events, k=k)
+    table["hr"], table["hr_lower"], table["hr_upper"] = np.exp(table["estimate"]), np.exp(table["lower"]), np.exp(table["upper"])
+    table.attrs.update(n=n, n_missing=n_missing, events=events, imputations=imputations)
+    return MultipleImputationCox(table=table, n=n, n_missing=n_missing, events=events, imputations=imputations, seed=seed,
+                                 estimates=estimates, variances=variances, converged=all(each_converged),
+                                 each_converged=tuple(each_converged))
+
+
+def first_imputations(result: MultipleImputationCox, imputations: int) -> MultipleImputationCox:
+    """What :func:`multiple_imputation_cox` returns with ``imputations`` on the data and seed of ``result``
+    (which has at least as many): its first ``imputations`` completed data sets pooled again. Each imputation
+    depends only on the data and its own child of the seed, spawned in order, so the first m of a larger run
+    are the m of a smaller one."""
+    if not 2 <= imputations <= result.imputations:
+        raise ValueError(f"imputations: {imputations} is not between 2 and the {result.imputations} of this result")
+    if len(result.each_converged) != result.imputations:
+        raise ValueError("this result does not record each imputation's convergence")
+    return _pooled(result.estimates.iloc[:imputations].copy(), result.variances.iloc[:imputations].copy(), result.n,
+                   result.n_missing, result.events, result.seed, result.each_converged[:imputations])
 
 
 def multiple_imputation_cox(df, duration, event, covariates, impute, imputations=20, seed=20240521, cause=1,
@@ -454,10 +480,4 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     fits = (map or local_map)(work, seeds)
     estimates = pd.DataFrame([f[0] for f in fits], columns=covariates)
     variances = pd.DataFrame([f[1] for f in fits], columns=covariates)
-    events = int(status.sum())
-    table = pool_rubin_table(estimates, variances, n=events, k=len(covariates))
-    table["hr"], table["hr_lower"], table["hr_upper"] = np.exp(table["estimate"]), np.exp(table["lower"]), np.exp(table["upper"])
-    table.attrs.update(n=len(frame), n_missing=n_missing, events=events, imputations=imputations)
-    return MultipleImputationCox(table=table, n=len(frame), n_missing=n_missing, events=events,
-                                 imputations=imputations, seed=seed, estimates=estimates, variances=variances,
-                                 converged=all(bool(f[2]) for f in fits))
+    return _pooled(estimates, variances, len(frame), n_missing, int(status.sum()), seed, [bool(f[2]) for f in fits])
