@@ -207,3 +207,20 @@ def test_one_model_fitted_once_answers_each_time_and_tie_rule():
     for rule, table in tables.items():
         pd.testing.assert_frame_equal(table, _run(cause=2, times=[0.5, 2], iid_ties=rule), check_exact=True)
     assert not np.allclose(tables["ate"]["se"], tables["counted"]["se"])  # the golden data have tied times
+
+
+def test_distinct_rows_are_numpys_unique_rows():
+    """The sweep's distinct rows of relative hazards: numpy's row-wise unique (same rows, order, inverse and
+    counts), with ties, zeros and a column that decides only among equal first columns."""
+    from helpers.stats.standardized import _distinct_rows
+
+    rng = np.random.default_rng(3)
+    e = np.round(rng.exponential(size=(5000, 3)), 1)
+    e[::7, 1] = 0.0
+    e[::11] = e[0]
+    rows, inverse, counts = _distinct_rows(e)
+    want = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(rows, want[0])
+    np.testing.assert_array_equal(inverse, want[1].reshape(-1))
+    np.testing.assert_array_equal(counts, want[2])
+    np.testing.assert_array_equal(rows[inverse], e)

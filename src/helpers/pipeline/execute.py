@@ -20,6 +20,7 @@ import jupytext
 import nbformat
 
 from helpers import paths
+from helpers.pipeline import distributed
 from helpers.errors import BuildError  # noqa: F401  (raised here; importable from here as before)
 
 
@@ -97,6 +98,9 @@ def _worker_settings(tables: Path) -> None:
     # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    # For the same reason a page's repeated work (imputations, the sweep's refits) runs in its kernel's own
+    # process, not in worker processes of its own, unless a Dask scheduler is named (helpers.pipeline.distributed).
+    os.environ.setdefault(distributed.IN_PROCESS_ENV, "1")
     # The cache relies on a run giving the same tables every time: string hashing, and so the order of a
     # set of strings, is fixed in every kernel (and the processes it starts) rather than drawn per process.
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -108,12 +108,9 @@ class StandardizedModel:
         if todo:
             data = _at_times(self.data, taus)
             fits = [[_on_grid(self._fit(k, rule), len(data.grid)) for k in data.causes] for rule in todo]
-            estimates, iids = [{} for _ in todo], [{} for _ in todo]
-            for a in range(len(data.levels)):
-                for j, (mean_risk, iid) in enumerate(_standardize(data, fits, a)):
-                    estimates[j][a], iids[j][a] = mean_risk, iid
-            for j, rule in enumerate(todo):
-                self._tables[tuple(taus), rule] = _table(data, estimates[j], iids[j])
+            estimates, ses = _estimate(data, fits)
+            for rule, se in zip(todo, ses):
+                self._tables[tuple(taus), rule] = _table(data, estimates, se)
         return {rule: self._tables[tuple(taus), rule].copy() for rule in ties}
 
     def _fit(self, k, iid_ties) -> "_Fit":
@@ -398,24 +395,7 @@ def _on_grid(fit: _Fit, J) -> _Fit:
 
 # --- standardization ---------------------------------------------------------------------------------------
 
-def _standardize(data: _Data, fit_sets, a):
-    """Standardized risk of group level ``a`` at each τ and its influence function (n × τ), one pair per set
-    of fits in ``fit_sets`` (the causes' fits under one tie rule each; they share coefficients and hazards,
-    so one sweep over the patients serves them all)."""
-    n, T = data.n, len(data.taus)
-    c = data.causes.index(data.cause)
-    xa = data.x.copy()
-    ng = data.n_group_columns
-    xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
-    fits = fit_sets[0]
-    # n × K; a cause without an event in level a has no hazard there (its fit's limit)
-    e = np.exp(xa @ np.column_stack([f.beta for f in fits])) * np.array([f.alive_levels[a] for f in fits], dtype=float)
-    if len(data.grid) == 0:
-        return [(np.zeros(T), np.zeros((n, T))) for _ in fit_sets]
-    sweep = _sweep(data, fits, e, c)
-    mean_risk = sweep.risk.mean(axis=0)
-    own = (sweep.risk - mean_risk) / n
-    return [(mean_risk, _models_part(data, each, c, xa, e, sweep) / n + own) for each in fit_sets]
+_BLOCK_PATIENTS = 8192  # patients per block of the influence function: its (patients × τ) arrays stay small
 
 
 @dataclass(frozen=True)
@@ -423,14 +403,95 @@ class _Sweep:
     """What one pass over the patients leaves: risks, the sums the influence function needs, the jumps."""
 
     jumps: np.ndarray  # grid times with an event of the cause of interest
-    risk: np.ndarray  # each patient's risk at each τ (patients × τ)
-    y: np.ndarray  # Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1}) (causes × patients × τ)
+    risk: np.ndarray  # each distinct row's risk at each τ (distinct rows × τ)
+    y: np.ndarray  # Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1}) (causes × distinct rows × τ)
+    inverse: np.ndarray  # each patient's distinct row
     col_a: np.ndarray  # Σ_i W_ij at the jumps
     col_c: np.ndarray  # Σ_i W_ij e_ik at the jumps (causes × jumps)
 
 
+@dataclass(frozen=True)
+class _Level:
+    """One group level ``a``: the relative hazards with the group set to it, the sweep, the standardized
+    risk and the sums over patients the influence function needs."""
+
+    a: int
+    e: np.ndarray  # patients × causes
+    sweep: _Sweep
+    mean: np.ndarray  # the standardized risk at each τ
+    v2: np.ndarray  # Σ_i x_i F_i(τ) (τ × p)
+    v4: list  # for each cause k, Σ_i x_i e_ik y_ik (τ × p)
+
+
+def _blocks(n):
+    return (slice(s, min(s + _BLOCK_PATIENTS, n)) for s in range(0, n, _BLOCK_PATIENTS))
+
+
+def _with_level(data: _Data, a, rows=slice(None)):
+    """The design's ``rows`` with the group set to level ``a`` (centred as the design)."""
+    xa = data.x[rows].copy()
+    ng = data.n_group_columns
+    xa[:, :ng] = (np.arange(1, ng + 1) == a).astype(float) - data.centre[:ng]
+    return xa
+
+
+def _level(data: _Data, fits, a) -> _Level:
+    """Level ``a``'s sweep over the patients and its sums over them (in blocks of patients)."""
+    c = data.causes.index(data.cause)
+    # n × K; a cause without an event in level a has no hazard there (its fit's limit)
+    e = np.exp(_with_level(data, a) @ np.column_stack([f.beta for f in fits])) * \
+        np.array([f.alive_levels[a] for f in fits], dtype=float)
+    sweep = _sweep(data, fits, e, c)
+    p, T = data.x.shape[1], len(data.taus)
+    v2, v4 = np.zeros((T, p)), [np.zeros((T, p)) for _ in fits]
+    for rows in _blocks(data.n):
+        xa, inv = _with_level(data, a, rows), sweep.inverse[rows]
+        v2 += sweep.risk[inv].T @ xa
+        for k in range(len(fits)):
+            v4[k] += (sweep.y[k][inv] * e[rows, k][:, None]).T @ xa
+    mean = np.bincount(sweep.inverse, minlength=len(sweep.risk)) @ sweep.risk / data.n
+    return _Level(a, e, sweep, mean, v2, v4)
+
+
+def _estimate(data: _Data, fit_sets):
+    """The standardized risk of every level at each τ and, for each set of fits in ``fit_sets`` (the causes'
+    fits under one tie rule each: they share coefficients and hazards, so one sweep serves them all), the
+    standard errors of every risk, difference and ratio ``{(kind, level): se}``.
+
+    The influence functions are built a block of patients at a time, every level's together, and only
+    their sums of squares are kept: memory that of a block, not of (patients × τ)."""
+    T, L, ref = len(data.taus), len(data.levels), data.ref
+    if len(data.grid) == 0:  # no event up to the last τ: every risk is 0, and so is its influence function
+        estimates = {a: np.zeros(T) for a in range(L)}
+        return estimates, [_squares(data, estimates, dict.fromkeys(range(L), np.zeros((1, T)))) for _ in fit_sets]
+    levels = [_level(data, fit_sets[0], a) for a in range(L)]
+    estimates = {lv.a: lv.mean for lv in levels}
+    consts = [_constants(data, fit_sets[0], lv) for lv in levels]
+    squares = [None] * len(fit_sets)
+    for rows in _blocks(data.n):
+        for j, fits in enumerate(fit_sets):
+            iids = {lv.a: _models_block(data, fits, lv, const, rows) / data.n
+                    + (lv.sweep.risk[lv.sweep.inverse[rows]] - lv.mean) / data.n for lv, const in zip(levels, consts)}
+            block = _squares(data, estimates, iids)
+            squares[j] = block if squares[j] is None else {key: squares[j][key] + v for key, v in block.items()}
+    return estimates, [{key: np.sqrt(v) for key, v in s.items()} for s in squares]
+
+
+def _squares(data: _Data, estimates, iids):
+    """Sums over the patients of the squared influence functions of each risk, difference and ratio."""
+    ref, fr = data.ref, estimates[data.ref]
+    out = {("risk", a): np.sum(iid * iid, axis=0) for a, iid in iids.items()}
+    for a in (a for a in iids if a != ref):
+        diff = iids[a] - iids[ref]
+        out["difference", a] = np.sum(diff * diff, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = iids[a] / fr - iids[ref] * (estimates[a] / fr**2)
+            out["ratio", a] = np.sum(ratio * ratio, axis=0)
+    return out
+
+
 def _sweep(data: _Data, fits, e, c) -> _Sweep:
-    """Each patient's risk at each τ, and sums over patients of S_i(t_{j-1}) e_ic (1, e_ik) at the jumps.
+    """Each distinct row's risk at each τ, and sums over patients of S_i(t_{j-1}) e_ic (1, e_ik) at the jumps.
 
     The product-limit survival S_i(t_{j-1}) = Π_{l<j} (1 − Σ_k λ_k(t_l) e_ik) is built in tiles of
     (event times × patients) small enough to stay in the processor's cache: within a tile, a running
@@ -439,7 +500,7 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     a few passes over (patients × event times) numbers, as R's ate; memory that of one tile, not of
     (patients × event times).
     """
-    n, J, T, K = data.n, len(data.grid), len(data.taus), len(fits)
+    J, T, K = len(data.grid), len(data.taus), len(fits)
     lam = fits[c].hazard
     jumps = np.flatnonzero(lam > 0)  # grid times with an event of the cause of interest
     rows = jumps[-1] + 1 if len(jumps) else 0  # survival is needed up to the last jump only
@@ -451,7 +512,7 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
     minus_hazard[1:] = -np.vstack([f.hazard[:rows - 1] for f in fits]).T
     # Patients with the same relative hazards (the same covariates) have the same survival: each distinct
     # row is swept once, its sums weighted by how many patients share it.
-    e, inverse, counts = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    e, inverse, counts = _distinct_rows(e)
     risk, y = np.zeros((len(e), T)), np.zeros((K, len(e), T))  # y: Σ_{t_j ≤ τ} W_ij λ_c(t_j) Λ_k(t_{j-1})
     sums = np.zeros((rows, 1 + K))  # Σ_i W_ij (1, e_ik), W_ij = S_i(t_{j-1}) e_ic
     for s in range(0, len(e) if rows else 0, _TILE_PATIENTS):
@@ -460,8 +521,20 @@ def _sweep(data: _Data, fits, e, c) -> _Sweep:
         risks = _tile_sweep(minus_hazard, eb, weights, weighted, sums) * eb[:, c]
         risk[s:s + len(eb)] = risks[:T].T
         y[:, s:s + len(eb)] = risks[T:].reshape(K, T, len(eb)).transpose(0, 2, 1)
-    inverse = inverse.reshape(-1)
-    return _Sweep(jumps=jumps, risk=risk[inverse], y=y[:, inverse], col_a=sums[jumps, 0], col_c=sums[jumps, 1:].T)
+    return _Sweep(jumps=jumps, risk=risk, y=y, inverse=inverse, col_a=sums[jumps, 0], col_c=sums[jumps, 1:].T)
+
+
+def _distinct_rows(e):
+    """``numpy.unique(e, axis=0, return_inverse=True, return_counts=True)`` (rows in lexicographic order), by
+    one lexsort of the columns: numpy's row-wise unique sorts a structured view, several times slower."""
+    order = np.lexsort(e.T[::-1])
+    ordered = e[order]
+    new = np.ones(len(e), dtype=bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    ids = np.cumsum(new) - 1
+    inverse = np.empty(len(e), dtype=np.intp)
+    inverse[order] = ids
+    return ordered[new], inverse, np.bincount(ids)
 
 
 def _tile_sweep(minus_hazard, eb, weights, weighted, sums):
@@ -484,61 +557,81 @@ def _tile_sweep(minus_hazard, eb, weights, weighted, sums):
     return acc
 
 
-def _models_part(data: _Data, fits, c, xa, e, sweep: _Sweep):
-    """The Cox models' part of the influence function, summed over the cohort's rows (n × τ, before / n)."""
-    n, J = data.n, len(data.grid)
-    jt, nle, jumps = data.jt, data.nle, sweep.jumps
+@dataclass(frozen=True)
+class _Constants:
+    """What the Cox models' part of level ``a``'s influence function needs besides each patient's own values."""
+
+    big_a: np.ndarray  # A_j = Σ_i S_i(t_{j-1}) e_ic at the jumps, 0 elsewhere
+    cum: np.ndarray  # Σ_{u ≤ t_j} A λ_c/S0, from 0
+    m_c: np.ndarray  # Σ_i x_i F_i(τ) − Σ_{t_j ≤ τ} A_j λ_c(t_j) E_c(t_j)  (τ × p)
+    causes: list  # for each cause k: (Σ a_k, Σ a_k Q_k(t_{j-1}), Σ_{t_j ≤ τ} a_kj R_k(t_{j-1}) (τ × p), Q_k from 0)
+
+
+def _constants(data: _Data, fits, lv: _Level) -> _Constants:
+    J, jt, jumps = len(data.grid), data.jt, lv.sweep.jumps
+    c = data.causes.index(data.cause)
     fc, lam = fits[c], fits[c].hazard
     big_a = np.zeros(J)
-    big_a[jumps] = sweep.col_a
-    g = np.zeros((n, len(data.taus)))
-    # λ_c's own part: δ_m 1{T_m = t_j}/S0 · A_j and − w_m Σ_{t_j ≤ min(τ, T_m)} A_j λ_c/S0.
-    dead = np.flatnonzero(fc.delta_s0)
-    dead = dead[data.time[dead] <= data.grid[-1]]  # events after the last grid time never count
-    at = big_a[nle[dead] - 1] * fc.delta_s0[dead]
-    g[dead] += at[:, None] * (nle[dead][:, None] <= jt[None, :])
-    cum = np.concatenate([[0.0], np.cumsum(big_a * fc.hazard_s0)])
-    g -= fc.w[:, None] * cum[np.minimum(jt[None, :], nle[:, None])]
+    big_a[jumps] = lv.sweep.col_a
     mask = (np.arange(J)[:, None] < jt[None, :]).astype(float)  # J × T
     v1 = mask.T @ ((big_a * lam)[:, None] * fc.mean)  # T × p
-    v2 = sweep.risk.T @ xa  # T × p: Σ_i x_i F_i(τ)
-    g += fc.ifbeta @ (v2 - v1).T
+    causes = []
     for k, f in enumerate(fits):
         ak = np.zeros(J)
-        ak[jumps] = lam[jumps] * sweep.col_c[k]
-        g += _cumhazard_part(data, f, ak, mask)
-        v4 = (sweep.y[k] * e[:, k][:, None]).T @ xa  # Σ_i x_i e_ik y_ik
-        g -= f.ifbeta @ v4.T
+        ak[jumps] = lam[jumps] * lv.sweep.col_c[k]
+        q_prev = np.concatenate([[0.0], f.q[:-1]])
+        r_prev = np.vstack([np.zeros((1, f.r.shape[1])), f.r[:-1]])
+        causes.append((np.concatenate([[0.0], np.cumsum(ak)]), np.concatenate([[0.0], np.cumsum(ak * q_prev)]),
+                       mask.T @ (ak[:, None] * r_prev), np.concatenate([[0.0], f.q])))
+    return _Constants(big_a, np.concatenate([[0.0], np.cumsum(big_a * fc.hazard_s0)]), lv.v2 - v1, causes)
+
+
+def _models_block(data: _Data, fits, lv: _Level, const: _Constants, rows):
+    """The Cox models' part of level ``a``'s influence function for the patients ``rows`` (block × τ, before / n)."""
+    jt, nle = data.jt, data.nle[rows]
+    fc = fits[data.causes.index(data.cause)]
+    g = np.zeros((len(nle), len(data.taus)))
+    # λ_c's own part: δ_m 1{T_m = t_j}/S0 · A_j and − w_m Σ_{t_j ≤ min(τ, T_m)} A_j λ_c/S0.
+    delta = fc.delta_s0[rows]
+    dead = np.flatnonzero(delta)
+    dead = dead[data.time[rows][dead] <= data.grid[-1]]  # events after the last grid time never count
+    at = const.big_a[nle[dead] - 1] * delta[dead]
+    g[dead] += at[:, None] * (nle[dead][:, None] <= jt[None, :])
+    g -= fc.w[rows][:, None] * np.where(jt[None, :] <= nle[:, None], const.cum[jt][None, :], const.cum[nle][:, None])
+    g += fc.ifbeta[rows] @ const.m_c.T
+    for k, f in enumerate(fits):
+        g += _cumhazard_block(data, f, const.causes[k], rows, nle)
+        g -= f.ifbeta[rows] @ lv.v4[k].T
     return g
 
 
-def _cumhazard_part(data: _Data, f, ak, mask):
-    """− Σ_{t_j ≤ τ} a_kj IFΛ_k(t_{j-1}) for one cause k, where a_kj = λ_c(t_j) Σ_i S_i(t_{j-1}) e_ic e_ik."""
-    J, jt, nle = len(data.grid), data.jt, data.nle
-    cum_a = np.concatenate([[0.0], np.cumsum(ak)])
-    q_prev = np.concatenate([[0.0], f.q[:-1]])
-    cum_aq = np.concatenate([[0.0], np.cumsum(ak * q_prev)])
-    g = np.zeros((data.n, len(data.taus)))
+def _cumhazard_block(data: _Data, f, sums, rows, nle):
+    """− Σ_{t_j ≤ τ} a_kj IFΛ_k(t_{j-1}) for one cause k and the patients ``rows``, where
+    a_kj = λ_c(t_j) Σ_i S_i(t_{j-1}) e_ic e_ik."""
+    J, jt = len(data.grid), data.jt
+    cum_a, cum_aq, r_part, q0 = sums
+    g = np.zeros((len(nle), len(data.taus)))
     # − δ_m/S0(T_m) Σ_{T_m ≤ t_{j-1}, t_j ≤ τ} a_kj
-    dk = np.flatnonzero(f.delta_s0)
+    delta = f.delta_s0[rows]
+    dk = np.flatnonzero(delta)
     tail = cum_a[jt][None, :] - cum_a[np.minimum(nle[dk], J)][:, None]
-    g[dk] -= f.delta_s0[dk][:, None] * np.where(jt[None, :] > nle[dk][:, None], tail, 0.0)
-    # + w_m Σ_{t_j ≤ τ} a_kj Q_k(min(T_m, t_{j-1}))
-    lo = np.minimum(jt[None, :], nle[:, None] + 1)
-    q_own = np.concatenate([[0.0], f.q])[nle]
-    g += f.w[:, None] * (cum_aq[lo] + q_own[:, None] * (cum_a[jt][None, :] - cum_a[lo]))
+    g[dk] -= delta[dk][:, None] * np.where(jt[None, :] > nle[dk][:, None], tail, 0.0)
+    # + w_m Σ_{t_j ≤ τ} a_kj Q_k(min(T_m, t_{j-1})): up to t_j ≤ T_m the sum of a Q, beyond it Q_k(T_m) Σ a
+    after = np.minimum(nle + 1, J)
+    q_own = q0[nle]
+    g += f.w[rows][:, None] * np.where(jt[None, :] <= (nle + 1)[:, None], cum_aq[jt][None, :],
+                                       cum_aq[after][:, None] + q_own[:, None] * (cum_a[jt][None, :] - cum_a[after][:, None]))
     # + IFβ_k · Σ_{t_j ≤ τ} a_kj R_k(t_{j-1})
-    r_prev = np.vstack([np.zeros((1, f.r.shape[1])), f.r[:-1]])
-    return g + f.ifbeta @ (mask.T @ (ak[:, None] * r_prev)).T
+    return g + f.ifbeta[rows] @ r_part.T
 
 
 # --- output ------------------------------------------------------------------------------------------------
 
-def _table(data: _Data, estimates, iids) -> pd.DataFrame:
+def _table(data: _Data, estimates, ses) -> pd.DataFrame:
+    """The tidy frame of :func:`standardized_risk` from the estimates by level and ``ses`` by (kind, level)."""
     rows = []
 
-    def add(kind, level, est, iid, low, high):
-        se = np.sqrt(np.sum(iid * iid, axis=0))
+    def add(kind, level, est, se, low, high):
         lower, upper = est - Z95 * se, est + Z95 * se
         if low is not None:
             lower = np.maximum(lower, low)
@@ -549,16 +642,15 @@ def _table(data: _Data, estimates, iids) -> pd.DataFrame:
 
     ref = data.ref
     for a in range(len(data.levels)):
-        add("risk", a, estimates[a], iids[a], 0.0, 1.0)
+        add("risk", a, estimates[a], ses["risk", a], 0.0, 1.0)
     others = [a for a in range(len(data.levels)) if a != ref]
     for a in others:
-        add("difference", a, estimates[a] - estimates[ref], iids[a] - iids[ref], -1.0, 1.0)
+        add("difference", a, estimates[a] - estimates[ref], ses["difference", a], -1.0, 1.0)
     fr = estimates[ref]
     for a in others:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = estimates[a] / fr
-            iid = iids[a] / fr - iids[ref] * (estimates[a] / fr**2)
-        add("ratio", a, ratio, iid, 0.0, None)
+        add("ratio", a, ratio, ses["ratio", a], 0.0, None)
     out = pd.DataFrame(rows, columns=["time", "group", "kind", "estimate", "se", "lower", "upper"])
     out.attrs.update(n=data.n, n_dropped=data.n_dropped, reference=data.levels[ref], cause=data.cause,
                      causes=list(data.causes), levels=list(data.levels))
