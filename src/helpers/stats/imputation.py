@@ -149,7 +149,7 @@ def _analysis_rows(df, duration, event, covariates, impute):
         raise ValueError(f"columns not in the data: {', '.join(map(str, missing))}")
     needed = [duration, event, *[c for c in covariates if c not in impute]]
     keep = df[needed].notna().all(axis=1) & (df[duration] >= 0)  # follow-up 0 kept, as coxph keeps it
-    return df.loc[keep]
+    return df.loc[keep, list(dict.fromkeys([duration, event, *covariates, *impute]))]  # those columns only
 
 
 def imputation_frame(df, duration, event, covariates, impute) -> pd.DataFrame:
@@ -358,6 +358,7 @@ def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_Fa
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
         mice = engine(data, k_pmm=donors, rng=np.random.default_rng(seed))
+        del data  # MICEData holds its own copy
         rows = _run_chain(mice, cycles, names, trace)
     values = mice.completed() if hasattr(mice, "completed") else mice.data.to_numpy(float)
     completed = pd.DataFrame(values, columns=frame.columns, index=frame.index)
@@ -520,9 +521,8 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     if imputations < 2:
         raise ValueError("multiple imputation needs at least two imputations")
     frame = imputation_frame(df, duration, event, covariates, impute)
-    d = df.loc[frame.index]
-    time = d[duration].to_numpy(float)
-    status = (d[event] == cause).to_numpy(float)
+    time = df.loc[frame.index, duration].to_numpy(float)
+    status = (df.loc[frame.index, event] == cause).to_numpy(float)
     if not status.any():
         raise ValueError(f"no events of cause {cause} among the {len(frame)} patients the analysis can use")
     n_missing = int(frame[impute].isna().any(axis=1).sum())
