@@ -76,6 +76,9 @@ def report_steps(log: str, wall: float) -> None:
     print(f"  {'sum of the notebooks':<48} {sum(s for _, s in executed):6.1f} s")
     print(f"  {'wall time of the notebooks' + (f' ({phase.group(3)} at a time)' if phase else ''):<48} {notebooks:6.1f} s")
     print(f"jupyter-book (HTML):                {jupyter_book:6.1f} s")
+    cpu = re.findall(r"CPU seconds of every process: (\d+)", log)
+    if cpu:  # wall time depends on the machine's load; the CPU time much less
+        print(f"CPU seconds of every process of the build (notebooks' kernels and workers, jupyter-book): {cpu[-1]}")
     print(f"the rest (validation, staging, publishing, starting Python): {wall - notebooks - jupyter_book:6.1f} s")
 
 

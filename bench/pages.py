@@ -34,8 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import ROOT, registry_cohort  # noqa: E402
 
 
+def notebook_file(page: str) -> Path:
+    """A page's notebook: a chapter (``notebooks/03_hazards.md``) or a book page (``book/sweep.md``)."""
+    found = [p for p in (ROOT / "notebooks" / f"{page}.md", ROOT / "book" / f"{page}.md") if p.is_file()]
+    if not found:
+        raise SystemExit(f"no page {page!r} in notebooks/ or book/")
+    return found[0]
+
+
 def cells(page: str) -> list[str]:
-    notebook = jupytext.read(ROOT / "notebooks" / f"{page}.md")
+    notebook = jupytext.read(notebook_file(page))
     return [c.source for c in notebook.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
 
 
@@ -72,10 +80,13 @@ def run_page(page: str, params_file: Path, profile: bool = False) -> list[tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--only", nargs="*", default=None, help="page names (e.g. 08_beyond); default every page")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="page names (e.g. 08_beyond, sweep); default every page the build executes")
     parser.add_argument("--profile", action="store_true", help="print cProfile of every cell slower than 5 s")
     args = parser.parse_args()
-    pages = args.only or sorted(p.stem for p in (ROOT / "notebooks").glob("*.md"))
+    from helpers.pipeline import runs
+
+    pages = args.only or [Path(r.doc).name for r in runs.plan()[0]]
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

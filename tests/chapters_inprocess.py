@@ -1,17 +1,19 @@
 """Run a chapter's code in this process, cell by cell, as its kernel would: the same calls the notebook
 makes, on the parameters file given, each cell's value and every display rendered as the page would render
-it (HTML of tables, PNG of figures), tables written under ``MG_TABLES_DIR``. For tests that try many
-cohorts: a full build per cohort would cost minutes, this costs seconds."""
+it (HTML of tables; figures drawn), tables written under ``MG_TABLES_DIR``. For tests that try many
+cohorts: a full build per cohort would cost minutes, this costs seconds. As in a build's kernel, a page's
+repeated work (imputations, refits) runs in this process (``distributed.IN_PROCESS_ENV``), not in worker
+processes started for each page."""
 
 from __future__ import annotations
 
 import ast
-import io
 import os
 
 import jupytext
 
 from helpers import paths
+from helpers.pipeline import distributed
 
 
 def _render(value, shown: list) -> None:
@@ -19,8 +21,7 @@ def _render(value, shown: list) -> None:
     if value is None:
         return
     if hasattr(value, "savefig"):
-        buffer = io.BytesIO()
-        value.savefig(buffer, format="png")
+        value.draw_without_rendering()  # every artist drawn (what can fail), no pixels or file written
         shown.append("<figure>")
     elif hasattr(value, "_repr_html_"):
         shown.append(value._repr_html_() or "")
@@ -43,9 +44,10 @@ def run(doc: str, params_file, tables) -> str:
     import IPython.display
     import myst_nb
 
-    original = IPython.display.display, myst_nb.glue
+    original = IPython.display.display, myst_nb.glue, os.environ.get(distributed.IN_PROCESS_ENV)
     IPython.display.display = namespace["display"]
     myst_nb.glue = lambda name, value, display=True: _render(value, shown)
+    os.environ[distributed.IN_PROCESS_ENV] = "1"
     try:
         for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
             if "parameters" in cell.metadata.get("tags", []):
@@ -57,5 +59,9 @@ def run(doc: str, params_file, tables) -> str:
                 _render(eval(compile(ast.Expression(last.value), f"{doc}, cell {number}", "eval"), namespace), shown)
             plt.close("all")
     finally:
-        IPython.display.display, myst_nb.glue = original
+        IPython.display.display, myst_nb.glue, in_process = original
+        if in_process is None:
+            os.environ.pop(distributed.IN_PROCESS_ENV, None)
+        else:
+            os.environ[distributed.IN_PROCESS_ENV] = in_process
     return "\n".join(shown)

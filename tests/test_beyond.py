@@ -13,7 +13,7 @@ from helpers import paths
 from helpers.analysis import beyond, cohort as cohort_mod, derive
 from helpers.errors import InputError
 from helpers.pipeline import params as params_mod, validate
-from helpers.stats import evalue, survival
+from helpers.stats import evalue, imputation, survival
 
 CUTS = [1.8, 2.2]
 
@@ -181,8 +181,8 @@ def test_fewer_imputations_on_the_same_data_reuse_the_earlier_ones_exactly(analy
         monkeypatch.setattr(memo, "items", type(memo.items)())
     larger = beyond.marker_analyses(analysed, imputations=3, seed=7)
     imputed = []
-    monkeypatch.setattr(beyond.imputation, "multiple_imputation_cox",
-                        lambda *a, _run=beyond.imputation.multiple_imputation_cox, **k: imputed.append(1) or _run(*a, **k))
+    monkeypatch.setattr(imputation, "multiple_imputation_cox",
+                        lambda *a, _run=imputation.multiple_imputation_cox, **k: imputed.append(1) or _run(*a, **k))
     reused = beyond.marker_analyses(analysed.copy(), imputations=2, seed=7)
     assert not imputed and larger.table.shape == reused.table.shape
     for memo in (beyond._IMPUTED, beyond._COX):

@@ -3,7 +3,12 @@ kernels it starts."""
 
 import ast
 import logging
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 
 import nbformat
 
@@ -286,3 +291,97 @@ def test_the_quick_no_change_check_sees_every_source_and_the_named_data(tmp_path
     assert not stamp.current(out, changed[-1], pdf=True)
     (root / "params/mine.yml").write_text("cohort_csv: missing.csv\n")
     assert stamp.fingerprint("params/mine.yml", options) is None  # the full check then reports the missing file
+
+
+def _record_start(source, target, params_file, overrides, tables):
+    """A stand-in for execute.execute, run in the build's worker process: it notes which page started."""
+    with open(os.environ["MG_TEST_STARTED"], "a") as log:
+        log.write(f"{paths.shown(source)}\n")
+    return 0.0
+
+
+def test_the_longest_pages_start_first_and_the_rest_in_reading_order(tmp_path, monkeypatch):
+    """With one worker the pages execute in the order the build submits them: the declared longest first, so
+    that no core idles at the end while one long page finishes alone."""
+    from helpers.pipeline import build
+
+    started = tmp_path / "started.txt"
+    monkeypatch.setenv("MG_TEST_STARTED", str(started))
+    monkeypatch.setattr(execute, "execute", _record_start)
+    monkeypatch.setattr(cache, "store", lambda *args: None)
+    planned, _ = runs.plan()
+    jobs = [build._Job(r, tmp_path / f"{i}.ipynb", tmp_path / f"t{i}", {}) for i, r in enumerate(planned)]
+    logged = []
+    build._execute_all(jobs, tmp_path / "cache", {"params_file": "p.yml"}, False, 1, logged.append)
+    order = [line.removesuffix(".md") for line in started.read_text().splitlines()]
+    assert set(runs.LONGEST_FIRST) <= {r.doc for r in planned}  # every declared page exists
+    assert order[:len(runs.LONGEST_FIRST)] == list(runs.LONGEST_FIRST)
+    rest = [r.doc for r in planned if r.doc not in runs.LONGEST_FIRST]
+    assert order[len(runs.LONGEST_FIRST):] == rest and len(order) == len(planned)
+
+
+# --- A kernel that dies: the build stops at once, with one message --------------------------------------
+
+PROBE_HEADER = ('---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n'
+                '  display_name: Python 3\n  language: python\n  name: python3\n---\n\n```{code-cell} ipython3\n'
+                ':tags: [parameters]\nparams_file = ""\noverrides = {}\n```\n\n')
+
+# Runs the build (mg-book's main) on two stand-in pages instead of the book's: runs.plan is replaced in the
+# build's process (its workers get the pages' paths from it).
+BUILD_PROBES = """
+import sys
+from pathlib import Path
+from helpers.pipeline import build, runs
+
+class Probe(runs.Run):
+    @property
+    def source(self):
+        return Path(sys.argv[1]) / f"{self.doc}.md"
+
+probes = [Probe("killed"), Probe("sleeper")]
+runs.plan = lambda only=(): (probes, [])
+sys.exit(build.main(["--out", sys.argv[2], "--jobs", "2", "--no-cache"]))
+"""
+
+
+def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
+    """The out-of-memory killer took a kernel at 10^6 patients and the build waited forever (nbclient looked
+    for the dead kernel on an event loop that papermill's blocking client held). Now the page is named with
+    its signal and cell, the other page's kernel is killed rather than waited for, and the last good book
+    stays. The subprocess's timeout guards against the hang; it is no timing."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "killed.md").write_text(PROBE_HEADER + "```{code-cell} ipython3\nimport os, signal, time\ntime.sleep(2)\n"
+                                     "os.kill(os.getpid(), signal.SIGKILL)\n```\n", encoding="utf-8")
+    pid_file = tmp_path / "sleeper.pid"
+    (pages / "sleeper.md").write_text(PROBE_HEADER + f"```{{code-cell}} ipython3\nimport os, time\nopen({str(pid_file)!r}, 'w')"
+                                      ".write(str(os.getpid()))\ntime.sleep(600)\n```\n", encoding="utf-8")
+    out, temp = tmp_path / "out", tmp_path / "temp"
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "index.html").write_text("the last good book")
+    temp.mkdir()
+    build = subprocess.Popen([sys.executable, "-c", BUILD_PROBES, str(pages), str(out)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=paths.ROOT, env={**os.environ, "TMPDIR": str(temp)},
+                             start_new_session=True)
+    try:
+        _, stderr = build.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(build.pid, signal.SIGKILL)  # the build and its workers; the kernels have sessions of their own
+        if pid_file.is_file():
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        build.communicate()
+        raise AssertionError("the build hung on a killed kernel") from None
+    assert build.returncode == 2, stderr
+    peak = re.search(r"its peak memory ([\d.]+ GB)\)", stderr)
+    assert peak and stderr.splitlines() == [
+        f"error: {pages / 'killed.md'}: its kernel was killed by the system (SIGKILL; out of memory? its peak memory "
+        f"{peak.group(1)}) while it ran cell 2 ('import os, signal, time'); the last good book is untouched."], stderr
+    assert (out / "html" / "index.html").read_text() == "the last good book"
+    sleeper = int(pid_file.read_text())
+    try:
+        os.kill(sleeper, 0)
+    except ProcessLookupError:
+        pass
+    else:
+        raise AssertionError("the other page's kernel still runs")
+    assert not list(temp.glob("mg-kernel-*")), "a kernel's sockets were left behind"

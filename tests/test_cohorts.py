@@ -22,9 +22,18 @@ pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.slow]
 EXCEPTION = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|\bnan\b|\binf\b")
 
 
+@pytest.fixture(scope="session")
+def _validated(tmp_path_factory):
+    return tmp_path_factory.mktemp("validated-cohorts")
+
+
 @pytest.fixture(autouse=True)
-def _agg(monkeypatch):
+def _agg(monkeypatch, _validated):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # As in a build, a cohort file is validated once (by the checks before any chapter), and the chapters
+    # read the validated frame (validate.VALIDATED_ENV; keyed by the file's bytes and units): a case's own
+    # file, and the shipped cohort its exercises read.
+    monkeypatch.setenv(validate.VALIDATED_ENV, str(_validated))
 
 
 def _checks(params_file) -> str:
@@ -59,6 +68,9 @@ def test_there_are_enough_cases_and_every_variation_is_tried():
                       "zero_followup_event", "single_group", "lab_units"):
         assert any(getattr(s, variation) for s in shapes), variation
     assert {s.low_group_size for s in shapes} >= {1, 3, 5, 7} and max(s.missing_share for s in shapes) == 0.4
+    # Every chapter that reads the cohort runs in some case (07 reads the cell-culture file only).
+    chapters = {d.split("/")[-1] for d in runs.toc_documents() if d.startswith("notebooks/")} - {"07_vsmc"}
+    assert len(chapters) == 7 and chapters <= {c for _, run in cohorts.CASES for c in run}
 
 
 def test_the_generator_is_seeded_and_writes_what_a_user_would():

@@ -1,6 +1,7 @@
 """Runners for independent work (helpers.pipeline.distributed): local processes and a Dask cluster give
 the same multiple-imputation result as a plain loop; a dead address fails fast; patient data stay home."""
 
+import os
 import socket
 import time
 
@@ -48,8 +49,12 @@ def cluster_map():
 
 @pytest.fixture(scope="module")
 def process_map():
-    with runner.mapper(None, allow_patient_data=False, data_kind="synthetic", workers=2) as map:
-        yield map
+    # Worker processes, whatever an earlier test of this worker left in the environment (a notebook executed
+    # in-process sets IN_PROCESS_ENV, as a build's kernel does).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(runner.IN_PROCESS_ENV, raising=False)
+        with runner.mapper(None, allow_patient_data=False, data_kind="synthetic", workers=2) as map:
+            yield map
 
 
 def test_local_dask_cluster_gives_the_local_result(data, plain, cluster_map):
@@ -59,7 +64,28 @@ def test_local_dask_cluster_gives_the_local_result(data, plain, cluster_map):
 
 
 def test_local_processes_give_the_local_result(data, plain, process_map):
+    here = os.getpid()
+    assert here not in process_map(lambda _: os.getpid(), range(4))  # other processes
     _same(_mi(data, map=process_map), plain)
+
+
+def test_in_a_build_kernel_the_work_runs_in_the_kernels_own_process(data, plain, monkeypatch):
+    from joblib.externals import loky
+
+    def no_processes(*args, **kwargs):
+        raise AssertionError("started worker processes")
+
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", no_processes)
+    monkeypatch.setenv(runner.IN_PROCESS_ENV, "1")
+    with runner.mapper(None, allow_patient_data=False, data_kind="synthetic") as map:
+        assert map(lambda _: os.getpid(), range(3)) == [os.getpid()] * 3
+        _same(_mi(data, map=map), plain)
+    assert runner.describe(None).startswith("this notebook's own process")
+    monkeypatch.setenv(runner.IN_PROCESS_ENV, "0")
+    with pytest.raises(AssertionError, match="started worker processes"):
+        with runner.mapper(None, allow_patient_data=False, data_kind="synthetic"):
+            pass
+    assert runner.describe(None, workers=2) == "local worker processes (2 at once)"
 
 
 def _closed_port():

@@ -30,11 +30,11 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from helpers.analysis import derive, models
 from helpers.errors import InputError
-from helpers.stats import evalue, imputation, survival
+from helpers.stats import evalue, survival  # imputation (statsmodels, scipy.stats: ~1 s) where it imputes
 from helpers.stats._common import Z95, local_map
 from helpers.stats.standardized import StandardizedModel, standardized_risk
 
@@ -378,6 +378,8 @@ def hide_markers(df, seed, share=HIDDEN_SHARE, egfr_log_odds=HIDDEN_EGFR_LOG_ODD
     share hidden is ``share``; draws from ``numpy.random.default_rng([seed, 1])``. The input is not changed.
     """
     # A patient without eGFR counts as at the mean (the models leave such a patient out anyway).
+    from scipy import optimize
+
     z = np.nan_to_num(((df["egfr"] - df["egfr"].mean()) / df["egfr"].std()).to_numpy(float))
     intercept = optimize.brentq(lambda a: special.expit(a + egfr_log_odds * z).mean() - share, -30, 30)
     probability = special.expit(intercept + egfr_log_odds * z)
@@ -407,6 +409,8 @@ def _imputed(data, covariates, impute, imputations, seed, map, cause):
     """``imputation.multiple_imputation_cox``; on the data, seed and model of an earlier call with at least as
     many imputations, that call's first ``imputations`` pooled again (``imputation.first_imputations``: the
     same result, each imputation depending only on the data and its own child of the seed)."""
+    from helpers.stats import imputation
+
     key = (fingerprint(data, [DURATION, EVENT, *covariates, *impute]), tuple(covariates), tuple(impute), seed, cause)
     earlier = _IMPUTED.items.get(key)
     if earlier is not None and earlier.imputations >= imputations:
@@ -465,6 +469,8 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
     markers are then hidden in a copy (:func:`hide_markers`) to show what each approach does, with the
     full data as the answer. Markers with no recorded value at all are left out.
     """
+    from helpers.stats import imputation
+
     if imputations < 2:
         raise InputError(f"imputations: {imputations} imputed data set is not multiple imputation; give 2 or more (20 by default).")
     missing = missing_markers(df)

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from helpers.analysis import derive
 from helpers.analysis.subgroup_definitions import (  # noqa: F401
     ADJUSTMENTS, DEFAULT_CUTOFFS, FULL_MODEL, SUBGROUPS, Subgroup)
 from helpers.stats import survival
-from helpers.stats._common import local_map
+from helpers.stats._common import chi2_sf, local_map
 
 # Above this standard error of the log hazard ratio (a 95% CI wider than a factor of e^11.8, about
 # 130,000) the estimate says nothing and is reported as not estimable.
@@ -63,19 +62,26 @@ def interaction_test(df, duration, event, covariates, exposure, modifier, cause=
     the product of each exposure term with the modifier. Patients missing any of them are left out of
     both. Matches ``anova(coxph(base), coxph(with interactions))`` in R.
     """
+    return interaction_tests(df, duration, event, covariates, [exposure], modifier, cause)[0]
+
+
+def interaction_tests(df, duration, event, covariates, exposures, modifier, cause=1) -> list[InteractionTest]:
+    """:func:`interaction_test` for each set of exposure terms in ``exposures``, against one fit of the
+    model without interactions (the same for every set: same patients, same terms)."""
     d = df[list(dict.fromkeys([duration, event, *covariates, modifier]))].dropna().copy()
     # A modifier that is a covariate already (sex, diabetes), or its complement, adds no main effect.
     same = [c for c in covariates if c != modifier and ((d[c] == d[modifier]).all() or (d[c] == 1 - d[modifier]).all())]
     base = list(covariates) if same or modifier in covariates else [*covariates, modifier]
-    products = []
-    for term in exposure:
-        name = f"{term}:{modifier}"
-        d[name] = d[term] * d[modifier]
-        products.append(name)
+    for term in dict.fromkeys(t for exposure in exposures for t in exposure):
+        d[f"{term}:{modifier}"] = d[term] * d[modifier]
     small = survival.fit_cox(d, duration, event, base, cause=cause)
-    large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
-    lr = 2.0 * (large.loglik - small.loglik)
-    return InteractionTest(float(lr), len(products), float(stats.chi2.sf(lr, len(products))))
+    tests = []
+    for exposure in exposures:
+        products = [f"{term}:{modifier}" for term in exposure]
+        large = survival.fit_cox(d, duration, event, [*base, *products], cause=cause)
+        lr = 2.0 * (large.loglik - small.loglik)
+        tests.append(InteractionTest(float(lr), len(products), float(chi2_sf(lr, len(products)))))
+    return tests
 
 
 def stratum_covariates(d, covariates, exposure=("mg_low", "mg_high")) -> list[str]:
@@ -108,14 +114,15 @@ def _estimate(d, duration, event, covariates, cause):
     return row, ""
 
 
-def _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low", "mg_high")):
+def _interaction_p(d, duration, event, covariates, modifier, cause, exposures=(("mg_low", "mg_high"), ("mg_low",))):
+    """The P value of each test of :func:`interaction_tests` (NaN where the fits fail)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            inter = interaction_test(d, duration, event, covariates, list(exposure), modifier, cause)
-        return inter.pvalue if np.isfinite(inter.statistic) and inter.statistic >= -1e-8 else np.nan
+            tests = interaction_tests(d, duration, event, covariates, [list(e) for e in exposures], modifier, cause)
+        return [t.pvalue if np.isfinite(t.statistic) and t.statistic >= -1e-8 else np.nan for t in tests]
     except (RuntimeError, np.linalg.LinAlgError, ValueError):
-        return np.nan
+        return [np.nan] * len(exposures)
 
 
 def subgroup_analysis(df, duration, event, covariates, cutoffs=None, cause=1, cutpoints=(1.8, 2.2),
@@ -147,8 +154,7 @@ def _subgroup_rows(sub, data, duration, event, covariates, cause, labels, adjust
     within = list(covariates) if adjustment == FULL_MODEL else [c for c in covariates if c not in sub.drop]
     modifier = f"sub_{sub.key}"
     d = data.drop(columns=[c for c in data.columns if c.startswith("sub_") and c != modifier])
-    p_inter = _interaction_p(d, duration, event, covariates, modifier, cause)
-    p_low = _interaction_p(d, duration, event, covariates, modifier, cause, exposure=("mg_low",))
+    p_inter, p_low = _interaction_p(d, duration, event, covariates, modifier, cause)
     strata = []
     for value, level in zip((1.0, 0.0), sub.levels):
         part = d[d[modifier] == value]

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,16 +201,42 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
             pending.append(job)
     if not pending:
         return
+    pending.sort(key=lambda job: runs_mod.start_order(job.run))  # longest first; the log keeps reading order
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=min(workers, len(pending))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_execute.stop_on_sigterm) as pool:
         futures = {pool.submit(_execute.execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
                    for j in pending}
-        for future in as_completed(futures):
-            job = futures[future]
-            seconds = future.result()  # the first failure is raised, with its message
-            cache_mod.store(cache, job.run, job.key, job.target, job.tables, job.inputs)
-            log(f"[{jobs.index(job) + 1}/{len(jobs)}] executed {job.run.name} in {seconds:.1f} s")
+        try:
+            for future in as_completed(futures):
+                job = futures[future]
+                seconds = _result(future, futures)
+                cache_mod.store(cache, job.run, job.key, job.target, job.tables, job.inputs)
+                log(f"[{jobs.index(job) + 1}/{len(jobs)}] executed {job.run.name} in {seconds:.1f} s")
+        except BaseException:
+            _stop_all(pool)
+            raise
     log(f"ran {len(pending)} notebook(s) in {time.perf_counter() - started:.1f} s, {min(workers, len(pending))} at a time")
+
+
+def _result(future, futures: dict) -> float:
+    """A run's seconds; its failure is raised with its message. A worker process that died (the system's
+    out-of-memory killer may pick it rather than its kernel) fails every unfinished run at once."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        unfinished = [j.run.name for f, j in futures.items() if not f.done() or isinstance(f.exception(), BrokenProcessPool)]
+        raise BuildError(f"a process executing the notebooks was killed (out of memory?) before these pages finished: "
+                         f"{', '.join(unfinished)}; the last good book is untouched.") from None
+
+
+def _stop_all(pool: ProcessPoolExecutor) -> None:
+    """After the first failure no other run starts, and those running stop now (each worker, on SIGTERM, kills
+    its kernel and removes its files: :func:`execute.stop_on_sigterm`) rather than being waited for."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        if process.is_alive():
+            process.terminate()
 
 
 def _gather_tables(jobs: list[_Job], staged: Path) -> None:

@@ -5,7 +5,8 @@
 the same result everywhere (``helpers.stats.imputation.multiple_imputation_cox`` takes such a map).
 
 - ``scheduler=None``: local worker processes (a loky process pool, as joblib uses, ``workers`` of them,
-  default all cores), shut down after the block;
+  default all cores), shut down after the block; or, where :data:`IN_PROCESS_ENV` is ``1`` (the build's
+  kernels: the build already runs one notebook per core), a plain loop in this process;
 - ``scheduler="local"``: a ``dask.distributed.LocalCluster`` of processes listening on 127.0.0.1 only,
   started for the block and closed after it;
 - ``scheduler="tcp://host:port"``: an existing Dask scheduler. Nothing answering within 5 seconds is an
@@ -30,6 +31,19 @@ CONNECT_TIMEOUT = "5s"
 # machine one imputation took ten times the CPU time with them).
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 WORKER_TIMEOUT = 30  # seconds to wait for a connected scheduler to have at least one worker
+# The build runs one notebook per core, and sets this variable to "1" in its kernels
+# (helpers.pipeline.execute): there, local worker processes would only compete with the other kernels for
+# the cores, and each costs seconds of CPU to start (it imports numpy, pandas, scipy and the helpers). With
+# no scheduler given, the map is then a plain loop in the notebook's own process; the results are the same
+# (each item carries its own seed; tests/test_distributed.py). A Dask cluster ('local' or an address) is
+# started or used as asked.
+IN_PROCESS_ENV = "MG_MAP_IN_PROCESS"
+
+
+def _in_process() -> bool:
+    import os
+
+    return os.environ.get(IN_PROCESS_ENV, "").strip() == "1"
 
 
 def is_local_address(address: str) -> bool:
@@ -74,6 +88,13 @@ def _dask_map(client):
         return client.gather(futures)
 
     return run
+
+
+@contextmanager
+def _plain_loop():
+    from helpers.stats._common import local_map
+
+    yield local_map
 
 
 @contextmanager
@@ -154,6 +175,8 @@ def describe(scheduler: str | None, workers=None) -> str:
     """Where :func:`mapper` with these settings runs the work, in words a page can print."""
     import os
 
+    if (scheduler is None or str(scheduler).strip() == "") and _in_process():
+        return "this notebook's own process, one after another (the build already runs one notebook per core)"
     if scheduler is None or str(scheduler).strip() == "":
         return f"local worker processes ({workers or os.cpu_count() or 1} at once)"
     if str(scheduler).strip().lower() == "local":
@@ -165,7 +188,8 @@ def describe(scheduler: str | None, workers=None) -> str:
 def mapper(scheduler: str | None, allow_patient_data: bool, data_kind: str, workers=None):
     """A ``map(function, items) -> list`` (in the order of ``items``) for the length of a ``with`` block.
 
-    ``scheduler``: ``None`` (or empty) for local processes, ``"local"`` for a Dask ``LocalCluster`` on
+    ``scheduler``: ``None`` (or empty) for local processes (a plain loop in this process where
+    :data:`IN_PROCESS_ENV` is ``1``), ``"local"`` for a Dask ``LocalCluster`` on
     127.0.0.1, or a scheduler address ``tcp://host:port``. ``workers``: the number of local processes or
     LocalCluster workers (default: all cores for processes, 2 for the cluster; ignored for an address).
     ``allow_patient_data`` must be ``True`` for ``data_kind == "real"`` to go to a scheduler that is not
@@ -173,7 +197,7 @@ def mapper(scheduler: str | None, allow_patient_data: bool, data_kind: str, work
     malformed, refused, or does not answer within 5 seconds.
     """
     if scheduler is None or str(scheduler).strip() == "":
-        runner = _local_processes(workers)
+        runner = _plain_loop() if _in_process() else _local_processes(workers)
     elif str(scheduler).strip().lower() == "local":
         runner = _local_cluster(workers)
     else:

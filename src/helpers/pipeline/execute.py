@@ -9,7 +9,9 @@ user's own papermill run, :func:`export` writes each chapter into a build folder
 
 import logging
 import os
+import resource
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ import jupytext
 import nbformat
 
 from helpers import paths
+from helpers.pipeline import distributed
 from helpers.errors import BuildError  # noqa: F401  (raised here; importable from here as before)
 
 
@@ -32,28 +35,24 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     """
     import papermill
     from jupyter_client.manager import KernelManager
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    # While a kernel shuts down, a zmq stream may still run a callback on its closed socket ('Socket
-    # operation on non-socket'); tornado logs that race with a traceback, in the kernel (whose tornado
-    # logger ipykernel points at the real stderr) and in this client. It says nothing about the notebook
-    # (its own errors come back as PapermillExecutionError below), so both keep it off stderr.
-    logging.getLogger("tornado").setLevel(logging.CRITICAL)
-    os.environ[paths.TABLES_ENV] = str(tables)
-    # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
-    # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
-    # The cache relies on a run giving the same tables every time: string hashing, and so the order of a
-    # set of strings, is fixed in every kernel (and the processes it starts) rather than drawn per process.
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    _worker_settings(tables)
     notebook = jupytext.read(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     # IPC sockets rather than TCP: the kernel is local, and nothing then listens on a network port. Each
     # kernel's sockets live in a private temporary folder (never in the source tree, never shared).
     sockets = tempfile.mkdtemp(prefix="mg-kernel-")
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+    # nbclient waits for a cell's messages and checks every second that the kernel lives, both on one event
+    # loop: it needs the asynchronous client. KernelManager's own (blocking) client waited for the next
+    # message inside that loop, so a kernel killed mid-cell (the out-of-memory killer) hung the build forever.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"),
+                           client_class="jupyter_client.asynchronous.AsyncKernelClient")
+    peak_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    stopped, running = False, {}
+    _RUNNING.append(source)
     try:
         papermill.execute_notebook(
             notebook, str(target), parameters={"params_file": params_file, "overrides": overrides},
@@ -62,31 +61,119 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
             # Written once, when the run ends or fails (papermill then writes the partly executed copy), not
             # after every cell: nobody watches the file while it runs.
             request_save_on_cell_execute=False,
+            on_cell_execute=lambda cell, cell_index: running.update(cell=cell),
         )
     except PapermillExecutionError as exc:
         raise BuildError(
             f"{paths.shown(source)} failed in cell {failed_cell(target)}: {exc.ename}: {exc.evalue.strip()} "
             f"The partly executed copy is {paths.shown(target)}; the last good book is untouched."
         ) from None
+    except DeadKernelError:
+        raise BuildError(
+            f"{paths.shown(source)}: {_death(kernel, peak_before)} while it ran cell "
+            f"{_cell_of(notebook, running.get('cell'))}; the last good book is untouched."
+        ) from None
+    except Stopped:
+        stopped = True
+        raise
     finally:
-        _stop(kernel)
+        _RUNNING.clear()
+        _stop(kernel, now=stopped)
         shutil.rmtree(sockets, ignore_errors=True)
     _hide_injected_cell(target)
     return time.perf_counter() - started
 
 
-def _stop(kernel) -> None:
+def _worker_settings(tables: Path) -> None:
+    """The logging and environment of the process that runs a kernel (the kernel inherits the variables)."""
+    # While a kernel shuts down, a zmq stream may still run a callback on its closed socket ('Socket
+    # operation on non-socket'); tornado logs that race with a traceback, in the kernel (whose tornado
+    # logger ipykernel points at the real stderr) and in this client. It says nothing about the notebook
+    # (its own errors come back as PapermillExecutionError below), so both keep it off stderr.
+    logging.getLogger("tornado").setLevel(logging.CRITICAL)
+    # A kernel that died is told in the BuildError below, once: nbclient's own log line would repeat it.
+    logging.getLogger("papermill").addFilter(_NOT_KERNEL_DIED)
+    os.environ[paths.TABLES_ENV] = str(tables)
+    # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
+    # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+    # For the same reason a page's repeated work (imputations, the sweep's refits) runs in its kernel's own
+    # process, not in worker processes of its own, unless a Dask scheduler is named (helpers.pipeline.distributed).
+    os.environ.setdefault(distributed.IN_PROCESS_ENV, "1")
+    # The cache relies on a run giving the same tables every time: string hashing, and so the order of a
+    # set of strings, is fixed in every kernel (and the processes it starts) rather than drawn per process.
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+class Stopped(BaseException):
+    """Raised in a worker whose run the build has stopped (another page failed): see :func:`stop_on_sigterm`."""
+
+
+_RUNNING = []  # the notebook this process executes, if any
+
+
+def stop_on_sigterm() -> None:
+    """In a build's worker process: SIGTERM stops the notebook it executes at once, its kernel killed and its
+    files removed (ending the worker would leave the kernel to notice by itself that its parent is gone,
+    with a warning on stderr). A worker that executes none ignores it: it may hold the lock of the pool's
+    queue while it waits for work, and ends when the pool sends it no more."""
+    def stop(signum, frame):
+        if _RUNNING:
+            raise Stopped()
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _death(kernel, peak_before: int) -> str:
+    """How the kernel ended: its signal or exit code, and its peak memory when this process can tell it (the
+    largest of its children so far: known when the kernel's peak is above every earlier kernel's)."""
+    process = getattr(kernel.provisioner, "process", None)
+    code = process.poll() if process is not None else None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+    memory = f"its peak memory {peak / 1024 ** 2:.1f} GB" if peak > peak_before else ""
+    if code is None:
+        return "its kernel stopped answering"
+    if code == -signal.SIGKILL:  # never sent by the build to a kernel that runs a cell
+        return f"its kernel was killed by the system (SIGKILL; out of memory? {memory or 'peak memory unknown'})"
+    ended = f"stopped by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+    return f"its kernel {ended}" + (f" ({memory})" if memory else "")
+
+
+def _cell_of(notebook, cell) -> str:
+    """The number (1-based, counting code cells, as :func:`failed_cell`) and first line of a cell of the
+    executed copy, found in the source notebook by its id ('?' if it cannot be)."""
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    number = next((n for n, c in enumerate(code, start=1) if cell is not None and c.get("id") == cell.get("id")), None)
+    if number is None:
+        return "?"
+    first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+    return f"{number} ({first!r})"
+
+
+class _NotKernelDied(logging.Filter):
+    def filter(self, record):
+        return "Kernel died" not in record.getMessage()
+
+
+_NOT_KERNEL_DIED = _NotKernelDied()
+
+
+def _stop(kernel, now: bool = False) -> None:
     """Ask the kernel to shut down and wait for it (SIGTERM, then SIGKILL, only if it does not exit in time).
 
     jupyter_client's ``shutdown_kernel`` interrupts the kernel first: a SIGINT that lands while the kernel
     handles a message (papermill's last ``kernel_info`` request) made it print "[IPKernelApp] ERROR |
     KeyboardInterrupt caught in kernel." on the build's stderr. The run is over, so there is nothing to
-    interrupt: a shutdown request alone stops it cleanly.
+    interrupt: a shutdown request alone stops it cleanly. ``now``: the run was stopped, its kernel is
+    killed at once (with any process it started: its process group).
     """
     if not kernel.has_kernel:
         return
     try:
-        kernel.request_shutdown()
+        if now:
+            kernel.signal_kernel(signal.SIGKILL)
+        else:
+            kernel.request_shutdown()
         kernel.finish_shutdown()
     finally:
         kernel.cleanup_resources()

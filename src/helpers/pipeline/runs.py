@@ -29,6 +29,18 @@ EXTRA_INPUTS = {"book/validation": ("tests/golden",)}
 # stops it within seconds with the page's own one message.
 PREFLIGHT = {"notebooks/08_beyond": ("risk_times", "dask_scheduler"), "book/sweep": ("dask_scheduler",)}
 
+# The pages that take longest, longest first (bench/build.py, on the shipped cohort and on 10^6 patients): a
+# build starts them before the others, so that the last pages to run are short ones and no core idles while
+# one long page finishes alone (on 10^6 patients "Beyond the thesis" alone is as long as half the book).
+LONGEST_FIRST = ("notebooks/08_beyond", "book/sweep", "notebooks/06_subgroups", "notebooks/04_sensitivity",
+                 "notebooks/03_hazards")
+
+
+def start_order(run: "Run") -> int:
+    """Where ``run`` starts among a build's runs: the longest first (:data:`LONGEST_FIRST`), then reading
+    order (a sort on this key is stable)."""
+    return LONGEST_FIRST.index(run.doc) if run.doc in LONGEST_FIRST else len(LONGEST_FIRST)
+
 
 @dataclass
 class Run:

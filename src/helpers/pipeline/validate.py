@@ -9,9 +9,9 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 
 from helpers.analysis import dictionary
 from helpers import paths
@@ -19,6 +19,9 @@ from helpers.pipeline import params as params_mod
 from helpers.analysis import derive
 from helpers.analysis.derive import MG_UNIT_FACTORS
 from helpers.errors import InputError
+
+if TYPE_CHECKING:  # pandera is imported where a file is checked: a build's notebooks read the cohort the
+    import pandera.pandas as pa  # build validated already, and importing pandera costs each kernel ~0.3 s
 
 NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 MAX_ROWS_SHOWN = 5
@@ -82,8 +85,10 @@ def _describe(check: str, spec: pd.Series, values) -> str:
     return f"values failing the check {check} ({seen})"
 
 
-def _schema(dd: pd.DataFrame, columns, stage: str) -> pa.DataFrameSchema:
+def _schema(dd: pd.DataFrame, columns, stage: str) -> "pa.DataFrameSchema":
     """Stage 'types': every cell converts to its type. Stage 'values': ranges, categories, emptiness."""
+    import pandera.pandas as pa
+
     out = {}
     for name, spec in dd.iterrows():
         if name not in columns:
@@ -105,7 +110,7 @@ def _schema(dd: pd.DataFrame, columns, stage: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(out)
 
 
-def _raise_first(errors: pa.errors.SchemaErrors, text: pd.DataFrame, dd: pd.DataFrame, where: str):
+def _raise_first(errors: "pa.errors.SchemaErrors", text: pd.DataFrame, dd: pd.DataFrame, where: str):
     """Turn pandera's failure cases into one message about the first failing column, in dictionary order.
 
     Offending values are quoted as written in the file (``text``), not as converted.
@@ -169,6 +174,8 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
     unit, parameter lab_units) from that unit to the dictionary's, before the ranges are checked, so the
     ranges are always the physiological ones. The returned frame holds the dictionary's units.
     """
+    import pandera.pandas as pa
+
     lab_units = dict(lab_units or {})
     dd = dictionary.inputs()
     missing = [c for c in dd.index[dd["required"]] if c not in df.columns]
@@ -207,6 +214,8 @@ def validate_cohort(df: pd.DataFrame, mg_unit: str = "mg/dL", where: str = "coho
 
 def load_vsmc(path: str | Path) -> pd.DataFrame:
     """Read and validate a cell-culture replicate file (tidy: one row per replicate measurement)."""
+    import pandera.pandas as pa
+
     where = paths.shown(path)
     df = read_csv(path)
     dd = dictionary.inputs("vsmc")

@@ -5,6 +5,8 @@ values, computed here at build time from the committed fixtures (not typed). The
 assert the tolerances; this module measures.
 """
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -15,8 +17,14 @@ from helpers.analysis import subgroups, vsmc
 GOLDEN = paths.ROOT / "tests" / "golden"
 
 
-def _read(name: str, **kw) -> pd.DataFrame:
-    return pd.read_csv(GOLDEN / name, float_precision="round_trip", **kw)
+def _read(name: str, keep_default_na: bool = True) -> pd.DataFrame:
+    """A golden file, read once (most are compared several times): a copy each caller may change."""
+    return _read_once(name, keep_default_na).copy()
+
+
+@lru_cache(maxsize=None)
+def _read_once(name: str, keep_default_na: bool) -> pd.DataFrame:
+    return pd.read_csv(GOLDEN / name, float_precision="round_trip", keep_default_na=keep_default_na)
 
 
 class _Tally:
@@ -87,11 +95,13 @@ def _survival(t: _Tally):
                   [*ph.loc[covs, "chisq"], ph.at["GLOBAL", "chisq"]],
                   [*(gold[(name, f"ph_{ties}", c, "chisq")] for c in covs), gold[(name, f"ph_{ties}", "GLOBAL", "chisq")]],
                   "1e-6 relative")
-    curves = _read("survival_cuminc.csv")
+    curves, estimated = _read("survival_cuminc.csv"), {}
     for (name, group, cause), r in curves.groupby(["dataset", "group", "cause"]):
         r = r.groupby("time").last().reset_index()
-        d = _survival_data(name)
-        ours = survival.cumulative_incidence(d, "time", "status", cause=cause, group=None if group == "all" else "grp")
+        by = None if group == "all" else "grp"
+        if (name, cause, by) not in estimated:  # one estimate gives every group's curve
+            estimated[name, cause, by] = survival.cumulative_incidence(_survival_data(name), "time", "status", cause=cause, group=by)
+        ours = estimated[name, cause, by]
         if group != "all":
             ours = ours[ours["group"] == group]
         ours = ours.groupby("time").last().reset_index()  # a time listed twice only at follow-up 0

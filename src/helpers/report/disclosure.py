@@ -260,7 +260,7 @@ def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.Dat
     """
     if not rules_.active:
         return frame
-    from statsmodels.stats.rates import confint_poisson
+    from helpers.stats.survival import garwood_interval
 
     out = frame.copy().astype({c: object for c in ("participants", "events", "person_years", "rate", "lower", "upper")})
     for i, row in frame.iterrows():
@@ -273,7 +273,7 @@ def incidence(frame: pd.DataFrame, rules_: Rules, per: float = 1000.0) -> pd.Dat
         if not row["person_years"] > 0:  # a group without patients has no rate
             out.at[i, "person_years"] = 0
             continue
-        low, high = confint_poisson(events, years / per, method="exact-c")
+        low, high = garwood_interval(events, years / per)
         out.at[i, "rate"], out.at[i, "lower"], out.at[i, "upper"] = events / years * per, float(low), float(high)
     return out
 

@@ -1,15 +1,31 @@
-"""What every regression fit of :mod:`helpers.stats` shares: the 95% normal quantile, the complete-case
-selection that says what it left out, the fit object's common fields and summary table, and the plain
-loop that runs independent replicates when no cluster is given."""
+"""What every regression fit of :mod:`helpers.stats` shares: the 95% normal quantile and the normal and
+chi-square tail areas, the complete-case selection that says what it left out, the fit object's common
+fields and summary table, and the plain loop that runs independent replicates when no cluster is given.
+
+The tail areas are ``scipy.special``'s functions that ``scipy.stats.norm`` and ``scipy.stats.chi2`` call,
+bit for bit the same numbers: importing ``scipy.stats`` costs about a second in every notebook's kernel,
+and most pages need nothing else from it (modules that do import it inside the function that uses it)."""
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))
 SUMMARY_COLUMNS = ["coef", "se", "ratio", "lower", "upper", "p"]
+
+
+def normal_sf(z):
+    """P(Z > z) for a standard normal Z (``scipy.stats.norm.sf``)."""
+    return special.ndtr(-np.asarray(z, float))[()]
+
+
+def chi2_sf(x, df):
+    """P(X > x) for X chi-square with ``df`` degrees of freedom (``scipy.stats.chi2.sf``: 1 at x <= 0,
+    missing when ``df`` is not positive)."""
+    x = np.asarray(x, float)
+    return np.where(np.asarray(df) > 0, np.where(x <= 0, 1.0, special.chdtrc(df, x)), np.nan)[()]
 
 
 def local_map(function, items) -> list:
@@ -43,7 +59,7 @@ def wald_summary(coef, se, index, name) -> pd.DataFrame:
     """The summary frame of a fit: ``coef, se, ratio, lower, upper, p`` (Wald 95% limits and P)."""
     coef, se = np.asarray(coef, float), np.asarray(se, float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a fit that did not converge
-        p = 2 * stats.norm.sf(np.abs(coef / se))
+        p = 2 * normal_sf(np.abs(coef / se))
         return pd.DataFrame(
             {"coef": coef, "se": se, "ratio": np.exp(coef), "lower": np.exp(coef - Z95 * se),
              "upper": np.exp(coef + Z95 * se), "p": p},

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
-from helpers.stats._common import complete_cases, wald_summary
+from helpers.stats._common import chi2_sf, complete_cases, wald_summary
 from helpers.stats.finegray import _block_sums, _Data, _risk_sums, censoring_sandwich
 
 MAX_PATTERNS = 64  # distinct rows of the interacting covariates for the pattern-wise sums
@@ -290,5 +288,5 @@ def fine_gray_time_interaction(df, duration, event, covariates, interact, tf=np.
     k = len(interact)
     b, v = beta[-k:], cov[-k:, -k:]
     statistic = float(b @ np.linalg.solve(v, b))
-    return TimeInteraction(summary, statistic, k, float(stats.chi2.sf(statistic, k)), len(d), int((code == 1).sum()),
+    return TimeInteraction(summary, statistic, k, float(chi2_sf(statistic, k)), len(d), int((code == 1).sum()),
                            loglik, converged)

@@ -2,7 +2,8 @@
 
 Checked against R in ``tests/test_regression.py`` with golden values made by
 ``tests/golden/regression.R`` (``glm``, ``rms::rcs``, ``rms::rcspline.eval``, ``rms::lrm`` with
-``rms::contrast`` and ``anova``).
+``rms::contrast`` and ``anova``). statsmodels is imported by the functions that fit, not here: it costs
+a notebook's kernel about a second, and most pages that import this module fit nothing with it.
 """
 
 import warnings
@@ -10,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from helpers.stats._common import Fit, complete_cases, wald_summary
 from helpers.stats.spline import contrast_curve, knot_quantiles, rcs_basis, rcs_knots, wald_test  # noqa: F401 (public names)
@@ -61,9 +60,12 @@ def linear(df, outcome, covariates) -> pd.DataFrame:
     ``coef, se, lower, upper, p`` (t-based, on the residual degrees of freedom, as ``summary(lm)``);
     ``attrs`` hold ``n``, ``n_dropped`` and ``dropped_reason``. With the baseline value of an outcome among
     the covariates this is the ANCOVA of a change."""
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
     d, dropped, reason = complete_cases(df, [outcome, *covariates])
-    x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
-    fit = sm.OLS(d[outcome].to_numpy(float), x).fit()
+    x = add_constant(d[covariates].to_numpy(float), has_constant="add")
+    fit = OLS(d[outcome].to_numpy(float), x).fit()
     low, high = np.asarray(fit.conf_int()).T
     out = pd.DataFrame({"coef": fit.params, "se": fit.bse, "lower": low, "upper": high, "p": fit.pvalues},
                        index=pd.Index(["Intercept", *covariates], name="term"))
@@ -75,14 +77,18 @@ def _glm(df, outcome, covariates):
     """The logistic fit: statsmodels' ``Logit`` by Newton's method (its analytic Hessian: one n × p² product
     per step, five times quicker than GLM's least-squares IRLS at a million rows, the same maximum);
     ``converged`` is the optimiser's verdict (GLM's IRLS called a separated data set converged)."""
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+    from statsmodels.tools.tools import add_constant
+
     d, dropped, reason = complete_cases(df, [outcome, *covariates])
-    x = sm.add_constant(d[covariates].to_numpy(float), has_constant="add")
+    x = add_constant(d[covariates].to_numpy(float), has_constant="add")
     with warnings.catch_warnings():
         # Reported through ``converged`` (a separated data set never converges), not as warnings.
         warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning, RuntimeWarning))
         # The Hessian's 1e-10 ridge changes the path, not the maximum (where the score is 0); it keeps a
         # separated data set (no maximum) from a singular step: Newton then runs out of steps, not converged.
-        fit = sm.Logit(d[outcome].to_numpy(float), x).fit(method="newton", tol=1e-10, maxiter=100, disp=False)
+        fit = Logit(d[outcome].to_numpy(float), x).fit(method="newton", tol=1e-10, maxiter=100, disp=False)
     fit.converged = bool(fit.mle_retvals["converged"])
     fit.params = pd.Series(np.asarray(fit.params), index=["Intercept", *covariates])
     fit.bse = pd.Series(np.asarray(fit.bse), index=["Intercept", *covariates])

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
-from helpers.stats._common import Z95
+from helpers.stats._common import Z95, chi2_sf
 
 
 def knot_quantiles(n_knots: int) -> np.ndarray:
@@ -156,7 +154,7 @@ def wald_test(beta, cov) -> WaldTest:
     """b' V⁻¹ b on len(b) degrees of freedom."""
     beta = np.atleast_1d(np.asarray(beta, float))
     chisq = float(beta @ np.linalg.solve(np.atleast_2d(cov), beta))
-    return WaldTest(chisq, len(beta), float(stats.chi2.sf(chisq, len(beta))))
+    return WaldTest(chisq, len(beta), float(chi2_sf(chisq, len(beta))))
 
 
 def contrast_curve(values, knots, reference, beta, cov) -> pd.DataFrame:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.rates import confint_poisson
+from scipy import special
 
-from helpers.stats._common import Z95, Fit, complete_cases, wald_summary
+from helpers.stats._common import Z95, Fit, chi2_sf, complete_cases, wald_summary
 
 
 
@@ -37,7 +36,7 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
         events = int((part[event] == cause).sum())
         years = float(part[duration].sum())
         # A group without person-years (no patient in it) has no rate (R's poisson.test refuses T = 0).
-        low, high = confint_poisson(events, years / per, method="exact-c") if years > 0 else (np.nan, np.nan)
+        low, high = garwood_interval(events, years / per) if years > 0 else (np.nan, np.nan)
         rows.append({
             "group": name, "participants": len(part), "events": events, "person_years": years,
             "rate": events / years * per if years > 0 else np.nan, "lower": float(low), "upper": float(high),
@@ -45,6 +44,15 @@ def incidence_rate(df, duration, event, cause=1, group=None, per=1000.0) -> pd.D
     out = pd.DataFrame(rows)
     out.attrs.update(n=len(d), n_dropped=dropped, dropped_reason=reason)
     return out
+
+
+def garwood_interval(events: int, exposure: float) -> tuple[float, float]:
+    """Exact (Garwood) 95% limits of the Poisson rate ``events / exposure``: the gamma quantiles of
+    statsmodels' ``confint_poisson(events, exposure, method="exact-c")``, computed by the scipy.special
+    functions that ``scipy.stats.gamma`` calls (bit for bit the same numbers, without importing statsmodels
+    and scipy.stats into every kernel); the lower limit is 0 without events."""
+    low = special.gammaincinv(events, 0.05 / 2) / exposure if events > 0 else 0.0
+    return low, special.gammainccinv(events + 1, 0.05 / 2) / exposure
 
 
 def _used(df, duration, event, group=None):
@@ -401,7 +409,7 @@ def gray_test(df, duration, event, group, cause=1, rho=0.0) -> GrayTestResult:
         s, v = _gray_score(*_gray_counts(d[duration].to_numpy(float), code, gidx, len(levels)), rho)
     statistic = float(s @ np.linalg.solve(v, s))
     ng1 = len(levels) - 1
-    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(stats.chi2.sf(statistic, ng1)),
+    return GrayTestResult(statistic=statistic, df=ng1, pvalue=float(chi2_sf(statistic, ng1)),
                           n=len(d), n_dropped=dropped, dropped_reason=reason)
 
 
@@ -524,9 +532,9 @@ def _ph_test(fit: CoxFit) -> ProportionalHazardsResult:
     rho = [np.corrcoef(xx, scaled[:, j])[0, 1] for j in range(scaled.shape[1])]
     unscaled = xx @ resid.to_numpy()
     global_chisq = float(unscaled @ cov @ unscaled * nd / (xx @ xx))
-    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": stats.chi2.sf(chisq, 1)}, index=fit.summary.index)
+    table = pd.DataFrame({"rho": rho, "chisq": chisq, "df": 1, "p": chi2_sf(chisq, 1)}, index=fit.summary.index)
     k = len(fit.summary)
-    table.loc["GLOBAL"] = [np.nan, global_chisq, k, stats.chi2.sf(global_chisq, k)]
+    table.loc["GLOBAL"] = [np.nan, global_chisq, k, chi2_sf(global_chisq, k)]
     residuals = pd.DataFrame(scaled + fit.summary["coef"].to_numpy(), columns=fit.summary.index, index=resid.index)
     return ProportionalHazardsResult(table, residuals, g)
 
