@@ -245,8 +245,7 @@ class _FastMICEData(_MainEffectsMICEData):
     - the data live in one numpy array (columns contiguous) while the chains run, written back to
       ``data`` after each :meth:`update_all`;
     - each conditional least-squares fit reads the R factor of [design | outcome] over the observed rows
-      from their Gram matrix (all rows' less the missing rows', both kept up to date a column at a time as
-      imputations change: one pass over a column, not over the array; :func:`_r_from_gram`,
+      from their Gram matrix (all rows' less the missing rows', two BLAS passes; :func:`_r_from_gram`,
       else a Householder QR) rather than an SVD of the design: coefficients R⁻¹Q'y, residual sum of
       squares the last diagonal element squared, unscaled covariance R⁻¹R⁻ᵀ; a design that is not of full
       rank (read from R's singular values with statsmodels' tolerance) takes statsmodels' own fit;
@@ -257,8 +256,6 @@ class _FastMICEData(_MainEffectsMICEData):
     _z = None  # [intercept | data] as one array, built at the first fit (after the initial imputation)
     _fitted = None  # the variable whose fit the last perturb_params made here (not statsmodels')
     _dirty = False  # the array holds imputations not yet written back to ``data``
-    _gram = None  # Z'Z of the array, kept up to date column by column
-    _missing = None  # variable -> (its missing rows of the array, their Gram), kept up to date likewise
 
     def _design_columns(self, vname):
         """Columns of the array in the design of ``vname`` (intercept, every other column) and its own."""
@@ -274,11 +271,13 @@ class _FastMICEData(_MainEffectsMICEData):
         if self.perturbation_method[vname] != "gaussian" or self.regularized.get(vname):
             return self._stock_perturb(vname)
         design, own = self._design_columns(vname)
-        order, obs = [*design, own], self.ix_obs[vname]
+        order, obs, missing = [*design, own], self.ix_obs[vname], self.ix_miss[vname]
         n, p = len(obs), len(design)
         if n <= p:
             return self._stock_perturb(vname)
-        r = _r_from_gram(self._observed_gram(vname)[np.ix_(order, order)])
+        z_missing = self._z[missing]
+        gram = (self._z.T @ self._z - z_missing.T @ z_missing)[np.ix_(order, order)]
+        r = _r_from_gram(gram)
         if r is None:
             r = np.linalg.qr(self._z[np.ix_(obs, order)], mode="r")
         singular = np.linalg.svd(r[:p, :p], compute_uv=False)
@@ -288,23 +287,6 @@ class _FastMICEData(_MainEffectsMICEData):
         scale = r[p, p] ** 2 / (n - p)
         self.models[vname], self._fitted = _LinearPredictor(self._z, design), vname
         self.params[vname] = self.rng.multivariate_normal(mean=r_inverse @ r[:p, p], cov=(r_inverse @ r_inverse.T) * scale)
-
-    def _observed_gram(self, vname):
-        """Z'Z over the rows where ``vname`` is observed: all rows' Gram less its missing rows'."""
-        if self._gram is None:
-            self._gram, self._missing = self._z.T @ self._z, {}
-        if vname not in self._missing:
-            rows = np.asfortranarray(self._z[self.ix_miss[vname]])
-            self._missing[vname] = (rows, rows.T @ rows)
-        return self._gram - self._missing[vname][1]
-
-    def _refresh_gram(self, j):
-        """Column ``j`` of the array changed: its row and column of every Gram matrix, one pass over it."""
-        column = self._z[:, j]
-        self._gram[:, j] = self._gram[j, :] = self._z.T @ column
-        for name, (rows, gram) in self._missing.items():
-            rows[:, j] = column[self.ix_miss[name]]
-            gram[:, j] = gram[j, :] = rows.T @ rows[:, j]
 
     def _stock_perturb(self, vname):
         self._fitted = None
@@ -323,8 +305,6 @@ class _FastMICEData(_MainEffectsMICEData):
         if len(self.ix_miss[col]):
             self._z[self.ix_miss[col], self._col[col]] = np.atleast_1d(vals)
             self._dirty = True
-            if self._gram is not None:
-                self._refresh_gram(self._col[col])
 
     def _sync_to_frame(self):
         """Write the array's imputed values back into ``data`` (what callers and statsmodels read)."""
