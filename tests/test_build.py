@@ -2,6 +2,7 @@
 kernels it starts."""
 
 import ast
+import contextlib
 import logging
 import os
 import re
@@ -338,7 +339,7 @@ class Probe(runs.Run):
     def source(self):
         return Path(sys.argv[1]) / f"{self.doc}.md"
 
-probes = [Probe("killed"), Probe("sleeper")]
+probes = [Probe("killed"), Probe("sleeper"), Probe("queued")]
 runs.plan = lambda only=(): (probes, [])
 sys.exit(build.main(["--out", sys.argv[2], "--jobs", "2", "--no-cache"]))
 """
@@ -347,15 +348,21 @@ sys.exit(build.main(["--out", sys.argv[2], "--jobs", "2", "--no-cache"]))
 def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
     """The out-of-memory killer took a kernel at 10^6 patients and the build waited forever (nbclient looked
     for the dead kernel on an event loop that papermill's blocking client held). Now the page is named with
-    its signal and cell, the other page's kernel is killed rather than waited for, and the last good book
-    stays. The subprocess's timeout guards against the hang; it is no timing."""
+    its signal and cell, the other running page's kernel is killed rather than waited for, a page already
+    handed to a worker does not run, and the last good book stays. Three pages on two workers: the third is
+    queued before the first fails. The subprocess's timeout guards against the hang; it is no timing."""
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "killed.md").write_text(PROBE_HEADER + "```{code-cell} ipython3\nimport os, signal, time\ntime.sleep(2)\n"
-                                     "os.kill(os.getpid(), signal.SIGKILL)\n```\n", encoding="utf-8")
-    pid_file = tmp_path / "sleeper.pid"
-    (pages / "sleeper.md").write_text(PROBE_HEADER + f"```{{code-cell}} ipython3\nimport os, time\nopen({str(pid_file)!r}, 'w')"
-                                      ".write(str(os.getpid()))\ntime.sleep(600)\n```\n", encoding="utf-8")
+    pid_files = {name: tmp_path / f"{name}.pid" for name in ("sleeper", "queued")}
+    # The kernel dies once the other page's kernel runs its cell (the system kills one kernel among several).
+    (pages / "killed.md").write_text(PROBE_HEADER + "```{code-cell} ipython3\nimport os, signal, time\nstarted = "
+                                     f"time.time()\nwhile not os.path.exists({str(pid_files['sleeper'])!r}) and "
+                                     "time.time() < started + 120:\n    time.sleep(0.1)\nos.kill(os.getpid(), "
+                                     "signal.SIGKILL)\n```\n", encoding="utf-8")
+    for name, pid_file in pid_files.items():
+        (pages / f"{name}.md").write_text(PROBE_HEADER + f"```{{code-cell}} ipython3\nimport os, time\nopen("
+                                          f"{str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n```\n",
+                                          encoding="utf-8")
     out, temp = tmp_path / "out", tmp_path / "temp"
     (out / "html").mkdir(parents=True)
     (out / "html" / "index.html").write_text("the last good book")
@@ -367,8 +374,10 @@ def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
         _, stderr = build.communicate(timeout=240)
     except subprocess.TimeoutExpired:
         os.killpg(build.pid, signal.SIGKILL)  # the build and its workers; the kernels have sessions of their own
-        if pid_file.is_file():
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        for pid_file in pid_files.values():
+            if pid_file.is_file():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
         build.communicate()
         raise AssertionError("the build hung on a killed kernel") from None
     assert build.returncode == 2, stderr
@@ -377,11 +386,31 @@ def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
         f"error: {pages / 'killed.md'}: its kernel was killed by the system (SIGKILL; out of memory? its peak memory "
         f"{peak.group(1)}) while it ran cell 2 ('import os, signal, time'); the last good book is untouched."], stderr
     assert (out / "html" / "index.html").read_text() == "the last good book"
-    sleeper = int(pid_file.read_text())
+    assert not pid_files["queued"].exists(), "the queued page ran"
     try:
-        os.kill(sleeper, 0)
+        os.kill(int(pid_files["sleeper"].read_text()), 0)
     except ProcessLookupError:
         pass
     else:
         raise AssertionError("the other page's kernel still runs")
     assert not list(temp.glob("mg-kernel-*")), "a kernel's sockets were left behind"
+
+
+def test_a_kernel_that_dies_while_it_starts_is_one_message(tmp_path, monkeypatch, capfd):
+    """nbclient says so with a RuntimeError, and the closed sockets of the dead kernel made the shutdown
+    request fail with a zmq error: a traceback. Killed in its start-up lines here, as the system would."""
+    for name in ("PYTHONHASHSEED", paths.TABLES_ENV, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "")  # restored after the test: execute() sets them in the process it runs in
+    monkeypatch.setattr(execute, "QUIET_TORNADO", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    source = tmp_path / "probe.md"
+    source.write_text(PROBE_HEADER + "```{code-cell} ipython3\nprint(1)\n```\n", encoding="utf-8")
+    try:
+        execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
+    except execute.BuildError as err:
+        message = str(err)
+    else:
+        raise AssertionError("a kernel killed while it started went unnoticed")
+    assert message.startswith(f"{source}: its kernel was killed by the system (SIGKILL; out of memory?")
+    assert message.endswith("before its first cell (Kernel died before replying to kernel_info); the last good book "
+                            "is untouched.")
+    assert "Traceback" not in capfd.readouterr().err

@@ -289,3 +289,35 @@ def test_the_shipped_cohorts_laboratory_units_pass():
     from helpers.pipeline.validate import read_csv
 
     validate.validate_cohort(read_csv(paths.DATA / "cohort.csv"))
+
+
+def _shifted(message: str, offset: int) -> str:
+    return re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + offset}", message)
+
+
+@pytest.mark.parametrize("case", range(1, 7))
+def test_a_bad_row_near_the_end_of_a_large_file_gets_the_message_of_a_small_file(cohort_text, tmp_path, case):
+    """Invariance: 47,762 valid patients put before the same rows move the offending lines by 47,762 and
+    change nothing else in the message (the large file is checked with the numbers converted at once)."""
+    name, small, _ = list(_bad_files(cohort_text))[case]
+    filler = pd.concat([cohort_text] * 22, ignore_index=True).iloc[: 50_000 - len(small)]
+    filler = filler.assign(patient_id=[f"BIG{i:06d}" for i in range(len(filler))])
+    messages = []
+    for frame in (small, pd.concat([filler, small], ignore_index=True)):
+        frame.to_csv(tmp_path / "cohort.csv", index=False)
+        with pytest.raises(InputError) as err:
+            validate.load_cohort(tmp_path / "cohort.csv")
+        messages.append(str(err.value))
+    assert messages[1] == _shifted(messages[0], len(filler)), name
+    assert re.search(r"line 477\d\d\b", messages[1]), name  # the rows near the end of the large file
+
+
+def test_numbers_are_the_floats_of_the_cells_as_written(cohort_text, write_csv):
+    """The numeric columns, converted together, hold Python's float() of each cell, whatever its spelling."""
+    cohort_text.loc[0, "sbp"], cohort_text.loc[1, "albumin"], cohort_text.loc[2, "mg"] = " 131 ", "+4.10", "21e-1"
+    cohort_text.loc[3, "age"] = "61.000000000000004"  # 17 significant digits: rounding must be exact
+    loaded = validate.load_cohort(write_csv(cohort_text))
+    for column in ("sbp", "albumin", "mg", "age", "egfr", "followup_years", "status"):
+        expected = [float(v) if v != "" else None for v in cohort_text[column]]
+        got = loaded[column].tolist()
+        assert all((g != g and e is None) or g == e for g, e in zip(got, expected)), column

@@ -3,6 +3,8 @@
 Both the validation and the book's data page read it, so the contract is written down once.
 """
 
+from functools import lru_cache
+
 import pandas as pd
 
 from helpers import paths
@@ -10,7 +12,13 @@ from helpers import paths
 
 def load(dataset: str = "cohort") -> pd.DataFrame:
     """The dictionary of one data set ('cohort' or 'vsmc') as a DataFrame indexed by column name."""
-    dd = pd.read_csv(paths.DICTIONARY, dtype=str, keep_default_na=False)
+    return _read(paths.DICTIONARY, dataset).copy()
+
+
+@lru_cache(maxsize=4)
+def _read(path, dataset: str) -> pd.DataFrame:
+    """Read once per process (a page consults the dictionary a few dozen times)."""
+    dd = pd.read_csv(path, dtype=str, keep_default_na=False)
     dd = dd[dd["dataset"] == dataset].drop(columns="dataset").set_index("column")
     for col in ("min", "max"):
         dd[col] = pd.to_numeric(dd[col].replace("", None))

@@ -52,8 +52,10 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
                            client_class="jupyter_client.asynchronous.AsyncKernelClient")
     peak_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stopped, running = False, {}
-    _RUNNING.append(source)
     try:
+        _RUNNING.append(source)
+        if _STOP:  # the build stopped while this worker took up the run
+            raise Stopped()
         papermill.execute_notebook(
             notebook, str(target), parameters={"params_file": params_file, "overrides": overrides},
             cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3", language="python", km=kernel,
@@ -68,11 +70,13 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
             f"{paths.shown(source)} failed in cell {failed_cell(target)}: {exc.ename}: {exc.evalue.strip()} "
             f"The partly executed copy is {paths.shown(target)}; the last good book is untouched."
         ) from None
-    except DeadKernelError:
-        raise BuildError(
-            f"{paths.shown(source)}: {_death(kernel, peak_before)} while it ran cell "
-            f"{_cell_of(notebook, running.get('cell'))}; the last good book is untouched."
-        ) from None
+    except RuntimeError as exc:  # nbclient's DeadKernelError, or its words for a kernel lost while it started
+        if not isinstance(exc, DeadKernelError) and not str(exc).startswith("Kernel "):
+            raise
+        when = (f"while it ran cell {_cell_of(notebook, running.get('cell'))}" if isinstance(exc, DeadKernelError)
+                else f"before its first cell ({exc})")
+        raise BuildError(f"{paths.shown(source)}: {_death(kernel, peak_before)} {when}; the last good book is "
+                         "untouched.") from None
     except Stopped:
         stopped = True
         raise
@@ -111,14 +115,17 @@ class Stopped(BaseException):
 
 
 _RUNNING = []  # the notebook this process executes, if any
+_STOP = []  # the build has stopped this worker
 
 
 def stop_on_sigterm() -> None:
     """In a build's worker process: SIGTERM stops the notebook it executes at once, its kernel killed and its
     files removed (ending the worker would leave the kernel to notice by itself that its parent is gone,
-    with a warning on stderr). A worker that executes none ignores it: it may hold the lock of the pool's
-    queue while it waits for work, and ends when the pool sends it no more."""
+    with a warning on stderr). A worker between runs only takes note (it may hold the lock of the pool's
+    queue while it waits): a run it takes up afterwards (one queued before the build stopped) stops at once,
+    and the worker ends when the pool sends it no more."""
     def stop(signum, frame):
+        _STOP.append(signum)
         if _RUNNING:
             raise Stopped()
     signal.signal(signal.SIGTERM, stop)
@@ -172,7 +179,7 @@ def _stop(kernel, now: bool = False) -> None:
     try:
         if now:
             kernel.signal_kernel(signal.SIGKILL)
-        else:
+        elif kernel.is_alive():  # a dead kernel's sockets may be closed already
             kernel.request_shutdown()
         kernel.finish_shutdown()
     finally:

@@ -9,6 +9,8 @@ and call :func:`load`; ``mg-book --help`` and the book's data page list the para
 Adding a parameter means adding one :class:`Parameter` below: nothing else repeats its name or default.
 """
 
+import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -205,6 +207,12 @@ BY_NAME = {p.name: p for p in SCHEMA}
 
 def defaults() -> dict:
     """Every parameter at its declared default (fresh copies: callers may change them)."""
+    return copy.deepcopy(_defaults())
+
+
+@functools.lru_cache(maxsize=1)
+def _defaults() -> dict:
+    # As YAML would give them back (mappings' keys sorted), made once: a page loads parameters several times.
     return {p.name: yaml.safe_load(yaml.safe_dump(p.default)) for p in SCHEMA}
 
 

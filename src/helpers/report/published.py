@@ -8,6 +8,7 @@ it fixes, which it constrains, which effects it plants and what it leaves free. 
 book's pages read the declaration here too, without importing the generator.
 """
 
+import copy
 import re
 from functools import lru_cache
 
@@ -121,7 +122,14 @@ def _design_text() -> str:
 
 def design() -> dict:
     """The declaration of the synthetic cohort's design (``data/published/synthetic_design.yml``)."""
-    spec = yaml.safe_load(_design_text())
+    return copy.deepcopy(_parsed_design(_design_text()))
+
+
+@lru_cache(maxsize=2)
+def _parsed_design(text: str) -> dict:
+    """The declaration parsed and checked once per text (a page asks for it a dozen times; parsing the YAML
+    took ~40 ms each time)."""
+    spec = yaml.safe_load(text)
     for r in spec["results"]:
         if r["status"] not in STATUSES:
             raise ValueError(f"{DESIGN_FILE}: result {r['key']!r} has status {r['status']!r}; it must be one of {STATUSES}")

@@ -95,10 +95,13 @@ def linear_by_linear(x, y) -> LinearByLinearResult:
 
     a, b = _codes(x), _codes(y)
     keep = ~(np.isnan(a) | np.isnan(b))
-    table = pd.crosstab(a[keep], b[keep])
-    result = Table(table.to_numpy(float), shift_zeros=False).test_ordinal_association(
-        row_scores=table.index.to_numpy(float), col_scores=table.columns.to_numpy(float)
-    )
+    # The cross-table of the scores (pandas' crosstab gives the same counts at ten times the cost: the
+    # baseline table and the validation appendix run this test some 150 times).
+    rows, row_of = np.unique(a[keep], return_inverse=True)
+    columns, column_of = np.unique(b[keep], return_inverse=True)
+    counts = np.zeros((len(rows), len(columns)))
+    np.add.at(counts, (row_of, column_of), 1.0)
+    result = Table(counts, shift_zeros=False).test_ordinal_association(row_scores=rows, col_scores=columns)
     z = float(result.zscore)
     return LinearByLinearResult(statistic=z * z, z=z, pvalue=float(result.pvalue))
 
