@@ -174,7 +174,7 @@ def test_markers_missing_in_the_data_are_imputed_as_recorded(analysed):
 def test_fewer_imputations_on_the_same_data_reuse_the_earlier_ones_exactly(analysed, monkeypatch):
     """Exercise beyond-2's solution (fewer imputations, same data and seed) pools the first imputations of the
     page's run instead of imputing again: the same table as a run from nothing, and no new imputation."""
-    for memo in (beyond._IMPUTED, beyond._TRACES, beyond._COX):
+    for memo in (beyond._IMPUTED, beyond._COX):
         monkeypatch.setattr(memo, "items", type(memo.items)())
     larger = beyond.marker_analyses(analysed, imputations=3, seed=7)
     imputed = []
@@ -182,7 +182,7 @@ def test_fewer_imputations_on_the_same_data_reuse_the_earlier_ones_exactly(analy
                         lambda *a, _run=imputation.multiple_imputation_cox, **k: imputed.append(1) or _run(*a, **k))
     reused = beyond.marker_analyses(analysed.copy(), imputations=2, seed=7)
     assert not imputed and larger.table.shape == reused.table.shape
-    for memo in (beyond._IMPUTED, beyond._TRACES, beyond._COX):
+    for memo in (beyond._IMPUTED, beyond._COX):
         memo.items.clear()
     fresh = beyond.marker_analyses(analysed.copy(), imputations=2, seed=7)
     assert imputed == [1]

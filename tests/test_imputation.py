@@ -260,3 +260,22 @@ def test_the_first_imputations_of_a_larger_run_are_the_smaller_run():
     assert not np.allclose(large.table["estimate"], small.table["estimate"])
     with pytest.raises(ValueError, match="between 2 and the 3"):
         imputation.first_imputations(small, 4)
+
+
+def test_the_trace_follows_the_chains_that_made_the_first_imputations():
+    """With trace_chains the first imputations record their own chains (as plot(mice(...)) does) without
+    changing a draw: the pooled table is the same, and each traced chain's last cycle is the mean of the
+    values imputed in that imputation's completed data."""
+    d = cohort_with_missing_markers()
+    plain, traced = _run(d), _run(d, trace_chains=2, cycles=3)
+    pd.testing.assert_frame_equal(_run(d, cycles=3).table, traced.table, check_exact=True)
+    assert plain.trace is None and set(traced.trace["chain"]) == {1, 2} and set(traced.trace["cycle"]) == {1, 2, 3}
+    frame = imputation.imputation_frame(d, "time", "status", COVARIATES, MARKERS)
+    for chain, seed in enumerate(np.random.SeedSequence(5).spawn(2), start=1):
+        completed = imputation._impute_once(frame, seed, cycles=3, donors=5)
+        last = traced.trace[(traced.trace["chain"] == chain) & (traced.trace["cycle"] == 3)].set_index("variable")
+        for marker in MARKERS:
+            assert last.at[marker, "mean"] == pytest.approx(completed.loc[frame[marker].isna(), marker].mean(), rel=1e-12)
+    first = imputation.first_imputations(traced, 2)
+    pd.testing.assert_frame_equal(first.trace, traced.trace, check_exact=True)
+    assert set(imputation.first_imputations(_run(d, trace_chains=3, cycles=3), 2).trace["chain"]) == {1, 2}

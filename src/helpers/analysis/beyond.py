@@ -52,7 +52,7 @@ HSCRP_FLOOR = 0.01
 RARE_LIMIT = 0.15  # cumulative incidence under which a hazard ratio approximates a risk ratio
 HIDDEN_SHARE = 0.2  # share of each marker hidden in the demonstration
 HIDDEN_EGFR_LOG_ODDS = -0.7  # per SD of eGFR: markers more often missing in patients with lower eGFR
-TRACE_CHAINS, TRACE_CYCLES = 4, 10  # the convergence trace: chains of as many cycles as each imputation runs
+TRACE_CHAINS = 4  # the convergence trace follows the chains of the first imputations, as plot(mice(...)) does
 
 
 class _Recent:
@@ -89,7 +89,6 @@ def fingerprint(df: pd.DataFrame, columns) -> str:
 _MODELS = _Recent(2)  # standardization's cause-specific Cox models (stats.standardized.StandardizedModel)
 _COX = _Recent(4)  # Cox fits of the marker analyses and the E-values
 _IMPUTED = _Recent(2)  # multiple imputations (the most imputations asked for on the same data and seed)
-_TRACES = _Recent(2)  # convergence traces of the chained equations
 
 
 def _fit_cox(df, covariates, cause):
@@ -418,7 +417,8 @@ def _imputed(data, covariates, impute, imputations, seed, map, cause):
         return imputation.first_imputations(earlier, imputations)
     _IMPUTED.items.pop(key, None)
     return _IMPUTED.get(key, lambda: imputation.multiple_imputation_cox(
-        data, DURATION, EVENT, covariates, impute, imputations=imputations, seed=seed, cause=cause, map=map))
+        data, DURATION, EVENT, covariates, impute, imputations=imputations, seed=seed, cause=cause, map=map,
+        trace_chains=TRACE_CHAINS))
 
 
 def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, cause):
@@ -439,7 +439,7 @@ def _mi_rows(data, covariates, terms, impute, setting, imputations, seed, map, c
                   dict.fromkeys(["hr", "lower", "upper", "p", "df", "fmi"], np.nan))
         rows.append({"setting": setting, "analysis": "Model 4 + markers, multiple imputation", "term": t, **values,
                      "n": result.n, "events": result.events, "n_imputed": result.n_missing, **c, "reason": reason})
-    return rows
+    return rows, result.trace
 
 
 @dataclass(frozen=True)
@@ -455,7 +455,7 @@ class MarkerAnalyses:
     table: pd.DataFrame
     missing: pd.DataFrame
     demonstration: bool
-    trace: pd.DataFrame | None = None  # the chains' convergence trace (imputation.chain_trace), when imputed
+    trace: pd.DataFrame | None = None  # the first imputations' convergence trace (imputation.chain_trace's columns)
     needed: int | None = None  # imputations von Hippel's rule asks for, from the largest FMI
 
 
@@ -490,11 +490,8 @@ def marker_analyses(df, imputations, seed, map=None, cause=1) -> MarkerAnalyses:
         rows += _cox_rows(data, with_markers, exposure + terms, setting, "Model 4 + markers, complete cases", cause)
     else:
         setting, data = "as recorded", recorded
-    rows += _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
-    table = pd.DataFrame(rows)
-    frame = imputation.imputation_frame(data, DURATION, EVENT, with_markers, terms)
-    trace = _TRACES.get((fingerprint(frame, frame.columns), tuple(terms), seed), lambda: imputation.chain_trace(
-        frame, terms, chains=TRACE_CHAINS, cycles=TRACE_CYCLES, seed=seed, map=map))
+    mi_rows, trace = _mi_rows(data, with_markers, exposure + terms, terms, setting, imputations, seed, map, cause)
+    table = pd.DataFrame(rows + mi_rows)
     fmi = table["fmi"].dropna()
     needed = imputation.imputations_needed(float(fmi.max())) if len(fmi) else None
     return MarkerAnalyses(table, missing, demonstration, trace, needed)

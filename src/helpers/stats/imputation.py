@@ -149,7 +149,7 @@ def _analysis_rows(df, duration, event, covariates, impute):
         raise ValueError(f"columns not in the data: {', '.join(map(str, missing))}")
     needed = [duration, event, *[c for c in covariates if c not in impute]]
     keep = df[needed].notna().all(axis=1) & (df[duration] >= 0)  # follow-up 0 kept, as coxph keeps it
-    return df.loc[keep]
+    return df.loc[keep, list(dict.fromkeys([duration, event, *covariates, *impute]))]  # those columns only
 
 
 def imputation_frame(df, duration, event, covariates, impute) -> pd.DataFrame:
@@ -184,6 +184,18 @@ class _MainEffectsMICEData(MICEData):
         others = [c for c in self.data.columns if c != vname]
         x = self.data[others].to_numpy(float)
         return self.data[vname].to_numpy(float), np.column_stack([np.ones(len(x)), x])
+
+    def _initial_imputation(self):
+        """statsmodels' starting values (each column's observed value closest to its mean, the first such),
+        filled in one pass over an array: ``fillna`` with a dict copies the whole frame once per column."""
+        start = {}
+        for col in self.data.columns:
+            gap = np.abs(self.data[col] - self.data[col].mean())
+            start[col] = self.data[col].loc[gap.idxmin()]
+        values = self.data.to_numpy(float, copy=True)
+        for j, col in enumerate(self.data.columns):
+            values[np.isnan(values[:, j]), j] = start[col]
+        self.data = pd.DataFrame(values, columns=self.data.columns, index=self.data.index)
 
     def get_fitting_data(self, vname):
         endog, exog = self._design(vname)
@@ -296,10 +308,8 @@ class _FastMICEData(_MainEffectsMICEData):
 
     def _sync_to_frame(self):
         """Write the array's imputed values back into ``data`` (what callers and statsmodels read)."""
-        if self._dirty:
-            for col, j in self._col.items():
-                if len(self.ix_miss[col]):
-                    self.data[col] = self._z[:, j].copy()
+        if self._dirty:  # one new frame: setting columns one by one copies the whole block each time
+            self.data = pd.DataFrame(self._z[:, 1:].copy(), columns=self.data.columns, index=self.data.index)
             self._dirty = False
 
     def update_all(self, n_iter=1):
@@ -317,32 +327,46 @@ def _mice_input(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.to_numpy(float), columns=[f"v{j}" for j in range(frame.shape[1])])
 
 
-def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_FastMICEData) -> pd.DataFrame:
-    """One completed data set: an independent chain of ``cycles`` MICE cycles from its own seed."""
+def _impute_once(frame: pd.DataFrame, seed, cycles: int, donors: int, engine=_FastMICEData, trace=None):
+    """One completed data set: an independent chain of ``cycles`` MICE cycles from its own seed. With ``trace``
+    (columns of ``frame``), also the rows of :func:`chain_trace` for this chain, ``(completed, rows)``: the
+    draws are the same, cycle by cycle."""
     data = _mice_input(frame)
     if not data.isna().any().any():
-        return frame.copy()
+        return frame.copy() if trace is None else (frame.copy(), [])
+    names = {col: f"v{j}" for j, col in enumerate(frame.columns)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
         mice = engine(data, k_pmm=donors, rng=np.random.default_rng(seed))
-        mice.update_all(cycles)
+        del data  # MICEData holds its own copy
+        rows = _run_chain(mice, cycles, names, trace)
     values = mice.completed() if hasattr(mice, "completed") else mice.data.to_numpy(float)
-    return pd.DataFrame(values, columns=frame.columns, index=frame.index)
+    completed = pd.DataFrame(values, columns=frame.columns, index=frame.index)
+    return completed if trace is None else (completed, rows)
+
+
+def _run_chain(mice, cycles, names, trace=None):
+    """``cycles`` cycles of ``mice``; with ``trace`` (columns), the mean and SD of each one's imputed values
+    after every cycle, ``(cycle, column, mean, sd)``."""
+    if trace is None:
+        mice.update_all(cycles)
+        return []
+    rows = []
+    for cycle in range(1, cycles + 1):
+        mice.update_all(1)
+        for column in trace:
+            values = mice.data[names[column]].to_numpy(float)[mice.ix_miss[names[column]]]
+            if len(values):
+                rows.append((cycle, column, float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else np.nan))
+    return rows
 
 
 def _one_chain(child, data, names, impute, cycles, donors, engine=None):
     """Means and SDs of the imputed values of ``impute`` after each cycle of one chain (see chain_trace)."""
-    rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
         mice = (engine or _FastMICEData)(data.copy(), k_pmm=donors, rng=np.random.default_rng(child))
-        for cycle in range(1, cycles + 1):
-            mice.update_all(1)
-            for column in impute:
-                values = mice.data[names[column]].to_numpy(float)[mice.ix_miss[names[column]]]
-                if len(values):
-                    rows.append((cycle, column, float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else np.nan))
-    return rows
+        return _run_chain(mice, cycles, names, list(impute))
 
 
 def chain_trace(frame: pd.DataFrame, impute, chains: int = 4, cycles: int = 10, seed=20240521, donors: int = 5,
@@ -386,10 +410,13 @@ def _cox(time, status, x):
     return sol.beta, np.diag(sol.imat), sol.converged
 
 
-def _impute_and_fit(seed, frame, time, status, covariates, cycles, donors):
-    """One imputation: complete the frame from ``seed`` and fit the Cox model; (coefficients, variances)."""
-    completed = _impute_once(frame, seed, cycles, donors)
-    return _cox(time, status, completed[covariates].to_numpy(float))
+def _impute_and_fit(seed, frame, time, status, covariates, cycles, donors, trace=None):
+    """One imputation: complete the frame from ``seed`` and fit the Cox model; (coefficients, variances,
+    converged), and with ``trace`` (columns) the chain's trace rows (see :func:`_impute_once`) last."""
+    if trace is None:
+        return _cox(time, status, _impute_once(frame, seed, cycles, donors)[covariates].to_numpy(float))
+    completed, rows = _impute_once(frame, seed, cycles, donors, trace=trace)
+    return (*_cox(time, status, completed[covariates].to_numpy(float)), rows)
 
 
 @dataclass(frozen=True)
@@ -414,9 +441,10 @@ class MultipleImputationCox:
     variances: pd.DataFrame
     converged: bool = True  # every imputation's Cox fit converged
     each_converged: tuple = ()  # whether each imputation's Cox fit converged, in order
+    trace: pd.DataFrame | None = None  # the first chains' convergence trace (chain_trace's columns), if asked
 
 
-def _pooled(estimates, variances, n, n_missing, events, seed, each_converged) -> MultipleImputationCox:
+def _pooled(estimates, variances, n, n_missing, events, seed, each_converged, trace=None) -> MultipleImputationCox:
     """Rubin's rules over the imputations' coefficients (imputations × covariates), as :func:`multiple_imputation_cox`
     reports them."""
     imputations, k = estimates.shape
@@ -425,7 +453,7 @@ def _pooled(estimates, variances, n, n_missing, events, seed, each_converged) ->
     table.attrs.update(n=n, n_missing=n_missing, events=events, imputations=imputations)
     return MultipleImputationCox(table=table, n=n, n_missing=n_missing, events=events, imputations=imputations, seed=seed,
                                  estimates=estimates, variances=variances, converged=all(each_converged),
-                                 each_converged=tuple(each_converged))
+                                 each_converged=tuple(each_converged), trace=trace)
 
 
 def first_imputations(result: MultipleImputationCox, imputations: int) -> MultipleImputationCox:
@@ -437,12 +465,13 @@ def first_imputations(result: MultipleImputationCox, imputations: int) -> Multip
         raise ValueError(f"imputations: {imputations} is not between 2 and the {result.imputations} of this result")
     if len(result.each_converged) != result.imputations:
         raise ValueError("this result does not record each imputation's convergence")
+    trace = None if result.trace is None else result.trace[result.trace["chain"] <= imputations].reset_index(drop=True)
     return _pooled(result.estimates.iloc[:imputations].copy(), result.variances.iloc[:imputations].copy(), result.n,
-                   result.n_missing, result.events, result.seed, result.each_converged[:imputations])
+                   result.n_missing, result.events, result.seed, result.each_converged[:imputations], trace)
 
 
 def multiple_imputation_cox(df, duration, event, covariates, impute, imputations=20, seed=20240521, cause=1,
-                            map=None, cycles=10, donors=5) -> MultipleImputationCox:
+                            map=None, cycles=10, donors=5, trace_chains=0) -> MultipleImputationCox:
     """Cause-specific Cox model with missing markers multiply imputed by chained equations.
 
     ``covariates`` are numeric columns of the Cox model (indicators coded 0/1); ``impute`` the columns
@@ -463,21 +492,30 @@ def multiple_imputation_cox(df, duration, event, covariates, impute, imputations
     ``map(function, seeds) -> list`` runs the imputations (in order); the default is a plain loop, and
     ``helpers.pipeline.distributed.mapper`` gives one for a process pool or a Dask cluster. The result is
     the same whichever runs them.
+
+    ``trace_chains``: the first that many imputations also record their chain's convergence trace (``trace``,
+    the columns of :func:`chain_trace`), as ``plot(mice(...))`` follows the chains that made the imputations;
+    the draws are the same as without it.
     """
     covariates, impute = list(covariates), list(impute)
     if imputations < 2:
         raise ValueError("multiple imputation needs at least two imputations")
     frame = imputation_frame(df, duration, event, covariates, impute)
-    d = df.loc[frame.index]
-    time = d[duration].to_numpy(float)
-    status = (d[event] == cause).to_numpy(float)
+    time = df.loc[frame.index, duration].to_numpy(float)
+    status = (df.loc[frame.index, event] == cause).to_numpy(float)
     if not status.any():
         raise ValueError(f"no events of cause {cause} among the {len(frame)} patients the analysis can use")
     n_missing = int(frame[impute].isna().any(axis=1).sum())
     seeds = np.random.SeedSequence(seed).spawn(imputations)
     work = partial(_impute_and_fit, frame=frame, time=time, status=status, covariates=covariates,
                    cycles=cycles, donors=donors)
-    fits = (map or local_map)(work, seeds)
+    traced = min(trace_chains, imputations)
+    run = map or local_map
+    fits = (run(partial(work, trace=impute), seeds[:traced]) if traced else []) + \
+        (run(work, seeds[traced:]) if traced < imputations else [])
+    trace = pd.DataFrame([(chain, *row) for chain, f in enumerate(fits[:traced], start=1) for row in f[3]],
+                         columns=["chain", "cycle", "variable", "mean", "sd"]) if traced else None
     estimates = pd.DataFrame([f[0] for f in fits], columns=covariates)
     variances = pd.DataFrame([f[1] for f in fits], columns=covariates)
-    return _pooled(estimates, variances, len(frame), n_missing, int(status.sum()), seed, [bool(f[2]) for f in fits])
+    return _pooled(estimates, variances, len(frame), n_missing, int(status.sum()), seed, [bool(f[2]) for f in fits],
+                   trace)

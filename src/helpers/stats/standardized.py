@@ -19,8 +19,10 @@ against the reference take the influence functions of both risks, so their corre
 limits are Wald limits on the natural scale, bounded as ``ate`` bounds them: risks to [0, 1], differences
 to [−1, 1], ratios below by 0.
 
-Every step is vectorised over patients; the only (patients × event times) arrays are built in blocks, so
-memory stays bounded (no n × n matrix anywhere). Checked against R in ``tests/test_standardized.py`` with
+Every step is vectorised over patients; the (patients × event times) survival is built in cache-sized
+tiles and the influence functions (patients × times) a block of patients at a time, only their sums of
+squares kept, so memory stays linear in the patients (no n × n matrix anywhere). :class:`StandardizedModel`
+fits the Cox models once for any times and either tie rule. Checked against R in ``tests/test_standardized.py`` with
 golden values made by ``tests/golden/standardized.R``.
 """
 
