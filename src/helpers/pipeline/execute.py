@@ -97,6 +97,9 @@ def _worker_settings(tables: Path) -> None:
     logging.getLogger("tornado").setLevel(logging.CRITICAL)
     # A kernel that died is told in the BuildError below, once: nbclient's own log line would repeat it.
     logging.getLogger("papermill").addFilter(_NOT_KERNEL_DIED)
+    # nbclient's task for the cell fails with the same DeadKernelError; when nobody awaits it any more asyncio
+    # logs it with its traceback at garbage collection ("Task exception was never retrieved"), sometimes.
+    logging.getLogger("asyncio").addFilter(_NOT_KERNEL_DIED)
     os.environ[paths.TABLES_ENV] = str(tables)
     # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
     # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
@@ -158,8 +161,11 @@ def _cell_of(notebook, cell) -> str:
 
 
 class _NotKernelDied(logging.Filter):
+    """Drops a log record about a dead kernel: its message, or the exception it carries."""
+
     def filter(self, record):
-        return "Kernel died" not in record.getMessage()
+        exception = record.exc_info[1] if record.exc_info else None
+        return "Kernel died" not in record.getMessage() and "Kernel died" not in str(exception or "")
 
 
 _NOT_KERNEL_DIED = _NotKernelDied()
