@@ -173,13 +173,27 @@ def _published_counts(real_build) -> dict[str, list[int]]:
     return found
 
 
+# A canary is found as a value of its own, not inside a longer number: papermill's timestamps
+# ("2026-12-03T19:57:13.987654") and durations hold digit strings such as "13.987" by chance.
+# A text canary (the patient identifiers, numbered) is found anywhere.
+CANARY_PATTERNS = {c: re.compile(rf"(?<![\d.]){re.escape(c)}(?!\d)" if c[0].isdigit() else re.escape(c))
+                   for c in CANARIES.values()}
+
+
 def test_no_canary_reaches_the_build(real_build):
     leaks = []
     for path in real_build.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".csv", ".ipynb", ".txt", ".js", ".json", ".svg"):
             text = path.read_text(encoding="utf-8", errors="ignore")
-            leaks += [(path.relative_to(real_build), c) for c in CANARIES.values() if c in text]
+            leaks += [(path.relative_to(real_build), c) for c, found in CANARY_PATTERNS.items() if found.search(text)]
     assert not leaks, leaks
+
+
+def test_a_canary_is_found_as_a_value_but_not_inside_a_timestamp():
+    for canary, pattern in CANARY_PATTERNS.items():
+        assert pattern.search(f'"value": {canary}, ' if canary[0].isdigit() else f"id {canary}12,"), canary
+    assert not CANARY_PATTERNS["13.987"].search('"start_time": "2026-12-03T19:57:13.987654Z"')
+    assert not CANARY_PATTERNS["44.321"].search("12344.3215") and CANARY_PATTERNS["44.321"].search("BMI 44.321 kg")
 
 
 def test_every_table_is_in_the_disclosure_log(real_build):
