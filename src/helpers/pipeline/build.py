@@ -48,6 +48,7 @@ runs_mod = _Lazy("helpers.pipeline.runs")
 validate = _Lazy("helpers.pipeline.validate")
 disclosure = _Lazy("helpers.report.disclosure")
 _execute = _Lazy("helpers.pipeline.execute")
+_kernels = _Lazy("helpers.pipeline.kernels")
 
 __all__ = ["BuildError", "build", "main"]
 
@@ -203,7 +204,10 @@ def _execute_all(jobs: list[_Job], cache: Path, params: dict, use_cache: bool, w
         return
     pending.sort(key=lambda job: runs_mod.start_order(job.run))  # longest first; the log keeps reading order
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_execute.stop_on_sigterm) as pool:
+    # Three kernels or more are forked from one warm process that imported their libraries once (about 1.5
+    # CPU seconds saved per kernel, 2 spent once: helpers.pipeline.kernels).
+    warm = _kernels.zygote(_execute.kernel_environment()) if len(pending) >= 3 else contextlib.nullcontext()
+    with warm, ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_execute.stop_on_sigterm) as pool:
         futures = {pool.submit(_execute.execute, j.run.source, j.target, params["params_file"], j.run.overrides, j.tables): j
                    for j in pending}
         try:

@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import jupytext
@@ -34,7 +35,6 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     Runs in a worker process of its own: the kernel inherits ``MG_TABLES_DIR`` from it.
     """
     import papermill
-    from jupyter_client.manager import KernelManager
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
@@ -45,11 +45,7 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     # IPC sockets rather than TCP: the kernel is local, and nothing then listens on a network port. Each
     # kernel's sockets live in a private temporary folder (never in the source tree, never shared).
     sockets = tempfile.mkdtemp(prefix="mg-kernel-")
-    # nbclient waits for a cell's messages and checks every second that the kernel lives, both on one event
-    # loop: it needs the asynchronous client. KernelManager's own (blocking) client waited for the next
-    # message inside that loop, so a kernel killed mid-cell (the out-of-memory killer) hung the build forever.
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"),
-                           client_class="jupyter_client.asynchronous.AsyncKernelClient")
+    kernel = _kernel_manager(os.path.join(sockets, "kernel"))
     peak_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stopped, running = False, {}
     try:
@@ -88,6 +84,22 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     return time.perf_counter() - started
 
 
+def _kernel_manager(sockets: str):
+    """The manager of a page's kernel, its sockets named ``sockets``-1, -2, ..."""
+    from jupyter_client.manager import KernelManager
+
+    from helpers.pipeline import kernels
+
+    # nbclient waits for a cell's messages and checks every second that the kernel lives, both on one event
+    # loop: it needs the asynchronous client. KernelManager's own (blocking) client waited for the next
+    # message inside that loop, so a kernel killed mid-cell (the out-of-memory killer) hung the build forever.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=sockets, kernel_id=str(uuid.uuid4()),
+                           client_class="jupyter_client.asynchronous.AsyncKernelClient")
+    # Forked from the build's warm process when one runs, else started as a new process (helpers.pipeline.kernels).
+    kernel.provisioner = kernels.Provisioner(kernel_id=kernel.kernel_id, kernel_spec=kernel.kernel_spec, parent=kernel)
+    return kernel
+
+
 def _worker_settings(tables: Path) -> None:
     """The logging and environment of the process that runs a kernel (the kernel inherits the variables)."""
     # While a kernel shuts down, a zmq stream may still run a callback on its closed socket ('Socket
@@ -101,16 +113,28 @@ def _worker_settings(tables: Path) -> None:
     # logs it with its traceback at garbage collection ("Task exception was never retrieved"), sometimes.
     logging.getLogger("asyncio").addFilter(_NOT_KERNEL_DIED)
     os.environ[paths.TABLES_ENV] = str(tables)
+    for name, value in KERNEL_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+# The environment of every kernel, where the user has not set these variables (the build's warm process,
+# helpers.pipeline.kernels, starts with them too: they are read when a library is imported or Python starts).
+KERNEL_DEFAULTS = {
     # The build runs one notebook per core: a kernel's BLAS threads would only compete with the other
-    # kernels (a Cox fit then costs twice the CPU). A value the user set is kept.
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
+    # kernels (a Cox fit then costs twice the CPU).
+    **{name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")},
     # For the same reason a page's repeated work (imputations, the sweep's refits) runs in its kernel's own
     # process, not in worker processes of its own, unless a Dask scheduler is named (helpers.pipeline.distributed).
-    os.environ.setdefault(distributed.IN_PROCESS_ENV, "1")
+    distributed.IN_PROCESS_ENV: "1",
     # The cache relies on a run giving the same tables every time: string hashing, and so the order of a
     # set of strings, is fixed in every kernel (and the processes it starts) rather than drawn per process.
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    "PYTHONHASHSEED": "0",
+}
+
+
+def kernel_environment() -> dict[str, str]:
+    """This process's environment with :data:`KERNEL_DEFAULTS` where unset: what a kernel starts with."""
+    return {**KERNEL_DEFAULTS, **os.environ}
 
 
 class Stopped(BaseException):
@@ -139,8 +163,10 @@ def _death(kernel, peak_before: int) -> str:
     largest of its children so far: known when the kernel's peak is above every earlier kernel's)."""
     process = getattr(kernel.provisioner, "process", None)
     code = process.poll() if process is not None else None
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
-    memory = f"its peak memory {peak / 1024 ** 2:.1f} GB" if peak > peak_before else ""
+    # A kernel forked by the build's warm process tells its own peak (helpers.pipeline.kernels.Forked).
+    own = getattr(process, "peak_kb", None)
+    peak = own or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+    memory = f"its peak memory {peak / 1024 ** 2:.1f} GB" if own or peak > peak_before else ""
     if code is None:
         return "its kernel stopped answering"
     if code == -signal.SIGKILL:  # never sent by the build to a kernel that runs a cell
