@@ -8,7 +8,9 @@ processes started for each page."""
 from __future__ import annotations
 
 import ast
+import functools
 import os
+from pathlib import Path
 
 import jupytext
 
@@ -31,12 +33,21 @@ def _render(value, shown: list) -> None:
         shown.append(repr(value))
 
 
+@functools.lru_cache(maxsize=None)
+def _code_cells(source: Path, stamp: tuple) -> tuple[str, ...]:
+    """The code cells of a page but its parameters cell, read once per test process (``stamp``: the file's
+    size and time, so an edited page is read again)."""
+    notebook = jupytext.read(source)
+    return tuple(c.source for c in notebook.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+
+
 def run(doc: str, params_file, tables) -> str:
     """Execute ``notebooks/<doc>.md`` (or ``book/<doc>.md``) in-process; return everything it displayed."""
     import matplotlib.pyplot as plt
 
     source = paths.ROOT / ("notebooks" if doc[:2].isdigit() else "book") / f"{doc}.md"
-    notebook = jupytext.read(source)
+    info = source.stat()
+    cells = _code_cells(source, (info.st_size, info.st_mtime_ns))
     shown: list[str] = []
     namespace = {"params_file": str(params_file), "overrides": {}, "__name__": "__main__",
                  "display": lambda *values, **_: [_render(v, shown) for v in values]}
@@ -49,10 +60,8 @@ def run(doc: str, params_file, tables) -> str:
     myst_nb.glue = lambda name, value, display=True: _render(value, shown)
     os.environ[distributed.IN_PROCESS_ENV] = "1"
     try:
-        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
-            if "parameters" in cell.metadata.get("tags", []):
-                continue
-            tree = ast.parse(cell.source)
+        for number, cell in enumerate(cells, start=1):
+            tree = ast.parse(cell)
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
             exec(compile(tree, f"{doc}, cell {number}", "exec"), namespace)
             if last is not None:
