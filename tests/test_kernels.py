@@ -32,7 +32,7 @@ PROBE = ('---\njupytext:\n  text_representation:\n    extension: .md\n    format
 def probe(tmp_path, monkeypatch):
     """Run the probe page through execute() as a build's worker does; return what its kernel printed and
     whether it showed a figure. execute() sets the kernel's variables in this process: restored after."""
-    for name in (*execute.KERNEL_DEFAULTS, paths.TABLES_ENV, kernels.ADDRESS_ENV):
+    for name in (*execute.KERNEL_DEFAULTS, paths.TABLES_ENV, kernels.ADDRESS_ENV, kernels.FORK_ENV):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     source = tmp_path / "probe.md"
@@ -73,6 +73,9 @@ def test_with_no_zygote_to_answer_the_kernel_starts_as_a_new_process(probe, monk
     monkeypatch.setenv(kernels.ADDRESS_ENV, str(tmp_path / "gone"))
     facts = probe("fallback")
     assert facts["parent"] == os.getpid() and facts["figure"]
+    monkeypatch.setenv(kernels.FORK_ENV, "0")  # turned off: no zygote starts
+    with kernels.zygote(execute.kernel_environment()):
+        assert os.environ[kernels.ADDRESS_ENV] == str(tmp_path / "gone")
 
 
 def _kernel(address: str, sockets) -> kernels.Forked:

@@ -6,7 +6,7 @@ kernel per page. While a build executes its pages (:func:`zygote`), one process 
 them once; each page's kernel is then forked from it. The kernel is the same ipykernel with the command
 line, environment and working directory that jupyter_client would give a new process, in a session of its
 own; only the imported modules are shared, as they were when the zygote imported them (no page has run in
-it). ``bench/kernels.py`` prints what this saves.
+it). ``bench/kernels.py`` prints what this saves; ``MG_FORK_KERNELS=0`` turns it off.
 
 What is imported up front is third-party code read once, never the project's helpers (a page imports those
 itself, from the sources the build's cache keys on). matplotlib's backend is chosen from ``MPLBACKEND`` at
@@ -42,6 +42,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from helpers import paths
 
 ADDRESS_ENV = "MG_KERNEL_ZYGOTE"  # the zygote's socket, for the build's worker processes
+FORK_ENV = "MG_FORK_KERNELS"  # "0": every kernel a new process
 INLINE = "module://matplotlib_inline.backend_inline"  # the backend ipykernel gives matplotlib
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython", "ipykernel.kernelapp",
            "ipykernel.ipkernel", "scipy.special", "scipy.stats", "scipy.optimize", "scipy.linalg",
@@ -53,8 +54,10 @@ LAUNCHER = ("-m", "ipykernel_launcher")  # the kernel command (after the interpr
 
 
 def forkable() -> bool:
-    """Kernels are forked on Linux only (fork after imports is unsafe with macOS's system libraries)."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    """Kernels are forked on Linux only (fork after imports is unsafe with macOS's system libraries), and
+    not when ``MG_FORK_KERNELS=0`` (each kernel then starts as a new process: to compare, or to rule the
+    zygote out when a kernel misbehaves)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and os.environ.get(FORK_ENV, "1") != "0"
 
 
 @contextlib.contextmanager
