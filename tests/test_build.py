@@ -10,11 +10,12 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 
 from helpers import paths
-from helpers.pipeline import cache, execute, runs
+from helpers.pipeline import cache, execute, kernels, runs
 
 
 def _closure(doc):
@@ -332,6 +333,7 @@ PROBE_HEADER = ('---\njupytext:\n  text_representation:\n    extension: .md\n   
 BUILD_PROBES = """
 import sys
 from pathlib import Path
+from pathlib import Path
 from helpers.pipeline import build, runs
 
 class Probe(runs.Run):
@@ -359,10 +361,11 @@ def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
                                      f"time.time()\nwhile not os.path.exists({str(pid_files['sleeper'])!r}) and "
                                      "time.time() < started + 120:\n    time.sleep(0.1)\nos.kill(os.getpid(), "
                                      "signal.SIGKILL)\n```\n", encoding="utf-8")
-    for name, pid_file in pid_files.items():
+    for name, pid_file in pid_files.items():  # each notes its pid, then what its parent process runs
         (pages / f"{name}.md").write_text(PROBE_HEADER + f"```{{code-cell}} ipython3\nimport os, time\nopen("
-                                          f"{str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n```\n",
-                                          encoding="utf-8")
+                                          f"{str(pid_file) + '.parent'!r}, 'wb').write(open(f'/proc/{{os.getppid()}}/"
+                                          f"cmdline', 'rb').read())\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))"
+                                          "\ntime.sleep(600)\n```\n", encoding="utf-8")
     out, temp = tmp_path / "out", tmp_path / "temp"
     (out / "html").mkdir(parents=True)
     (out / "html" / "index.html").write_text("the last good book")
@@ -387,6 +390,9 @@ def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
         f"{peak.group(1)}) while it ran cell 2 ('import os, signal, time'); the last good book is untouched."], stderr
     assert (out / "html" / "index.html").read_text() == "the last good book"
     assert not pid_files["queued"].exists(), "the queued page ran"
+    if kernels.forkable():  # three pages: the kernels were forked from the build's warm process, gone now
+        assert b"helpers.pipeline.kernels" in Path(f"{pid_files['sleeper']}.parent").read_bytes()
+        assert not list(temp.glob("mg-zygote-*"))
     try:
         os.kill(int(pid_files["sleeper"].read_text()), 0)
     except ProcessLookupError:

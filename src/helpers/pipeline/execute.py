@@ -169,6 +169,8 @@ def _death(kernel, peak_before: int) -> str:
     memory = f"its peak memory {peak / 1024 ** 2:.1f} GB" if own or peak > peak_before else ""
     if code is None:
         return "its kernel stopped answering"
+    if getattr(process, "lost", False):
+        return "its kernel ended with the process it was forked from (helpers.pipeline.kernels)"
     if code == -signal.SIGKILL:  # never sent by the build to a kernel that runs a cell
         return f"its kernel was killed by the system (SIGKILL; out of memory? {memory or 'peak memory unknown'})"
     ended = f"stopped by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
