@@ -159,6 +159,7 @@ SLOW = (
     "tests/test_environment.py::test_every_pin_is_imported_or_named_by_the_build",  # imports every pinned package
     "tests/test_validate.py::test_a_bad_row_near_the_end_of_a_large_file",  # validates 50,000-row files, 7 times
     "tests/test_build.py::test_a_killed_kernel_stops_the_build_at_once",  # starts a build's workers and kernels
+    "tests/test_kernels.py",  # starts a zygote and kernels, forked and as new processes
 )
 
 

@@ -5,10 +5,12 @@ that asked). When the build ends, or the process that asked goes away, the kerne
 ask, the kernel starts as a new process. (The build's killed-kernel test runs its pages through the zygote:
 tests/test_build.py.)"""
 
+import contextlib
 import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -105,13 +107,40 @@ def _gone(pid: int, within: float = 60.0) -> bool:
         time.sleep(0.05)
 
 
-def test_the_zygote_ends_its_kernels_when_the_build_ends_and_when_their_worker_goes_away(tmp_path):
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def test_the_zygote_ends_its_kernels_when_the_build_ends_and_when_their_worker_goes_away(tmp_path, monkeypatch):
     with kernels.zygote(execute.kernel_environment()):
         address = os.environ[kernels.ADDRESS_ENV]
+        zygote = next(iter(_children(os.getpid()) & {int(p.parent.name) for p in Path("/proc").glob("[0-9]*/cmdline")
+                                                     if b"helpers.pipeline.kernels" in p.read_bytes()}))
         orphan, running = _kernel(address, tmp_path / "a"), _kernel(address, tmp_path / "b")
-        assert orphan.poll() is None and running.poll() is None
+        assert _children(zygote) == {orphan.pid, running.pid}
         orphan._socket.close()  # its worker went away without waiting for it
         assert _gone(orphan.pid)
         assert running.poll() is None
+        # The build stops a page while the zygote forks its kernel (the worker's SIGTERM lands while it waits
+        # for the pid): the kernel is gone before the worker removes its sockets folder.
+        wait = kernels.Forked._line
+
+        def stopped(self, timeout):
+            monkeypatch.setattr(kernels.Forked, "_line", wait)
+            ends = time.monotonic() + 60
+            while _children(zygote) == {running.pid} and time.monotonic() < ends:  # until it has forked
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+        monkeypatch.setattr(kernels.Forked, "_line", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _kernel(address, tmp_path / "c")
+        assert _children(zygote) == {running.pid}
     assert running.wait(timeout=60) == -signal.SIGKILL and running.peak_kb > 0
     assert _gone(running.pid, within=0)  # reaped by the zygote before it exited

@@ -162,12 +162,23 @@ class Forked:
             # The zygote answers once its imports are done (about two seconds after the build starts).
             answer = self._line(timeout=120)
         except BaseException:
-            self._socket.close()
+            self._abandon()
             raise
         if answer is None or "pid" not in answer:
             self._socket.close()
             raise ValueError(f"the zygote did not fork a kernel: {answer}")
         self.pid: int = answer["pid"]
+
+    def _abandon(self) -> None:
+        """Stopped while the zygote forked (a build stops its other pages when one fails): the kernel, if one
+        was forked, is killed and reaped before the caller removes the kernel's sockets folder, where it
+        would otherwise fail to bind and print a traceback on the build's stderr."""
+        with contextlib.suppress(Exception):
+            answer = self._line(timeout=10)
+            if answer is not None and "pid" in answer:
+                self._socket.sendall(json.dumps({"signal": int(signal.SIGKILL)}).encode() + b"\n")
+                self._line(timeout=10)  # its end, once reaped
+        self._socket.close()
 
     def _line(self, timeout: float | None) -> dict | None:
         """The zygote's next message, or None if none came within ``timeout`` seconds."""
