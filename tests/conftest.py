@@ -117,6 +117,16 @@ def rebuilds_the_shared_book(tmp_path_factory):
         yield
 
 
+@pytest.fixture
+def copy_of_the_shared_book(built, tmp_path_factory, tmp_path):
+    """A copy of the shared book's folder (its HTML, cache and records: a build into it executes nothing),
+    for a test that builds for long: the shared folder is held only while it is copied, so the other
+    worker's tests of it do not wait."""
+    with _shared_book_lock(tmp_path_factory) as out:
+        shutil.copytree(out, tmp_path / "book", symlinks=True)
+    return tmp_path / "book"
+
+
 # Under pytest-xdist (`make test` runs one worker per core, pyproject.toml), tests are dealt out to the
 # workers a module at a time, so that a module-scoped fixture is made once. The two expensive builds go
 # first, side by side: the shared book (tests/test_book.py) and the real-data build (tests/test_real_data.py);

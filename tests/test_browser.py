@@ -194,7 +194,7 @@ def test_each_chapter_has_its_main_tables_and_figures(desktop, doc):
     assert visit["figures"] >= want_figures, f"{doc}: {visit['figures']} figures"
 
 
-def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, desktop, tmp_path):
+def test_make_pdf_prints_the_whole_book(copy_of_the_shared_book, desktop, tmp_path):
     """make pdf reads like a paper: the pages are rendered back (poppler's pdftotext and pdftoppm) and read for
     a title page, the contents once, numbered pages, figures and every table numbered, no navigation chrome,
     buttons or code toggles, and nothing printed into the right margin (a table cut at the sheet's edge would be).
@@ -211,7 +211,7 @@ def test_make_pdf_prints_the_whole_book(built, rebuilds_the_shared_book, desktop
 
     if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
         pytest.skip("poppler-utils is not installed (apt-get install poppler-utils; .ci/run installs it)")
-    out, _, _ = built
+    out = copy_of_the_shared_book
     result = subprocess.run([sys.executable, "-m", "helpers.pipeline.build", "--out", str(out), "--pdf"],
                             capture_output=True, text=True, cwd=paths.ROOT)
     assert result.returncode == 0, result.stderr
