@@ -143,6 +143,14 @@ MEASURE = r"""() => {
 }"""
 
 
+# The figures of a page (larger than an icon): alt text, source and caption number.
+FIGURES = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100).map(i => {
+  const figure = i.closest('figure');
+  const number = figure && figure.querySelector('figcaption .caption-number');
+  return {alt: (i.alt || '').slice(0, 50), src: i.src, caption: number ? number.innerText.trim() : null};
+})"""
+
+
 @pytest.fixture(scope="module")
 def desktop(server, browser):
     """``desktop(doc)``: what :data:`MEASURE` finds on a page at 1,400 px, plus the console errors it raised
@@ -157,7 +165,7 @@ def desktop(server, browser):
         if doc not in seen:
             errors.clear()
             page.goto(f"{server}/{doc}.html", wait_until="load")
-            seen[doc] = page.evaluate(MEASURE)
+            seen[doc] = page.evaluate(MEASURE) | {"captioned": page.evaluate(FIGURES)}
             _screenshot(page, doc.replace("/", "__"))
             seen[doc]["errors"] = list(errors)
         return seen[doc]
@@ -463,28 +471,9 @@ def test_every_figure_is_legible_on_a_phone(phone, doc):
     assert small == [], f"{doc}: figures with text under 9 px at 400 px: {small}"
 
 
-FIGURES = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 100).map(i => {
-  const figure = i.closest('figure');
-  const number = figure && figure.querySelector('figcaption .caption-number');
-  return {alt: (i.alt || '').slice(0, 50), src: i.src, caption: number ? number.innerText.trim() : null};
-})"""
-
-
-@pytest.fixture(scope="module")
-def figures_at_desktop(server, browser):
-    page = browser.new_page(viewport=DESKTOP)
-
-    def visit(doc):
-        page.goto(f"{server}/{doc}.html", wait_until="load")
-        return page.evaluate(FIGURES)
-
-    yield visit
-    page.close()
-
-
 @pytest.mark.parametrize("doc", [d for d in runs.toc_documents() if d.startswith("notebooks/")] + ["book/sweep"])
-def test_every_figure_has_a_numbered_caption_and_is_shown_once(figures_at_desktop, doc):
-    found = figures_at_desktop(doc)
+def test_every_figure_has_a_numbered_caption_and_is_shown_once(desktop, doc):
+    found = desktop(doc)["captioned"]
     uncaptioned = [f["alt"] for f in found if not (f["caption"] or "").startswith("Figure ")]
     assert uncaptioned == [], f"{doc}: figures without a numbered caption: {uncaptioned}"
     sources = [f["src"] for f in found]
