@@ -6,16 +6,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# The project's own bytecode, written before a build or a test run: where PYTHONDONTWRITEBYTECODE is set (as in
+# some containers) every kernel, worker and build would otherwise compile each helper it imports again.
+COMPILE := $(BIN)/python -m compileall -q src tests _ext
+
 .PHONY: book test test-fast pdf data validate clean env notebooks
 
 book: $(STAMP)
+	$(COMPILE)
 	$(BIN)/mg-book --params $(PARAMS)
 
 # The whole book as one PDF (a single-page HTML build printed by Debian's Chromium).
 pdf: $(STAMP)
+	$(COMPILE)
 	$(BIN)/mg-book --params $(PARAMS) --pdf
 
 test: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python -m pytest
 
 # Each chapter as an .ipynb for plain papermill (parameters cell generated from the schema), in _build/ipynb.
@@ -25,6 +32,7 @@ notebooks: $(STAMP)
 # The contributor's inner loop: every test but the book builds and the slow ones (R re-runs, clusters,
 # generators; tests/conftest.py lists them). `make test` before asking for review.
 test-fast: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python -m pytest -m "not book and not slow"
 
 # Validate the input data named by the parameters file, without building.

@@ -41,6 +41,8 @@ def _run(argv: list[str]) -> tuple[subprocess.CompletedProcess, float, float, li
         log = Path(folder) / "tests.jsonl"
         env = {**os.environ, "MG_BENCH_CPU": str(log)}
         cpu, started = _children_cpu(), time.perf_counter()
+        # As `make test` does first: the project's bytecode (see COMPILE in the Makefile).
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "src", "tests", "_ext"], cwd=ROOT, check=True)
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *argv],
                                 capture_output=True, text=True, cwd=ROOT, env=env)
         wall, cpu = time.perf_counter() - started, _children_cpu() - cpu

@@ -208,6 +208,29 @@ def pytest_xdist_make_scheduler(config, log):
     return ByUnit(config, log)
 
 
+# One zygote for the whole run (helpers.pipeline.kernels): the builds and the notebooks that tests execute fork
+# their kernels from it rather than each build starting its own, about 2 CPU seconds apiece. Started before
+# pytest-xdist starts its workers, which inherit its address; not for the fast tier, which starts few kernels.
+# A test of the zygote itself, or of a build's own, removes the address from its environment. Its kernels'
+# CPU time counts in the run's total (bench/tests.py) but in no test's.
+_SESSION_ZYGOTE = []
+
+
+def pytest_configure(config):
+    from helpers.pipeline import execute, kernels
+
+    if hasattr(config, "workerinput") or "not book" in (config.option.markexpr or ""):
+        return
+    zygote = kernels.zygote(execute.kernel_environment())
+    zygote.__enter__()
+    _SESSION_ZYGOTE.append(zygote)
+
+
+def pytest_unconfigure(config):
+    while _SESSION_ZYGOTE:
+        _SESSION_ZYGOTE.pop().__exit__(None, None, None)
+
+
 # bench/tests.py asks (MG_BENCH_CPU, a file) for each test's CPU seconds beside its wall time: on a shared
 # machine wall time says more about the neighbours than about the test. CPU counts this process and every
 # process it waited for (a build, its kernels, R, the browser), in user and system time.

@@ -72,8 +72,9 @@ def zygote(env: dict[str, str]):
     processes started from it are forked from one warm process whose environment is ``env`` (the kernels'
     environment: the variables read at import, such as the BLAS threads, the hash seed and matplotlib's
     backend, must be the kernels'). Afterwards every kernel it forked has ended. Does nothing where kernels
-    cannot be forked or the zygote cannot be started (each kernel is then a new process)."""
-    started = _start(env) if forkable() else None
+    cannot be forked or the zygote cannot be started (each kernel is then a new process), or where a zygote
+    serves this process already (one started by its caller for many builds: the test suite's, say)."""
+    started = _start(env) if forkable() and not os.environ.get(ADDRESS_ENV) else None
     if started is None:
         yield
         return
