@@ -107,6 +107,28 @@ def test_the_cell_experiment_dots_are_seaborn_strips(data):
     assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["CTL", "Pi"]
 
 
+def test_the_strips_jitter_the_same_way_on_every_build_and_leave_the_callers_generator_alone(data):
+    import numpy as np
+
+    params, _, _ = data
+    values = vsmc.ratios(validate.load_vsmc(params["vsmc_csv"]))
+    tests = vsmc.comparisons(values)
+
+    def dots(seed):
+        np.random.seed(seed)  # a kernel forked from the build's zygote starts from a fresh global state
+        fig = figures.scatter_dot_plot(values, tests, "calcium", "Calcium content")
+        after = np.random.random()
+        return [c.get_offsets().copy() for c in fig.axes[0].collections], after
+
+    first, after_first = dots(1)
+    second, after_second = dots(2)
+    assert len(first) == len(second) >= 4
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert any(np.ptp(np.asarray(a)[:, 0]) > 0 for a in first)  # jittered at all
+    np.random.seed(1)
+    assert after_first == np.random.random() and after_second != after_first  # the caller's draws unchanged
+
+
 def _svg_bytes(fig) -> int:
     import io
 

@@ -393,7 +393,7 @@ def _kernel(request: dict) -> int:
     os.environ.update({**request["env"], "JPY_PARENT_PID": str(os.getppid())})
     sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["arguments"]]
     # A new process draws its own seed for numpy's global generator (Python's random module reseeds itself
-    # after a fork): a page that draws without a seed (a strip plot's jitter) draws as it would have.
+    # after a fork): a page that draws from it without a seed draws as it would have in a new process.
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
     from ipykernel import kernelapp

@@ -446,6 +446,23 @@ def _log_ticks(lo, hi):
     return ticks, [f"{t:g}" for t in ticks]
 
 
+JITTER_SEED = 20240101  # the strips' horizontal jitter: the same dots in the same places on every build
+
+
+def _seeded(seed: int, draw, **kwargs):
+    """Call ``draw`` with numpy's global generator seeded, then give the caller's generator state back.
+
+    seaborn's strip jitter draws from ``np.random`` (0.13 takes no generator), so without this the dots of a
+    figure would move from one build to the next and a page would differ with no change to its inputs.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return draw(**kwargs)
+    finally:
+        np.random.set_state(state)
+
+
 def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str, outcome: str, title: str = ""):
     """Replicates as dots with mean ± SEM and the thesis's marks, in the manner of Figures 3.2.3–3.2.7.
 
@@ -470,8 +487,8 @@ def scatter_dot_plot(values: pd.DataFrame, tests: pd.DataFrame, experiment: str,
             arms = [a for a in d["treatment"].cat.categories if (d["treatment"] == a).any()]
             d["arm"] = pd.Categorical(d["treatment"].map(SHORT), categories=[SHORT[a] for a in arms])
             palette = {SHORT[a]: PALETTE[TREATMENTS.index(a) % len(PALETTE)] for a in arms}  # one colour per arm
-            sns.stripplot(data=d, x="arm", y="value", hue="arm", palette=palette, legend=False, jitter=0.12,
-                          size=5, ax=ax, zorder=3)
+            _seeded(JITTER_SEED, sns.stripplot, data=d, x="arm", y="value", hue="arm", palette=palette,
+                    legend=False, jitter=0.12, size=5, ax=ax, zorder=3)
             sns.pointplot(data=d, x="arm", y="value", errorbar="se", color="black", linestyle="none",
                           marker="_", markersize=18, capsize=0.25, err_kws={"linewidth": 1.2}, ax=ax, zorder=4)
             for i, arm in enumerate(arms):
