@@ -11,7 +11,9 @@ machine shared with other work, wall time says as much about the neighbours as a
 from CPU seconds. The suite runs in one worker per core (pytest-xdist), so the suite's wall time is at
 least its CPU time divided by the cores; the busy time of each worker shows how evenly the work is dealt.
 The book tests share one build (the session fixture ``built`` in tests/conftest.py), which counts to the
-first test that asks for it.
+first test that asks for it. The kernels of the builds and notebooks that tests run are forked from one
+zygote started for the whole run (tests/conftest.py); their CPU is in the suite's total but in no test's,
+and the last line gives it, with pytest's controller and the compile step, as the CPU outside the tests.
 """
 
 import json
@@ -75,6 +77,9 @@ def main(argv: list[str]) -> int:
     print("by worker (CPU s, busy wall s, tests):")
     for name, (c, w, n) in sorted(by_worker.items()):
         print(f"  {c:6.1f}  {w:6.1f}  {n:4d}  {name}")
+    inside = sum(r["cpu"] for r in records)
+    print(f"outside the tests: {cpu - inside:6.1f} CPU s (the compile step, pytest's controller and the kernels "
+          "forked from the run's zygote for builds and notebooks)")
     return result.returncode
 
 
