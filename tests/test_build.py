@@ -10,9 +10,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from helpers import paths
 from helpers.pipeline import cache, execute, kernels, runs
@@ -332,7 +334,7 @@ PROBE_HEADER = ('---\njupytext:\n  text_representation:\n    extension: .md\n   
 # build's process (its workers get the pages' paths from it).
 BUILD_PROBES = """
 import sys
-from pathlib import Path
+import time
 from pathlib import Path
 from helpers.pipeline import build, runs
 
@@ -401,6 +403,52 @@ def test_a_killed_kernel_stops_the_build_at_once_with_one_message(tmp_path):
     else:
         raise AssertionError("the other page's kernel still runs")
     assert not list(temp.glob("mg-kernel-*")), "a kernel's sockets were left behind"
+
+
+def test_a_stop_while_the_kernel_starts_kills_that_kernel_before_its_sockets_go(tmp_path, monkeypatch):
+    """nbclient starts the kernel in jupyter_client's own thread while the worker's main thread waits; the
+    build's SIGTERM raised there at once, found no kernel yet, removed the sockets folder, and the other
+    thread then launched a kernel that could not bind (a traceback on the build's stderr, one suite run in
+    a few). The stop now lands mid-launch, on purpose: the kernel that was starting must be gone when
+    execute() returns, and its sockets folder with it."""
+    for name in ("PYTHONHASHSEED", paths.TABLES_ENV, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "")  # restored after the test: execute() sets them in the process it runs in
+    monkeypatch.setattr(execute, "_STOP", [])
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(execute.tempfile, "tempdir", None)  # so that mkdtemp reads TMPDIR again
+    launched, launch = [], kernels.Provisioner.launch_kernel
+
+    async def stopped_midway(self, cmd, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the build stops this worker now
+        time.sleep(0.5)  # (in jupyter_client's thread) time for the main thread to act on it
+        info = await launch(self, cmd, **kwargs)
+        launched.append(self.pid)
+        return info
+
+    monkeypatch.setattr(kernels.Provisioner, "launch_kernel", stopped_midway)
+    source = tmp_path / "probe.md"
+    source.write_text(PROBE_HEADER + "```{code-cell} ipython3\nprint(1)\n```\n", encoding="utf-8")
+    previous = signal.getsignal(signal.SIGTERM)
+    execute.stop_on_sigterm()
+    try:
+        try:
+            execute.execute(source, tmp_path / "probe.ipynb", "params/default.yml", {}, tmp_path / "tables")
+        except execute.Stopped:
+            pass
+        else:
+            raise AssertionError("the stop was lost")
+        waited = time.monotonic() + 30
+        while not launched and time.monotonic() < waited:  # (the old code returned before the launch ended)
+            time.sleep(0.05)
+        assert len(launched) == 1
+        with pytest.raises(ProcessLookupError):
+            os.kill(launched[0], 0)
+        assert not list(tmp_path.glob("mg-kernel-*"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for pid in launched:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_kernel_that_dies_while_it_starts_is_one_message(tmp_path, monkeypatch, capfd):

@@ -130,8 +130,9 @@ def test_the_zygote_ends_its_kernels_when_the_build_ends_and_when_their_worker_g
         orphan._socket.close()  # its worker went away without waiting for it
         assert _gone(orphan.pid)
         assert running.poll() is None
-        # The build stops a page while the zygote forks its kernel (the worker's SIGTERM lands while it waits
-        # for the pid): the kernel is gone before the worker removes its sockets folder.
+        # The thread that asked is interrupted while the zygote forks its kernel (before it has read the pid):
+        # the kernel is gone before the worker removes its sockets folder. (A build's stop while a kernel
+        # starts: tests/test_build.py.)
         wait = kernels.Forked._line
 
         def stopped(self, timeout):

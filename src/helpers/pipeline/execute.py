@@ -7,6 +7,7 @@ user's own papermill run, :func:`export` writes each chapter into a build folder
 ``.md``) with a parameters cell generated from the schema (:func:`helpers.pipeline.params.parameters_cell`).
 """
 
+import functools
 import logging
 import os
 import resource
@@ -84,17 +85,40 @@ def execute(source: Path, target: Path, params_file: str, overrides: dict, table
     return time.perf_counter() - started
 
 
-def _kernel_manager(sockets: str):
-    """The manager of a page's kernel, its sockets named ``sockets``-1, -2, ..."""
+@functools.cache
+def _manager_class():
+    """jupyter_client's KernelManager, whose start holds back a stop until the kernel has started.
+
+    nbclient calls ``start_kernel`` inside its event loop, so jupyter_client runs the start in a thread of
+    its own while this (main) thread waits; a SIGTERM raised here then (:func:`stop_on_sigterm`) left that
+    thread to launch the kernel after this one had found no kernel to kill and removed the sockets folder:
+    the kernel failed to bind and printed a traceback on the build's stderr. Held back, the stop is raised
+    once the kernel exists, and :func:`_stop` kills it.
+    """
     from jupyter_client.manager import KernelManager
 
+    class Manager(KernelManager):
+        def start_kernel(self, **kwargs):
+            _STARTING.append(True)
+            try:
+                return super().start_kernel(**kwargs)
+            finally:
+                _STARTING.clear()
+                if _STOP and _RUNNING:
+                    raise Stopped()
+
+    return Manager
+
+
+def _kernel_manager(sockets: str):
+    """The manager of a page's kernel, its sockets named ``sockets``-1, -2, ..."""
     from helpers.pipeline import kernels
 
     # nbclient waits for a cell's messages and checks every second that the kernel lives, both on one event
     # loop: it needs the asynchronous client. KernelManager's own (blocking) client waited for the next
     # message inside that loop, so a kernel killed mid-cell (the out-of-memory killer) hung the build forever.
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=sockets, kernel_id=str(uuid.uuid4()),
-                           client_class="jupyter_client.asynchronous.AsyncKernelClient")
+    kernel = _manager_class()(kernel_name="python3", transport="ipc", ip=sockets, kernel_id=str(uuid.uuid4()),
+                              client_class="jupyter_client.asynchronous.AsyncKernelClient")
     # Forked from the build's warm process when one runs, else started as a new process (helpers.pipeline.kernels).
     kernel.provisioner = kernels.Provisioner(kernel_id=kernel.kernel_id, kernel_spec=kernel.kernel_spec, parent=kernel)
     return kernel
@@ -143,6 +167,7 @@ class Stopped(BaseException):
 
 _RUNNING = []  # the notebook this process executes, if any
 _STOP = []  # the build has stopped this worker
+_STARTING = []  # its kernel is being started (in jupyter_client's thread): a stop waits until it has
 
 
 def stop_on_sigterm() -> None:
@@ -150,10 +175,11 @@ def stop_on_sigterm() -> None:
     files removed (ending the worker would leave the kernel to notice by itself that its parent is gone,
     with a warning on stderr). A worker between runs only takes note (it may hold the lock of the pool's
     queue while it waits): a run it takes up afterwards (one queued before the build stopped) stops at once,
-    and the worker ends when the pool sends it no more."""
+    and the worker ends when the pool sends it no more. A stop that lands while the kernel starts is raised
+    once it has started (:func:`_kernel_manager`)."""
     def stop(signum, frame):
         _STOP.append(signum)
-        if _RUNNING:
+        if _RUNNING and not _STARTING:
             raise Stopped()
     signal.signal(signal.SIGTERM, stop)
 

@@ -171,9 +171,10 @@ class Forked:
         self.pid: int = answer["pid"]
 
     def _abandon(self) -> None:
-        """Stopped while the zygote forked (a build stops its other pages when one fails): the kernel, if one
-        was forked, is killed and reaped before the caller removes the kernel's sockets folder, where it
-        would otherwise fail to bind and print a traceback on the build's stderr."""
+        """Interrupted while the zygote forked (an exception in the thread that waits for the pid): the kernel,
+        if one was forked, is killed and reaped before the caller removes the kernel's sockets folder, where
+        it would otherwise fail to bind and print a traceback. (A build's stop, SIGTERM, lands in the worker's
+        main thread, not here: it is held back until the kernel has started, ``execute._manager_class``.)"""
         with contextlib.suppress(Exception):
             answer = self._line(timeout=10)
             if answer is not None and "pid" in answer:
